@@ -1,0 +1,41 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "ckpt",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "ckpt", targets: ["CkptCLI"]),
+        .library(name: "CkptKit", targets: ["CkptKit"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
+    ],
+    targets: [
+        // System libraries: Debian's libzstd-dev and libopenblas-dev, found through pkg-config.
+        .systemLibrary(
+            name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
+            providers: [.apt(["libzstd-dev"])]),
+        .systemLibrary(
+            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CCkptShims"),
+        .target(
+            name: "CkptKit",
+            dependencies: [
+                "CZstd", "COpenBLAS", "CCkptShims",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]),
+        .executableTarget(
+            name: "CkptCLI",
+            dependencies: [
+                "CkptKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .target(name: "CkptTestSupport", dependencies: ["CkptKit"], path: "Tests/CkptTestSupport"),
+        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
+    ],
+    swiftLanguageModes: [.v5]
+)

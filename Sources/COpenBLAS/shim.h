@@ -1,0 +1,9 @@
+#ifndef CKPT_COPENBLAS_SHIM_H
+#define CKPT_COPENBLAS_SHIM_H
+#include <cblas.h>
+/* Declared by OpenBLAS's cblas.h; restated so the shim documents what ckpt uses. */
+void openblas_set_num_threads(int num_threads);
+int openblas_get_num_threads(void);
+char *openblas_get_corename(void);
+char *openblas_get_config(void);
+#endif

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+extension Ckpt {
+    /// `ckpt convert <direction>`: one subcommand per conversion.
+    struct Convert: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Convert a checkpoint to another layout or file form.",
+            subcommands: [ConvertSafetensors.self]
+        )
+    }
+}

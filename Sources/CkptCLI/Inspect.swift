@@ -1,0 +1,21 @@
+import ArgumentParser
+import CkptKit
+
+extension Ckpt {
+    struct Inspect: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List every tensor of a checkpoint with totals, metadata and source kind.",
+            discussion: "PATH is a .safetensors file, a .safetensors.zst file, or a Hugging Face folder (single file or sharded).")
+
+        @Argument(help: "Checkpoint file or folder.")
+        var path: String
+
+        @Flag(name: .long, help: "Print the report as JSON (schema ckpt.inspect/1).")
+        var json = false
+
+        func run() throws {
+            let report = InspectReport(try Checkpoint.open(path))
+            print(json ? JSONWriter.pretty(report.json) : report.text)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// A logical checkpoint: the tensors of one model, whether they sit in one safetensors file, a
+/// zstd-compressed one, or a Hugging Face folder (single file or index + shards).
+public final class Checkpoint: @unchecked Sendable {
+    /// How the checkpoint is stored.
+    public enum SourceKind: String, Sendable {
+        case safetensors = "safetensors"
+        case zstd = "safetensors.zst"
+        case directory = "hf-directory"
+        case shardedDirectory = "sharded-directory"
+    }
+
+    /// The path as given.
+    public let path: String
+    public let kind: SourceKind
+    /// Tensors sorted by name.
+    public let tensors: [TensorEntry]
+    /// safetensors `__metadata__` (of the single file, or the first shard), nil when absent.
+    public let metadata: [(String, String)]?
+    /// `config.json` of a Hugging Face folder, when present.
+    public let config: JSONValue?
+    /// Every file the tensors are read from (to refuse writing over an input).
+    public let files: [MappedFile]
+    private let index: [String: Int]
+
+    public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
+                config: JSONValue?, files: [MappedFile]) {
+        self.path = path
+        self.kind = kind
+        self.tensors = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        self.metadata = metadata
+        self.config = config
+        self.files = files
+        var index: [String: Int] = [:]
+        for (i, t) in self.tensors.enumerated() { index[t.name] = i }
+        self.index = index
+    }
+
+    public subscript(name: String) -> TensorEntry? { index[name].map { tensors[$0] } }
+
+    public var names: [String] { tensors.map(\.name) }
+    public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+    public var byteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
+
+    /// Identities of the input files, for the writer's output-is-input check.
+    public var fileIdentities: [FileIdentity] { files.map(\.identity) }
+
+    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, or a Hugging Face folder.
+    public static func open(_ path: String) throws -> Checkpoint {
+        switch FileSystem.kind(of: path) {
+        case .missing:
+            throw CkptError.io(path: path, operation: "open", code: ENOENT_CODE)
+        case .directory:
+            return try HFDirectory.open(path)
+        case .other:
+            throw CkptError.unsupportedInput(path: path, reason: "not a regular file or folder")
+        case .file:
+            let mapped = try MappedFile(path: path)
+            if Zstd.isCompressed(mapped) {
+                let st = try SafetensorsFile(file: Zstd.decompressToTemporaryFile(mapped))
+                return Checkpoint(file: st, kind: .zstd, path: path)
+            }
+            return Checkpoint(file: try SafetensorsFile(file: mapped), kind: .safetensors, path: path)
+        }
+    }
+
+    /// A checkpoint over one validated safetensors file.
+    public convenience init(file: SafetensorsFile, kind: SourceKind = .safetensors, path: String? = nil,
+                            config: JSONValue? = nil) {
+        self.init(path: path ?? file.path, kind: kind, tensors: Checkpoint.entries(of: file),
+                  metadata: file.metadata, config: config, files: [file.file])
+    }
+
+    static func entries(of file: SafetensorsFile) -> [TensorEntry] {
+        file.tensors.map { t in
+            TensorEntry(name: t.name, dtype: t.dtype, shape: t.shape,
+                        segments: [.file(file.file, offset: file.fileOffset(of: t), count: t.byteCount)],
+                        sourcePath: file.path)
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+let ENOENT_CODE = ENOENT
+#elseif canImport(Darwin)
+import Darwin
+let ENOENT_CODE = ENOENT
+#endif

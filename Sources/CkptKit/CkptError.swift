@@ -1,0 +1,55 @@
+import Foundation
+
+/// Every failure CkptKit reports. Each case names the file (and tensor, key or field) it is about, so the
+/// CLI can print it as is; `exitCode` is the stable process exit code for the failure.
+public enum CkptError: Error, Equatable, Sendable {
+    /// A system call failed on `path` (`operation` is the call, `code` the errno).
+    case io(path: String, operation: String, code: Int32)
+    /// The path exists but is not something ckpt can read (a folder without a checkpoint, a device, …).
+    case unsupportedInput(path: String, reason: String)
+    /// A safetensors file is malformed; `problem` says exactly how.
+    case malformedSafetensors(path: String, problem: SafetensorsProblem)
+    /// A zstd stream could not be decompressed.
+    case zstd(path: String, reason: String)
+    /// A Hugging Face folder (config, index, shards) is inconsistent; every problem found is listed.
+    case invalidDirectory(path: String, problems: [String])
+    /// The destination exists and `--force` was not given.
+    case outputExists(path: String)
+    /// The destination is one of the inputs (same file, possibly through another spelling or a link).
+    case outputIsInput(output: String, input: String)
+    /// A file changed size while ckpt was reading it.
+    case inputChanged(path: String, reason: String)
+    /// A requested operation does not apply to this input (e.g. casting an integer tensor).
+    case invalidRequest(String)
+
+    /// The process exit code: 2 for unreadable or malformed input and I/O errors.
+    public var exitCode: Int32 { 2 }
+}
+
+extension CkptError: CustomStringConvertible, LocalizedError {
+    public var description: String {
+        switch self {
+        case let .io(path, operation, code):
+            return "\(path): \(operation) failed: \(String(cString: strerror(code))) (errno \(code))"
+        case let .unsupportedInput(path, reason):
+            return "\(path): \(reason)"
+        case let .malformedSafetensors(path, problem):
+            return "\(path): \(problem)"
+        case let .zstd(path, reason):
+            return "\(path): zstd: \(reason)"
+        case let .invalidDirectory(path, problems):
+            if problems.count == 1 { return "\(path): \(problems[0])" }
+            return "\(path): \(problems.count) problems:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
+        case let .outputExists(path):
+            return "\(path): output exists (pass --force to overwrite)"
+        case let .outputIsInput(output, input):
+            return "\(output): output is the input file \(input); refusing to overwrite it"
+        case let .inputChanged(path, reason):
+            return "\(path): the file changed while it was being read: \(reason)"
+        case let .invalidRequest(message):
+            return message
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

@@ -1,0 +1,138 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A file written under a temporary name in the destination folder and renamed into place only when
+/// complete and synced. Until `commit()` nothing exists at the destination; on failure, `abandon()`
+/// (also run by the SIGINT/SIGTERM/SIGHUP handler) removes the temporary file.
+///
+/// Temporary files are named `.<name>.ckpt-partial-<pid>-<random>`: hidden, recognisable, and never
+/// a name ckpt reads as a checkpoint.
+public final class AtomicOutput {
+    public let destination: String
+    public let temporaryPath: String
+    private var fd: Int32
+    private let overwrite: Bool
+    private var slot: Int?
+
+    /// Marker in every temporary file name.
+    public static let partialMarker = ".ckpt-partial-"
+
+    /// Prepares to write `destination`. Refuses an existing destination without `overwrite`, and a
+    /// destination that is one of `inputs` (same device and inode, whatever the path spelling).
+    public init(destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws {
+        if let existing = FileIdentity.of(path: destination) {
+            if inputs.contains(existing) {
+                throw CkptError.outputIsInput(output: destination, input: destination)
+            }
+            if FileSystem.kind(of: destination) == .directory {
+                throw CkptError.unsupportedInput(path: destination, reason: "output is a folder")
+            }
+            if !overwrite { throw CkptError.outputExists(path: destination) }
+        } else if FileSystem.isSymlink(destination) {
+            // A dangling link: renaming over it is fine, but an existing-file check cannot vouch for it.
+            if !overwrite { throw CkptError.outputExists(path: destination) }
+        }
+        let dir = FileSystem.directoryName(destination)
+        guard FileSystem.kind(of: dir) == .directory else {
+            throw CkptError.io(path: dir, operation: "open output folder", code: ENOENT)
+        }
+        let name = FileSystem.baseName(destination)
+        let random = UInt32.random(in: 0...UInt32.max)
+        temporaryPath = FileSystem.join(dir, ".\(name)\(AtomicOutput.partialMarker)\(getpid())-\(String(random, radix: 16))")
+        self.destination = destination
+        self.overwrite = overwrite
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw CkptError.io(path: temporaryPath, operation: "create", code: errno) }
+        slot = CleanupRegistry.register(temporaryPath)
+    }
+
+    deinit { abandon() }
+
+    var descriptor: Int32 { fd }
+
+    /// Appends bytes.
+    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+        try Zstd.writeAll(fd, buffer, path: temporaryPath)
+    }
+
+    public func write(_ bytes: [UInt8]) throws {
+        try bytes.withUnsafeBytes { try write($0) }
+    }
+
+    /// Syncs the data and moves the file into place.
+    public func commit() throws {
+        guard fd >= 0 else { throw CkptError.invalidRequest("\(destination): output already closed") }
+        if fsync(fd) != 0 { let e = errno; abandon(); throw CkptError.io(path: temporaryPath, operation: "fsync", code: e) }
+        if close(fd) != 0 { let e = errno; fd = -1; abandon(); throw CkptError.io(path: temporaryPath, operation: "close", code: e) }
+        fd = -1
+        if overwrite {
+            if rename(temporaryPath, destination) != 0 {
+                let e = errno; abandon(); throw CkptError.io(path: destination, operation: "rename", code: e)
+            }
+        } else {
+            // link() fails if the destination appeared meanwhile: no race can make us overwrite it.
+            if link(temporaryPath, destination) != 0 {
+                let e = errno
+                abandon()
+                if e == EEXIST { throw CkptError.outputExists(path: destination) }
+                throw CkptError.io(path: destination, operation: "link", code: e)
+            }
+            unlink(temporaryPath)
+        }
+        if let slot { CleanupRegistry.release(slot) }
+        slot = nil
+        let dirfd = open(FileSystem.directoryName(destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    /// Closes and removes the temporary file; the destination is untouched.
+    public func abandon() {
+        if fd >= 0 { close(fd); fd = -1 }
+        if let slot {
+            unlink(temporaryPath)
+            CleanupRegistry.release(slot)
+        }
+        slot = nil
+    }
+}
+
+/// Temporary paths to remove if the process is interrupted by a signal. The handler only calls
+/// `unlink`, `signal` and `raise`, which are async-signal-safe.
+enum CleanupRegistry {
+    static let slots = 8
+    static let pathCapacity = 4096
+    nonisolated(unsafe) static let storage: UnsafeMutablePointer<CChar> = {
+        let p = UnsafeMutablePointer<CChar>.allocate(capacity: slots * pathCapacity)
+        p.initialize(repeating: 0, count: slots * pathCapacity)
+        return p
+    }()
+    nonisolated(unsafe) static var installed = false
+
+    static func register(_ path: String) -> Int? {
+        installHandlers()
+        let utf8 = Array(path.utf8CString)
+        guard utf8.count <= pathCapacity else { return nil }
+        for i in 0..<slots where storage[i * pathCapacity] == 0 {
+            for (j, c) in utf8.enumerated() { storage[i * pathCapacity + j] = c }
+            return i
+        }
+        return nil
+    }
+
+    static func release(_ slot: Int) { storage[slot * pathCapacity] = 0 }
+
+    static func installHandlers() {
+        guard !installed else { return }
+        installed = true
+        for sig in [SIGINT, SIGTERM, SIGHUP] {
+            signal(sig) { received in
+                for i in 0..<CleanupRegistry.slots where CleanupRegistry.storage[i * CleanupRegistry.pathCapacity] != 0 {
+                    unlink(CleanupRegistry.storage + i * CleanupRegistry.pathCapacity)
+                }
+                signal(received, SIG_DFL)
+                raise(received)
+            }
+        }
+    }
+}

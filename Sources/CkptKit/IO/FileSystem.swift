@@ -1,0 +1,78 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Device and inode of a file: equal identities are the same file, whatever the spelling of the path.
+public struct FileIdentity: Hashable, Sendable {
+    public let device: UInt64
+    public let inode: UInt64
+
+    /// The identity of the file at `path` (following symlinks), or nil when it does not exist.
+    public static func of(path: String) -> FileIdentity? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+    }
+}
+
+/// Small path helpers over POSIX calls.
+public enum FileSystem {
+    public enum Kind { case missing, file, directory, other }
+
+    public static func kind(of path: String) -> Kind {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return .missing }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .file
+        case S_IFDIR: return .directory
+        default: return .other
+        }
+    }
+
+    /// True for a symbolic link at `path` itself (not followed).
+    public static func isSymlink(_ path: String) -> Bool {
+        var st = stat()
+        guard lstat(path, &st) == 0 else { return false }
+        return (st.st_mode & S_IFMT) == S_IFLNK
+    }
+
+    public static func directoryName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "." }
+        let dir = String(path[..<slash])
+        return dir.isEmpty ? "/" : dir
+    }
+
+    public static func baseName(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return path }
+        return String(path[path.index(after: slash)...])
+    }
+
+    public static func join(_ dir: String, _ name: String) -> String {
+        dir.hasSuffix("/") ? dir + name : dir + "/" + name
+    }
+
+    /// Names in a directory (without `.` and `..`), sorted.
+    public static func contents(of dir: String) throws -> [String] {
+        guard let d = opendir(dir) else { throw CkptError.io(path: dir, operation: "opendir", code: errno) }
+        defer { closedir(d) }
+        var names: [String] = []
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) {
+                $0.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        return names.sorted()
+    }
+
+    /// Reads a whole small file (configs, indexes); refuses files over `limit` bytes.
+    public static func readSmallFile(_ path: String, limit: Int = 100_000_000) throws -> [UInt8] {
+        let file = try MappedFile(path: path)
+        guard file.size <= limit else {
+            throw CkptError.unsupportedInput(path: path, reason: "\(file.size) bytes is over the \(limit)-byte limit for this file")
+        }
+        return try file.copyBytes(offset: 0, count: file.size)
+    }
+}

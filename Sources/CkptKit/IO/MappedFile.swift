@@ -1,0 +1,139 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A read-only file mapped into memory: the one type in CkptKit that touches raw file memory.
+///
+/// Every access is bounds-checked against the size seen at open time and pointers never escape the
+/// closures they are lent to. Streaming copies use `pread` through `read(into:at:)` instead of the
+/// mapping, so a file that shrinks underneath ckpt produces an error rather than a SIGBUS.
+public final class MappedFile: @unchecked Sendable {
+    /// The path used in messages.
+    public let path: String
+    /// File size in bytes when it was opened.
+    public let size: Int
+    /// Device and inode, to recognise the same file under another name.
+    public let identity: FileIdentity
+    let fd: Int32
+    private let modificationTime: timespec
+    // Immutable after init; the mapping lives until deinit. nil for an empty file.
+    private let base: UnsafeRawPointer?
+
+    /// Opens and maps `path`. Costs O(1): no data page is touched.
+    public convenience init(path: String) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw CkptError.io(path: path, operation: "open", code: errno) }
+        try self.init(adopting: fd, path: path)
+    }
+
+    /// Maps an already open descriptor, which the new object owns and closes.
+    public init(adopting fd: Int32, path: String) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let e = errno
+            close(fd)
+            throw CkptError.io(path: path, operation: "fstat", code: e)
+        }
+        guard (st.st_mode & S_IFMT) == S_IFREG else {
+            close(fd)
+            throw CkptError.unsupportedInput(path: path, reason: "not a regular file")
+        }
+        let size = Int(st.st_size)
+        var mapped: UnsafeRawPointer? = nil
+        if size > 0 {
+            let p = mmap(nil, size, PROT_READ, MAP_SHARED, fd, 0)
+            guard let p, p != MAP_FAILED else {
+                let e = errno
+                close(fd)
+                throw CkptError.io(path: path, operation: "mmap", code: e)
+            }
+            mapped = UnsafeRawPointer(p)
+        }
+        self.fd = fd
+        self.path = path
+        self.size = size
+        self.base = mapped
+        self.identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
+        self.modificationTime = st.st_mtim
+    }
+
+    deinit {
+        if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
+        close(fd)
+    }
+
+    private func checkRange(_ offset: Int, _ count: Int) throws {
+        guard offset >= 0, count >= 0, offset <= size, count <= size - offset else {
+            throw CkptError.inputChanged(path: path, reason: "read of \(count) bytes at offset \(offset) is past the end (\(size) bytes)")
+        }
+    }
+
+    /// Lends the bytes `[offset, offset + count)` of the mapping to `body`.
+    public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        try checkRange(offset, count)
+        guard let base, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        return try body(UnsafeRawBufferPointer(start: base + offset, count: count))
+    }
+
+    /// A copy of the bytes `[offset, offset + count)`.
+    public func copyBytes(offset: Int, count: Int) throws -> [UInt8] {
+        try withBytes(offset: offset, count: count) { Array($0) }
+    }
+
+    /// The little-endian u64 at `offset`, read without assuming alignment.
+    public func loadUInt64LE(at offset: Int) throws -> UInt64 {
+        try withBytes(offset: offset, count: 8) { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
+    }
+
+    /// Lends `count` elements of `T` starting at byte `offset`: in place when the mapping is aligned for
+    /// `T`, otherwise from an aligned copy. `T` must be a trivial type such as `Float` or `UInt16`.
+    public func withElements<T, R>(of type: T.Type, offset: Int, count: Int,
+                                   _ body: (UnsafeBufferPointer<T>) throws -> R) throws -> R {
+        let (bytes, o) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        guard !o else { throw CkptError.invalidRequest("\(path): element count \(count) overflows") }
+        return try withBytes(offset: offset, count: bytes) { raw in
+            if let start = raw.baseAddress, Int(bitPattern: start) % MemoryLayout<T>.alignment == 0 {
+                // Aligned, trivial type, read-only mapping: binding is sound for the closure's duration.
+                return try body(UnsafeBufferPointer(start: start.assumingMemoryBound(to: T.self), count: count))
+            }
+            let copy = [T](unsafeUninitializedCapacity: count) { buffer, initialized in
+                if count > 0 { UnsafeMutableRawBufferPointer(buffer).copyMemory(from: raw) }
+                initialized = count
+            }
+            return try copy.withUnsafeBufferPointer(body)
+        }
+    }
+
+    /// Reads exactly `buffer.count` bytes at `offset` with `pread`. A short read means the file shrank.
+    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CkptError.io(path: path, operation: "read", code: errno)
+            }
+            if n == 0 {
+                throw CkptError.inputChanged(path: path, reason: "expected \(buffer.count) bytes at offset \(offset), the file ended after \(done)")
+            }
+            done += n
+        }
+    }
+
+    /// Throws when the file on disk no longer has the size and modification time it had at open.
+    public func checkUnchanged() throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CkptError.io(path: path, operation: "fstat", code: errno) }
+        if Int(st.st_size) != size {
+            throw CkptError.inputChanged(path: path, reason: "size went from \(size) to \(st.st_size) bytes")
+        }
+        if st.st_mtim.tv_sec != modificationTime.tv_sec || st.st_mtim.tv_nsec != modificationTime.tv_nsec {
+            throw CkptError.inputChanged(path: path, reason: "it was modified")
+        }
+    }
+
+    /// The raw descriptor, for `copy_file_range` in the writer. Valid while this object lives.
+    var descriptor: Int32 { fd }
+}

@@ -1,0 +1,78 @@
+import CZstd
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Streaming zstd decompression into an unlinked temporary file, which is then mapped like any
+/// other input: memory stays bounded by the stream buffers whatever the decompressed size.
+public enum Zstd {
+    /// The zstd frame magic number (little-endian `28 B5 2F FD`).
+    public static let magic: UInt32 = 0xFD2F_B528
+
+    /// True when the file starts with a zstd frame.
+    public static func isCompressed(_ file: MappedFile) -> Bool {
+        guard file.size >= 4, let word = try? file.withBytes(offset: 0, count: 4, { $0.loadUnaligned(as: UInt32.self) })
+        else { return false }
+        return UInt32(littleEndian: word) == magic
+    }
+
+    /// Decompresses `source` into a new anonymous temporary file and maps it.
+    public static func decompressToTemporaryFile(_ source: MappedFile) throws -> MappedFile {
+        let tmpdir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array(FileSystem.join(tmpdir, "ckpt-zstd-XXXXXX").utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+        guard fd >= 0 else { throw CkptError.io(path: tmpdir, operation: "mkstemp", code: errno) }
+        // Unlinked at once: the data lives only as long as the descriptor, even if ckpt is killed.
+        template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+        do {
+            try decompress(source, into: fd)
+        } catch {
+            close(fd)
+            throw error
+        }
+        return try MappedFile(adopting: fd, path: source.path)
+    }
+
+    private static func decompress(_ source: MappedFile, into fd: Int32) throws {
+        guard let stream = ZSTD_createDStream() else {
+            throw CkptError.zstd(path: source.path, reason: "cannot allocate a decompression stream")
+        }
+        defer { ZSTD_freeDStream(stream) }
+        let outCapacity = ZSTD_DStreamOutSize()
+        let out = UnsafeMutableRawPointer.allocate(byteCount: outCapacity, alignment: 64)
+        defer { out.deallocate() }
+        var pending: Int = 0  // last return value: 0 means a frame just ended.
+        var sawFrame = false
+        try source.withBytes(offset: 0, count: source.size) { raw in
+            var input = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: 0)
+            var outputFull = false
+            // Keep going while input remains or the last call filled the output (more may be buffered).
+            while input.pos < input.size || outputFull {
+                var output = ZSTD_outBuffer(dst: out, size: outCapacity, pos: 0)
+                let ret = ZSTD_decompressStream(stream, &output, &input)
+                if ZSTD_isError(ret) != 0 {
+                    let name = String(cString: ZSTD_getErrorName(ret))
+                    throw CkptError.zstd(path: source.path, reason: "corrupt frame near compressed byte \(input.pos): \(name)")
+                }
+                sawFrame = true
+                pending = ret
+                outputFull = output.pos == outCapacity
+                try writeAll(fd, UnsafeRawBufferPointer(start: out, count: output.pos), path: source.path)
+            }
+        }
+        if !sawFrame { throw CkptError.zstd(path: source.path, reason: "empty input") }
+        if pending != 0 { throw CkptError.zstd(path: source.path, reason: "truncated: the last frame is incomplete") }
+    }
+
+    static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {
+        var done = 0
+        while done < buffer.count {
+            let n = write(fd, buffer.baseAddress! + done, buffer.count - done)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw CkptError.io(path: path, operation: "write", code: errno)
+            }
+            done += n
+        }
+    }
+}

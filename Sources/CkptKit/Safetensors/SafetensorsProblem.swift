@@ -1,0 +1,72 @@
+/// Exactly what is wrong with a safetensors file. Descriptions name the tensor and the numbers involved.
+public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    case fileTooSmall(size: Int)
+    case headerTooLarge(length: UInt64, limit: Int)
+    case headerPastEnd(length: UInt64, fileSize: Int)
+    case headerNotUTF8
+    case headerNotJSON(JSONError)
+    case headerNotObject(found: String)
+    case metadataNotObject(found: String)
+    case metadataValueNotString(key: String, found: String)
+    case tensorNotObject(tensor: String, found: String)
+    case missingField(tensor: String, field: String)
+    case unexpectedField(tensor: String, field: String)
+    case unknownDType(tensor: String, dtype: String)
+    case invalidInteger(tensor: String, field: String, text: String, reason: String)
+    case invalidFieldType(tensor: String, field: String, expected: String, found: String)
+    case offsetsReversed(tensor: String, begin: Int, end: Int)
+    case sizeOverflow(tensor: String, shape: [Int], dtype: DType)
+    case byteCountMismatch(tensor: String, begin: Int, end: Int, shape: [Int], dtype: DType, needed: Int)
+    case gap(tensor: String, begin: Int, expected: Int)
+    case overlap(tensor: String, begin: Int, end: Int, other: String, otherEnd: Int)
+    case dataTruncated(needed: Int, available: Int)
+    case trailingBytes(count: Int)
+
+    public var description: String {
+        func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
+        switch self {
+        case let .fileTooSmall(size):
+            return "\(size) bytes is too small for a safetensors file (it needs at least the 8-byte header length)"
+        case let .headerTooLarge(length, limit):
+            return "header length \(length) is over the \(limit)-byte limit"
+        case let .headerPastEnd(length, fileSize):
+            return "header length \(length) runs past the end of the \(fileSize)-byte file"
+        case .headerNotUTF8:
+            return "header is not valid UTF-8"
+        case let .headerNotJSON(error):
+            return "header is not valid JSON: \(error)"
+        case let .headerNotObject(found):
+            return "header must be a JSON object, found \(found)"
+        case let .metadataNotObject(found):
+            return "\"__metadata__\" must be an object of strings, found \(found)"
+        case let .metadataValueNotString(key, found):
+            return "\"__metadata__\" entry \"\(key)\" must be a string, found \(found)"
+        case let .tensorNotObject(tensor, found):
+            return "tensor \"\(tensor)\": expected an object with dtype, shape and data_offsets, found \(found)"
+        case let .missingField(tensor, field):
+            return "tensor \"\(tensor)\": missing field \"\(field)\""
+        case let .unexpectedField(tensor, field):
+            return "tensor \"\(tensor)\": unexpected field \"\(field)\""
+        case let .unknownDType(tensor, dtype):
+            return "tensor \"\(tensor)\": unknown dtype \"\(dtype)\""
+        case let .invalidInteger(tensor, field, text, reason):
+            return "tensor \"\(tensor)\": \(field) value \(text) is \(reason)"
+        case let .invalidFieldType(tensor, field, expected, found):
+            return "tensor \"\(tensor)\": \(field) must be \(expected), found \(found)"
+        case let .offsetsReversed(tensor, begin, end):
+            return "tensor \"\(tensor)\": data_offsets [\(begin), \(end)] end before they begin"
+        case let .sizeOverflow(tensor, shape, dtype):
+            return "tensor \"\(tensor)\": shape \(shapeText(shape)) of \(dtype.rawValue) overflows the byte count"
+        case let .byteCountMismatch(tensor, begin, end, shape, dtype, needed):
+            return "tensor \"\(tensor)\": data_offsets [\(begin), \(end)] hold \(end - begin) bytes but shape \(shapeText(shape)) of \(dtype.rawValue) needs \(needed)"
+        case let .gap(tensor, begin, expected):
+            return "tensor \"\(tensor)\": data begins at \(begin) but the previous tensor ends at \(expected) (a hole of \(begin - expected) bytes)"
+        case let .overlap(tensor, begin, end, other, otherEnd):
+            return "tensor \"\(tensor)\": data_offsets [\(begin), \(end)] overlap tensor \"\(other)\", which ends at \(otherEnd)"
+        case let .dataTruncated(needed, available):
+            return "tensor data needs \(needed) bytes but the file holds \(available) after the header (truncated)"
+        case let .trailingBytes(count):
+            return "\(count) trailing bytes after the last tensor"
+        }
+    }
+}

@@ -1,0 +1,162 @@
+import CCkptShims
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One tensor to write: its source and the dtype it should have in the output.
+public struct OutputTensor: Sendable {
+    public let entry: TensorEntry
+    /// Output dtype; differs from `entry.dtype` only for float casts.
+    public let dtype: DType
+
+    public init(_ entry: TensorEntry, dtype: DType? = nil) {
+        self.entry = entry
+        self.dtype = dtype ?? entry.dtype
+    }
+
+    public var name: String { entry.name }
+    public var shape: [Int] { entry.shape }
+    public var byteCount: Int { dtype.byteCount(for: entry.shape) ?? 0 }
+}
+
+/// Writes safetensors files byte-identical to Python's `safetensors.torch.save_file`, streaming the
+/// tensor bytes from their sources through a fixed buffer (or `copy_file_range`), atomically.
+public enum SafetensorsWriter {
+    /// Metadata written when the caller gives none: transformers requires `format: pt`.
+    public static let defaultMetadata: [(String, String)] = [("format", "pt")]
+    static let bufferSize = 1 << 20
+
+    /// The reference order: dtype rank descending, then name ascending by UTF-8 bytes.
+    public static func ordered(_ tensors: [OutputTensor]) -> [OutputTensor] {
+        tensors.sorted {
+            if $0.dtype != $1.dtype { return $0.dtype > $1.dtype }
+            return $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
+        }
+    }
+
+    /// The 8-byte length plus padded JSON header for tensors already in output order.
+    public static func header(for tensors: [OutputTensor], metadata: [(String, String)]?) -> [UInt8] {
+        var members: [(String, JSONValue)] = []
+        if let metadata { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
+        var offset = 0
+        for t in tensors {
+            let n = t.byteCount
+            members.append((t.name, .object([
+                ("dtype", .string(t.dtype.rawValue)),
+                ("shape", .array(t.shape.map { .int($0) })),
+                ("data_offsets", .array([.int(offset), .int(offset + n)])),
+            ])))
+            offset += n
+        }
+        var json = Array(JSONWriter.compact(.object(members)).utf8)
+        json.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - json.count % 8) % 8))
+        var out = withUnsafeBytes(of: UInt64(json.count).littleEndian) { Array($0) }
+        out.append(contentsOf: json)
+        return out
+    }
+
+    /// Checks a write request before anything touches the disk: unique names, castable dtypes.
+    static func validate(_ tensors: [OutputTensor], destination: String) throws {
+        var seen = Set<String>()
+        for t in tensors {
+            guard seen.insert(t.name).inserted else {
+                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" would be written twice")
+            }
+            if t.dtype != t.entry.dtype, !(t.dtype.isCastableFloat && t.entry.dtype.isCastableFloat) {
+                throw CkptError.invalidRequest("\(destination): cannot cast tensor \"\(t.name)\" from \(t.entry.dtype.rawValue) to \(t.dtype.rawValue)")
+            }
+            guard t.entry.dtype.byteCount(for: t.shape) == t.entry.byteCount else {
+                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" has \(t.entry.byteCount) bytes for shape \(t.shape) of \(t.entry.dtype.rawValue)")
+            }
+        }
+    }
+
+    /// Writes `tensors` to `destination` atomically.
+    /// - Parameters:
+    ///   - metadata: `__metadata__` entries, in order; nil writes none.
+    ///   - overwrite: replace an existing destination (`--force`).
+    ///   - inputs: files that must not be overwritten (the checkpoint being read).
+    public static func write(_ tensors: [OutputTensor], to destination: String,
+                             metadata: [(String, String)]? = defaultMetadata,
+                             overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws {
+        try validate(tensors, destination: destination)
+        let order = ordered(tensors)
+        let output = try AtomicOutput(destination: destination, overwrite: overwrite, protecting: inputs)
+        do {
+            try output.write(header(for: order, metadata: metadata))
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+            let castBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize * 2, alignment: 64)
+            defer { buffer.deallocate(); castBuffer.deallocate() }
+            var sources: [ObjectIdentifier: MappedFile] = [:]
+            for t in order {
+                for segment in t.entry.segments {
+                    if case let .file(file, _, _) = segment { sources[ObjectIdentifier(file)] = file }
+                    if t.dtype == t.entry.dtype {
+                        try copy(segment, to: output, buffer: buffer)
+                    } else {
+                        try cast(segment, from: t.entry.dtype, to: t.dtype, output: output, buffer: buffer, castBuffer: castBuffer)
+                    }
+                }
+            }
+            // A source rewritten while we streamed it would make the output a mix of two versions.
+            for file in sources.values { try file.checkUnchanged() }
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+
+    private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer) throws {
+        switch segment {
+        case let .memory(bytes):
+            try output.write(bytes)
+        case let .file(file, offset, count):
+            var position = offset
+            var remaining = count
+            var useCopyRange = true
+            while remaining > 0 {
+                if useCopyRange {
+                    var inOffset = Int64(position)
+                    let n = ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor, remaining)
+                    if n > 0 { position += n; remaining -= n; continue }
+                    if n == 0 {
+                        throw CkptError.inputChanged(path: file.path, reason: "expected \(remaining) more bytes at offset \(position), the file ended")
+                    }
+                    if errno == EINTR { continue }
+                    guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else {
+                        throw CkptError.io(path: output.temporaryPath, operation: "copy_file_range", code: errno)
+                    }
+                    useCopyRange = false  // Not supported here: fall back to read + write.
+                }
+                let n = min(remaining, buffer.count)
+                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+                try file.read(into: chunk, at: position)
+                try output.write(UnsafeRawBufferPointer(chunk))
+                position += n
+                remaining -= n
+            }
+        }
+    }
+
+    private static func cast(_ segment: ByteSegment, from: DType, to: DType, output: AtomicOutput,
+                             buffer: UnsafeMutableRawBufferPointer, castBuffer: UnsafeMutableRawBufferPointer) throws {
+        let inWidth = from.byteWidth!, outWidth = to.byteWidth!
+        let perChunk = min(buffer.count / inWidth, castBuffer.count / outWidth)
+        let elements = segment.count / inWidth
+        var done = 0
+        while done < elements {
+            let n = min(perChunk, elements - done)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * inWidth])
+            switch segment {
+            case let .file(file, offset, _): try file.read(into: chunk, at: offset + done * inWidth)
+            case let .memory(bytes):
+                bytes.withUnsafeBytes { chunk.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[done * inWidth..<(done + n) * inWidth])) }
+            }
+            let out = UnsafeMutableRawBufferPointer(rebasing: castBuffer[0..<n * outWidth])
+            FloatCast.convert(UnsafeRawBufferPointer(chunk), from: from, to: to, into: out)
+            try output.write(UnsafeRawBufferPointer(out))
+            done += n
+        }
+    }
+}
