@@ -43,7 +43,7 @@ final class LayoutRefusalTests: XCTestCase {
                                    extra: [TensorEntry(name: "junk", dtype: .u8, shape: [1], segments: [.memory([7])], sourcePath: "test")])
         let p2 = layoutProblem("blocks-only") { _ = try Layouts.detect(try Checkpoint.open(headless)) }
         guard case let .unrecognised(rec2, unrec2)? = p2 else { return XCTFail("blocks-only: \(String(describing: p2))") }
-        XCTAssertTrue(rec2.first?.hasPrefix("29 original DINOv2 backbone keys")  // 2 blocks × 14 + cls_token == true, "\(rec2)")
+        XCTAssertTrue(rec2.first?.hasPrefix("29 original DINOv2 backbone keys") == true, "\(rec2)")  // 2 blocks × 14 + cls_token
         XCTAssertEqual(unrec2, ["junk"])
     }
 
