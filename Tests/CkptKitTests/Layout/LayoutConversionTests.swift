@@ -136,4 +136,27 @@ final class LayoutConversionTests: XCTestCase {
             return [-1, segment.count]
         }
     }
+
+    /// The `.pth` reader flattens `{"model": {...}, "optimizer": ..., "iteration": ...}` (fvcore) and
+    /// `{"teacher": {...}}` (teacher_checkpoint.pth) with dots: both must read as training checkpoints.
+    func testFlattenedPthNamesAreTrainingCheckpoints() throws {
+        let g = try GoldenCase("tiny-swiglu")
+        let train = try Checkpoint.open(g.path("train.safetensors"))
+        let fvcore = train.tensors.map { $0.renamed("model." + $0.name) } + [
+            TensorEntry(name: "optimizer.state.0.exp_avg", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "test"),
+            TensorEntry(name: "iteration", dtype: .i64, shape: [], segments: [.memory([UInt8](repeating: 0, count: 8))], sourcePath: "test"),
+        ]
+        let teacherOnly = train.tensors.filter { $0.name.hasPrefix("teacher.") }
+        for (label, tensors, prefix) in [("fvcore", fvcore, "model.teacher.backbone."), ("teacher_checkpoint", teacherOnly, "teacher.backbone.")] {
+            let c = Checkpoint(path: label, kind: .safetensors, tensors: tensors, metadata: nil, config: nil, files: train.files)
+            let d = try Layouts.detect(c)
+            XCTAssertEqual(d.kind, .dinov2Train, label)
+            XCTAssertEqual(d.prefix, prefix, label)
+            if label == "fvcore" {
+                XCTAssertTrue(d.notes.contains { $0.contains("outside \"model.\"") && $0.contains("iteration") && $0.contains("optimizer.state.0.exp_avg") }, "\(d.notes)")
+            }
+            try assertTensors(try Layouts.backboneTensors(c, as: .hf), equal: g.file("hf/model.safetensors"), label)
+            try assertTensors(try Layouts.headTensors(c), equal: g.file("head-legacy.safetensors"), label)
+        }
+    }
 }

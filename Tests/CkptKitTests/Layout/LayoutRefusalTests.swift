@@ -162,4 +162,22 @@ final class LayoutRefusalTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: refused))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.contains(".ckpt-partial-") }, [])
     }
+
+    func testIncompleteHeadListsEveryProblem() throws {
+        let g = try GoldenCase("tiny")
+        let dir = try temporaryDirectory(self)
+        let head = try variant(of: g.path("head-param.safetensors"), in: dir, name: "head",
+                               keep: { $0 != "mlp.2.bias" && $0 != "mlp.4.weight" },
+                               extra: [TensorEntry(name: "mlp.3.weight", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "test")])
+        let p1 = layoutProblem("head") { _ = try Layouts.detect(try Checkpoint.open(head)) }
+        // Without mlp.4.weight the bottleneck is unknown: the head cannot be measured, missing keys are named.
+        XCTAssertEqual(p1, .tensorsDoNotMatch(layout: "dino-head", missing: ["mlp.4.weight"], unexpected: ["mlp.3.weight"], wrongShape: []))
+        let head2 = try variant(of: g.path("head-param.safetensors"), in: dir, name: "head2", keep: { $0 != "mlp.2.bias" },
+                                extra: [TensorEntry(name: "mlp.3.weight", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "test")])
+        let p2 = layoutProblem("head2") { _ = try Layouts.detect(try Checkpoint.open(head2)) }
+        guard case let .tensorsDoNotMatch(_, missing, unexpected, wrong)? = p2 else { return XCTFail("head2: \(String(describing: p2))") }
+        XCTAssertEqual(missing, ["mlp.2.bias"])
+        XCTAssertEqual(unexpected, ["mlp.3.weight"])
+        XCTAssertEqual(wrong, [])
+    }
 }
