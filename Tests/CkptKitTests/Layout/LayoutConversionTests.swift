@@ -24,6 +24,7 @@ final class LayoutConversionTests: XCTestCase {
         ("classifier", .dinov2, "dinov2.safetensors"),
         ("classifier", .hf, "hf/model.safetensors"),
         ("hf-nomask", .dinov2, "dinov2.safetensors"),  // the synth mask_token is zeros, as we add
+        ("hf-nomask", .hf, "hf-nomask/model.safetensors"),  // HF → HF: no mask token invented
     ]
 
     func testBackboneConversionsEqualUpstreamFiles() throws {
