@@ -81,13 +81,13 @@ final class LayoutCommandTests: XCTestCase {
         var r = try ckpt("convert", "hf-to-dinov2", try model("tiny/hf-nomask"), "-o", dir + "/d.safetensors")
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("ckpt: warning:") && r.stderr.contains("no mask_token; writing zeros [1, 32]"), r.stderr)
-        XCTAssertEqual(try Digest.sha256(file: dir + "/d.safetensors"), try recordedSHA("tiny", "dinov2.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/d.safetensors"), try recordedSHA("tiny", "dinov2.safetensors"))
 
         r = try ckpt("convert", "dinov2-to-hf", try model("tiny-swiglu/dinov2-chunked.safetensors"), "-o", dir + "/hf",
                      "--head", try model("tiny-swiglu/head-param.safetensors"))
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try Digest.sha256(file: dir + "/hf/model.safetensors"), try recordedSHA("tiny-swiglu", "hf/model.safetensors"))
-        XCTAssertEqual(try Digest.sha256(file: dir + "/hf/dino_head.safetensors"), try recordedSHA("tiny-swiglu", "head-param.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/hf/model.safetensors"), try recordedSHA("tiny-swiglu", "hf/model.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/hf/dino_head.safetensors"), try recordedSHA("tiny-swiglu", "head-param.safetensors"))
         let config = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/hf/config.json")!) as! [String: Any]
         XCTAssertEqual(config["model_type"] as? String, "dinov2")
         XCTAssertEqual(config["use_swiglu_ffn"] as? Bool, true)
@@ -97,14 +97,14 @@ final class LayoutCommandTests: XCTestCase {
         r = try ckpt("convert", "hf-to-dinov2", dir + "/hf", "-o", dir + "/back.safetensors",
                      "--head-output", dir + "/head.safetensors", "--weight-norm", "legacy")
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try Digest.sha256(file: dir + "/back.safetensors"), try recordedSHA("tiny-swiglu", "dinov2.safetensors"))
-        XCTAssertEqual(try Digest.sha256(file: dir + "/head.safetensors"), try recordedSHA("tiny-swiglu", "head-legacy.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/back.safetensors"), try recordedSHA("tiny-swiglu", "dinov2.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/head.safetensors"), try recordedSHA("tiny-swiglu", "head-legacy.safetensors"))
 
         r = try ckpt("convert", "train-to-release", try model("tiny-reg4/train-ddp-outer.safetensors"),
                      "--backbone-output", dir + "/b.safetensors", "--head-output", dir + "/h.safetensors")
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try Digest.sha256(file: dir + "/b.safetensors"), try recordedSHA("tiny-reg4", "dinov2.safetensors"))
-        XCTAssertEqual(try Digest.sha256(file: dir + "/h.safetensors"), try recordedSHA("tiny-reg4", "head-legacy.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/b.safetensors"), try recordedSHA("tiny-reg4", "dinov2.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/h.safetensors"), try recordedSHA("tiny-reg4", "head-legacy.safetensors"))
     }
 
     func testSynthCommand() throws {
@@ -114,7 +114,7 @@ final class LayoutCommandTests: XCTestCase {
         let args = ((json["config"] as! [String: Any])["ckpt_synth_args"] as! String).split(separator: " ").map(String.init)
         let r = try ckpt(["synth"] + args + ["-o", dir + "/s.safetensors"])
         XCTAssertEqual(r.status, 0, r.stderr)
-        XCTAssertEqual(try Digest.sha256(file: dir + "/s.safetensors"), json["synth_backbone_sha256"] as? String)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/s.safetensors"), json["synth_backbone_sha256"] as? String)
         XCTAssertEqual(try ckpt("synth", "-o", dir + "/x.safetensors").status, 64)  // no architecture
         XCTAssertEqual(try ckpt("synth", "--arch", "vitb14", "--heads", "5", "-o", dir + "/x.safetensors").status, 64)
         XCTAssertEqual(try ckpt("synth", "--arch", "vits14", "--image-size", "100", "-o", dir + "/x.safetensors").status, 64)
@@ -139,6 +139,6 @@ final class LayoutCommandTests: XCTestCase {
             XCTAssertTrue(r.stderr.hasPrefix("ckpt: error: ") && r.stderr.contains(message), "\(args): \(r.stderr)")
         }
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "refused conversions left files behind")
-        XCTAssertEqual(try Digest.sha256(file: try model("tiny/hf/model.safetensors")), try recordedSHA("tiny", "hf/model.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: try model("tiny/hf/model.safetensors")), try recordedSHA("tiny", "hf/model.safetensors"))
     }
 }

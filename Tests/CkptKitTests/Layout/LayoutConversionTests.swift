@@ -38,7 +38,7 @@ final class LayoutConversionTests: XCTestCase {
                 try assertTensors(try Layouts.backboneTensors(checkpoint, as: row.target), equal: expected, label)
                 let path = "\(out)/\(i).safetensors"
                 try LayoutWriter.writeBackbone(checkpoint, layout: row.target, to: path)
-                XCTAssertEqual(try Digest.sha256(file: path), expected.sha256, "\(label): whole file")
+                XCTAssertEqual(try Hashing.sha256(file: path), expected.sha256, "\(label): whole file")
             }
         }
     }
@@ -63,7 +63,7 @@ final class LayoutConversionTests: XCTestCase {
                 try assertTensors(try Layouts.headTensors(checkpoint, weightNorm: row.spelling), equal: expected, label)
                 let path = "\(out)/\(i).safetensors"
                 try LayoutWriter.writeHead(checkpoint, weightNorm: row.spelling, to: path)
-                XCTAssertEqual(try Digest.sha256(file: path), expected.sha256, "\(label): whole file")
+                XCTAssertEqual(try Hashing.sha256(file: path), expected.sha256, "\(label): whole file")
             }
         }
     }
@@ -96,7 +96,7 @@ final class LayoutConversionTests: XCTestCase {
                 let middle = "\(out)/middle-\(via.rawValue).safetensors", end = "\(out)/end-\(via.rawValue).safetensors"
                 try LayoutWriter.writeBackbone(source, layout: via, to: middle)
                 try LayoutWriter.writeBackbone(try Checkpoint.open(middle), layout: back, to: end)
-                XCTAssertEqual(try Digest.sha256(file: end), try Digest.sha256(file: g.path(start)), "\(name): \(start) via \(via.rawValue)")
+                XCTAssertEqual(try Hashing.sha256(file: end), try Hashing.sha256(file: g.path(start)), "\(name): \(start) via \(via.rawValue)")
                 // In memory, without the intermediate file: every tensor comes back as the very same
                 // byte ranges of the source file (fuse then split is the identity on segments).
                 let viaTensors = try Layouts.backboneTensors(source, as: via)
@@ -112,7 +112,7 @@ final class LayoutConversionTests: XCTestCase {
                 let param = "\(out)/p-\(via.rawValue).safetensors", legacy = "\(out)/l-\(via.rawValue).safetensors"
                 try LayoutWriter.writeHead(head, weightNorm: .parametrized, to: param)
                 try LayoutWriter.writeHead(try Checkpoint.open(param), weightNorm: .legacy, to: legacy)
-                XCTAssertEqual(try Digest.sha256(file: legacy), try Digest.sha256(file: g.path("head-legacy.safetensors")), "\(name): head round trip")
+                XCTAssertEqual(try Hashing.sha256(file: legacy), try Hashing.sha256(file: g.path("head-legacy.safetensors")), "\(name): head round trip")
             }
         }
     }
@@ -126,7 +126,7 @@ final class LayoutConversionTests: XCTestCase {
         try LayoutWriter.writeBackbone(try Checkpoint.open(g.path("hf")), layout: .dinov2, to: viaConversion, cast: { _ in .f16 })
         let original = try Checkpoint.open(g.path("dinov2.safetensors"))
         try SafetensorsWriter.write(original.tensors.map { OutputTensor($0, dtype: .f16) }, to: viaCast)
-        XCTAssertEqual(try Digest.sha256(file: viaConversion), try Digest.sha256(file: viaCast))
+        XCTAssertEqual(try Hashing.sha256(file: viaConversion), try Hashing.sha256(file: viaCast))
         XCTAssertTrue(try Checkpoint.open(viaConversion).tensors.allSatisfy { $0.dtype == .f16 })
     }
 

@@ -131,7 +131,7 @@ final class LayoutRefusalTests: XCTestCase {
         let g = try GoldenCase("tiny")
         let dir = try temporaryDirectory(self)
         let source = try variant(of: g.path("dinov2.safetensors"), in: dir, name: "source")
-        let before = try Digest.sha256(file: source)
+        let before = try Hashing.sha256(file: source)
         let checkpoint = try Checkpoint.open(source)
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: source, overwrite: true)) {
             XCTAssertEqual($0 as? CkptError, .outputIsInput(output: source, input: source))
@@ -139,7 +139,7 @@ final class LayoutRefusalTests: XCTestCase {
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: dir + "/./source.safetensors", overwrite: true)) {
             guard case .outputIsInput? = $0 as? CkptError else { return XCTFail("\($0)") }
         }
-        XCTAssertEqual(try Digest.sha256(file: source), before)
+        XCTAssertEqual(try Hashing.sha256(file: source), before)
         let out = dir + "/out.safetensors"
         try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: out)
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: out)) {
@@ -155,7 +155,7 @@ final class LayoutRefusalTests: XCTestCase {
         XCTAssertThrowsError(try LayoutWriter.writeHFFolder(checkpoint, to: folder)) {
             XCTAssertEqual($0 as? CkptError, .outputExists(path: folder + "/model.safetensors"))
         }
-        XCTAssertEqual(try Digest.sha256(file: folder + "/model.safetensors"), g.file("hf/model.safetensors").sha256)
+        XCTAssertEqual(try Hashing.sha256(file: folder + "/model.safetensors"), g.file("hf/model.safetensors").sha256)
         // A refused conversion leaves no output behind.
         let refused = dir + "/refused.safetensors"
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(try Checkpoint.open(g.path("head-legacy.safetensors")), layout: .hf, to: refused))

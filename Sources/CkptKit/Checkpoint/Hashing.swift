@@ -1,7 +1,7 @@
 import Crypto
 
 /// SHA-256 of tensor bytes and files, streamed through a fixed buffer (golden data records both).
-public enum Digest {
+public enum Hashing {
     static let bufferSize = 1 << 20
 
     /// Lowercase hex SHA-256 of the bytes of `segments`, in order.
@@ -42,5 +42,5 @@ public enum Digest {
 
 extension TensorEntry {
     /// Lowercase hex SHA-256 of the tensor's bytes.
-    public func sha256() throws -> String { try Digest.sha256(segments) }
+    public func sha256() throws -> String { try Hashing.sha256(segments) }
 }
