@@ -160,4 +160,18 @@ final class LayoutConversionTests: XCTestCase {
             try assertTensors(try Layouts.headTensors(c), equal: g.file("head-legacy.safetensors"), label)
         }
     }
+
+    /// DINOv2's training configs use block_chunks=4: the teacher's blocks are `blocks.{c}.{i}.*`.
+    func testChunkedTrainingCheckpoint() throws {
+        let g = try GoldenCase("tiny-reg4")
+        let train = try Checkpoint.open(g.path("train.safetensors"))
+        let chunked = train.tensors.map { t -> TensorEntry in
+            let parts = t.name.split(separator: ".", maxSplits: 4).map(String.init)
+            guard parts.count == 5, parts[1] == "backbone", parts[2] == "blocks", let i = Int(parts[3]) else { return t }
+            return t.renamed("\(parts[0]).backbone.blocks.\(i).\(i).\(parts[4])")  // chunk size 1
+        }
+        XCTAssertTrue(chunked.contains { $0.name == "teacher.backbone.blocks.1.1.ls2.gamma" })
+        let c = Checkpoint(path: "chunked-train", kind: .safetensors, tensors: chunked, metadata: nil, config: nil, files: train.files)
+        try assertTensors(try Layouts.backboneTensors(c, as: .dinov2), equal: g.file("dinov2.safetensors"), "chunked train")
+    }
 }
