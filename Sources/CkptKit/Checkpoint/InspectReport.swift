@@ -52,12 +52,13 @@ public struct InspectReport {
             }
         }
         let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
-        let dtypeWidth = 7
+        // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
+        let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0
         for t in c.tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             let padded = t.name.count < nameWidth ? t.name + String(repeating: " ", count: nameWidth - t.name.count) : t.name
-            let dt = t.dtype.rawValue + String(repeating: " ", count: max(1, dtypeWidth - t.dtype.rawValue.count))
-            lines.append("  \(padded)  \(dt) \(shape)  \(Self.grouped(t.byteCount)) B")
+            let dt = t.dtype.rawValue + String(repeating: " ", count: dtypeWidth - t.dtype.rawValue.count)
+            lines.append("  \(padded)  \(dt)  \(shape)  \(Self.grouped(t.byteCount)) B")
         }
         return lines.joined(separator: "\n")
     }
