@@ -20,6 +20,6 @@ step cmp "$work/model.safetensors" golden/safetensors/single/model.safetensors
 echo "merged shards are byte-identical to golden/safetensors/single/model.safetensors"
 step "$ckpt" inspect golden/safetensors/mixed.safetensors.zst
 step "$ckpt" convert safetensors golden/safetensors/mixed.safetensors.zst -o "$work/mixed-bf16.safetensors" --dtype bf16
-step "$ckpt" inspect "$work/mixed-bf16.safetensors" --json
+step "$ckpt" inspect "$work/mixed-bf16.safetensors"
 
 # --- Later stages add their demo steps below this line (layout conversion, verify, embed). ---

@@ -43,6 +43,7 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         case let .outputExists(path):
             return "\(path): output exists (pass --force to overwrite)"
         case let .outputIsInput(output, input):
+            if output == input { return "\(output): output is the input file (the same file under this name); refusing to overwrite it" }
             return "\(output): output is the input file \(input); refusing to overwrite it"
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"

@@ -33,7 +33,8 @@ final class ConvertSafetensorsCommandTests: XCTestCase {
             let out = dir.file(input.replacingOccurrences(of: ".", with: "_") + ".out.safetensors")
             let result = try convert([PackagePaths.goldenSafetensors(input), "-o", out])
             XCTAssertEqual(result.exitCode, 0, "\(input): \(result.stderr)")
-            XCTAssertEqual(result.stdout, "", input)
+            let bytes = golden.tensors.reduce(0) { $0 + $1.end - $1.begin }
+            XCTAssertEqual(result.stdout, "wrote \(out): \(golden.tensors.count) tensors, \(InspectReport.grouped(bytes)) bytes of tensor data\n", input)
             XCTAssertEqual(try sha256Hex(file: out), golden.sha256, input)
             try InteropExport.record(out, label: "cli-convert-" + input.replacingOccurrences(of: "/", with: "_"),
                                      expected: try golden.expected(from: PackagePaths.goldenSafetensors(reference)),
@@ -153,5 +154,39 @@ final class ConvertSafetensorsCommandTests: XCTestCase {
             XCTAssertEqual(result.exitCode, 64, "\(args): \(result.stderr)")
         }
         XCTAssertEqual(try dir.contents(), [])
+    }
+}
+
+/// An interrupted conversion leaves nothing behind: SIGTERM while the output is being written removes
+/// the partial file, and nothing appears at the destination.
+final class ConvertInterruptTests: XCTestCase {
+    func testSIGTERMRemovesThePartialFile() throws {
+        let dir = try TemporaryDirectory("ckpt-interrupt")
+        // A sparse 1 GiB F32 tensor: cheap on disk, slow enough to cast in a debug build to be caught mid-write.
+        let count = 1 << 28
+        let header = RawSafetensors.header([("big", "F32", [count], 0, count * 4)])
+        let input = try dir.write("in.safetensors", RawSafetensors.bytes(header: header))
+        XCTAssertEqual(truncate(input, off_t(8 + header.utf8.count + count * 4)), 0)
+        let out = dir.file("out.safetensors")
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CkptProcess.executable)
+        process.arguments = ["convert", "safetensors", input, "-o", out, "--dtype", "bf16"]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        // Wait (up to a minute) until the partial file exists, i.e. writing has started.
+        var partial: [String] = []
+        for _ in 0..<600 where process.isRunning {
+            partial = try dir.contents().filter { $0.contains(AtomicOutput.partialMarker) }
+            if !partial.isEmpty { break }
+            usleep(100_000)
+        }
+        XCTAssertEqual(partial.count, 1, "the conversion never started writing (or already finished)")
+        process.terminate()  // SIGTERM
+        process.waitUntilExit()
+        XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+        XCTAssertEqual(process.terminationStatus, SIGTERM)
+        XCTAssertEqual(try dir.contents(), ["in.safetensors"], "partial file or output left behind")
     }
 }

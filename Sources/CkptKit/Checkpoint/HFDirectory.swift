@@ -73,7 +73,8 @@ enum HFDirectory {
         var files: [SafetensorsFile] = []
         var seenIn: [String: String] = [:]  // tensor → shard it was found in
         var entries: [TensorEntry] = []
-        for shard in shardOrder {
+        // Shards in name order, so messages, `files` and the metadata source do not depend on index order.
+        for shard in shardOrder.sorted() {
             let (path, problem) = shardPath(shard, dir: dir, realDir: realDir)
             guard let path else { problems.append(problem!); continue }
             let file: SafetensorsFile
