@@ -98,6 +98,19 @@ final class FloatCastTests: XCTestCase {
         }
     }
 
+    /// F64 → F16 and F64 → BF16, which casts.* does not hold: `Tests/Fixtures/casts_f64.safetensors`, written by
+    /// torch 2.15 with `Tests/Fixtures/make_casts_f64.py` (double-rounding cases, edges, NaN payloads).
+    func testF64ToHalfTypesMatchTorch() throws {
+        let file = try SafetensorsFile(path: PackagePaths.root + "/Tests/Fixtures/casts_f64.safetensors")
+        func bytes(_ name: String) throws -> [UInt8] { try file.withBytes(of: try XCTUnwrap(file.info(name), name)) { Array($0) } }
+        let source = try bytes("src_f64")
+        for (target, to) in [("src_f64_to_f16", DType.f16), ("src_f64_to_bf16", DType.bf16)] {
+            var out = [UInt8](repeating: 0xAA, count: source.count / 8 * to.byteWidth!)
+            source.withUnsafeBytes { src in out.withUnsafeMutableBytes { FloatCast.convert(src, from: .f64, to: to, into: $0) } }
+            assertSameBits(out, try bytes(target), target: target, dtype: to)
+        }
+    }
+
     /// Edge values spelled out (also covered by the golden table above): they document the rules.
     func testF16Edges() {
         XCTAssertEqual(FloatCast.f16Bits(65504), 0x7BFF, "largest finite half")

@@ -1,16 +1,15 @@
 /// Floating-point conversions with the exact bit results of PyTorch's CPU `.to(dtype)`.
 ///
 /// F32 → F16 and F32 → BF16 round to nearest, ties to even; values past the largest finite half
-/// become ±inf. F16 and BF16 widen exactly. F16 ⇄ BF16 go through F32 as torch does, F64 → F32 is
-/// IEEE round-to-nearest.
+/// become ±inf. F16 and BF16 widen exactly. F64 → F32 is IEEE round-to-nearest. F16 ⇄ BF16 and
+/// F64 → F16/BF16 go through F32 as torch does (F64 → F16 therefore rounds twice, like torch).
 ///
 /// NaN stays NaN. Its bit pattern is whatever torch 2.15's CPU kernel for that pair writes (measured
 /// on x86-64 and pinned by `golden/safetensors/casts.json`), because those kernels disagree:
 ///
 /// | cast | NaN written |
 /// |---|---|
-/// | F32 → F16, BF16 → F16 | sign kept, quiet bit set, top 10 payload bits kept (`vcvtps2ph`) |
-/// | F64 → F16 | sign kept, `0x7E00` |
+/// | F32 → F16, BF16 → F16, F64 → F16 | sign kept, quiet bit set, top 10 payload bits kept (`vcvtps2ph`) |
 /// | F32 → BF16 | `0xFFFF` for every NaN, whatever its sign (the vectorised kernel's blend) |
 /// | F16 → BF16, F64 → BF16 | `0x7FC0` for every NaN (the scalar `round_to_nearest_even`) |
 /// | F16 → F32 | sign kept, quiet bit set, payload kept (`vcvtph2ps`) |
@@ -110,13 +109,6 @@ public enum FloatCast {
         switch to {
         case .f32:
             for i in 0..<count { destination.storeBytes(of: load(i).bitPattern.littleEndian, toByteOffset: i * 4, as: UInt32.self) }
-        case .f16 where from == .f64:
-            // torch converts F64 → F16 with the scalar c10 routine: canonical NaN, sign kept.
-            for i in 0..<count {
-                let f = load(i)
-                let bits: UInt16 = f.isNaN ? (f.sign == .minus ? 0xFE00 : 0x7E00) : f16Bits(f)
-                destination.storeBytes(of: bits.littleEndian, toByteOffset: i * 2, as: UInt16.self)
-            }
         case .f16:
             for i in 0..<count { destination.storeBytes(of: f16Bits(load(i)).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
         case .bf16:
