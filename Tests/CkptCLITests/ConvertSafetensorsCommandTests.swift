@@ -130,6 +130,24 @@ final class ConvertSafetensorsCommandTests: XCTestCase {
         XCTAssertTrue(result.stderr.contains("output is the input file"), result.stderr)
     }
 
+    /// Files read but not holding tensors are inputs too: the .zst a checkpoint was decompressed from,
+    /// a folder's config.json and index.
+    func testNonTensorInputsAreProtected() throws {
+        let zst = dir.file("mixed.safetensors.zst")
+        try FileManager.default.copyItem(atPath: PackagePaths.goldenSafetensors("mixed.safetensors.zst"), toPath: zst)
+        let folder = dir.file("sharded")
+        try FileManager.default.copyItem(atPath: PackagePaths.goldenSafetensors("sharded"), toPath: folder)
+        let cases = [(zst, zst), (folder, folder + "/config.json"), (folder, folder + "/model.safetensors.index.json")]
+        for (input, output) in cases {
+            let before = try sha256Hex(file: output)
+            let result = try convert([input, "-o", output, "--force"])
+            XCTAssertEqual(result.exitCode, 2, output)
+            XCTAssertEqual(result.stderr, "ckpt: error: \(output): output is the input file (the same file under this name); refusing to overwrite it\n")
+            XCTAssertEqual(try sha256Hex(file: output), before, output)
+        }
+        try assertNoPartialFiles()
+    }
+
     func testUnreadableInputExits2AndWritesNothing() throws {
         let out = dir.file("out.safetensors")
         for input in ["corrupt.safetensors.zst", "truncated.safetensors.zst", "does-not-exist.safetensors"] {

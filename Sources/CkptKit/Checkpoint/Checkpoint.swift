@@ -18,14 +18,18 @@ public final class Checkpoint: @unchecked Sendable {
     public let metadata: [(String, String)]?
     /// `config.json` of a Hugging Face folder, when present.
     public let config: JSONValue?
-    /// Every file the tensors are read from (to refuse writing over an input).
+    /// Every file the tensors are read from.
     public let files: [MappedFile]
+    /// Other input files that are not tensor sources: the `.zst` a checkpoint was decompressed from,
+    /// a folder's `config.json` and index. Writers must not overwrite them either.
+    public let otherInputs: [FileIdentity]
     private let index: [String: Int]
 
     public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
-                config: JSONValue?, files: [MappedFile]) {
+                config: JSONValue?, files: [MappedFile], otherInputs: [FileIdentity] = []) {
         self.path = path
         self.kind = kind
+        self.otherInputs = otherInputs
         self.tensors = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         self.metadata = metadata
         self.config = config
@@ -41,8 +45,8 @@ public final class Checkpoint: @unchecked Sendable {
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
     public var byteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
 
-    /// Identities of the input files, for the writer's output-is-input check.
-    public var fileIdentities: [FileIdentity] { files.map(\.identity) }
+    /// Identities of every input file, for the writer's output-is-input check.
+    public var fileIdentities: [FileIdentity] { files.map(\.identity) + otherInputs }
 
     /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, or a Hugging Face folder.
     public static func open(_ path: String) throws -> Checkpoint {
@@ -57,7 +61,8 @@ public final class Checkpoint: @unchecked Sendable {
             let mapped = try MappedFile(path: path)
             if Zstd.isCompressed(mapped) {
                 let st = try SafetensorsFile(file: Zstd.decompressToTemporaryFile(mapped))
-                return Checkpoint(file: st, kind: .zstd, path: path)
+                // The tensors come from an unlinked temporary file; the .zst itself must be protected too.
+                return Checkpoint(file: st, kind: .zstd, path: path, otherInputs: [mapped.identity])
             }
             return Checkpoint(file: try SafetensorsFile(file: mapped), kind: .safetensors, path: path)
         }
@@ -65,9 +70,9 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// A checkpoint over one validated safetensors file.
     public convenience init(file: SafetensorsFile, kind: SourceKind = .safetensors, path: String? = nil,
-                            config: JSONValue? = nil) {
+                            config: JSONValue? = nil, otherInputs: [FileIdentity] = []) {
         self.init(path: path ?? file.path, kind: kind, tensors: Checkpoint.entries(of: file),
-                  metadata: file.metadata, config: config, files: [file.file])
+                  metadata: file.metadata, config: config, files: [file.file], otherInputs: otherInputs)
     }
 
     static func entries(of file: SafetensorsFile) -> [TensorEntry] {

@@ -23,7 +23,8 @@ enum HFDirectory {
             throw CkptError.invalidDirectory(path: dir, problems: ["no \(singleName) or \(indexName) in this folder"])
         }
         let file = try SafetensorsFile(path: single)
-        return Checkpoint(file: file, kind: .directory, path: dir, config: config)
+        return Checkpoint(file: file, kind: .directory, path: dir, config: config,
+                          otherInputs: [FileIdentity.of(path: configPath)].compactMap { $0 })
     }
 
     static func parseJSON(_ path: String, in dir: String) throws -> JSONValue {
@@ -110,6 +111,7 @@ enum HFDirectory {
         }
         if !problems.isEmpty { throw CkptError.invalidDirectory(path: dir, problems: problems) }
         return Checkpoint(path: dir, kind: .shardedDirectory, tensors: entries,
-                          metadata: files.first?.metadata, config: config, files: files.map(\.file))
+                          metadata: files.first?.metadata, config: config, files: files.map(\.file),
+                          otherInputs: [FileIdentity.of(path: FileSystem.join(dir, "config.json")), FileIdentity.of(path: indexPath)].compactMap { $0 })
     }
 }
