@@ -26,7 +26,7 @@ final class SafetensorsGoldenTests: XCTestCase {
     }
 
     func testWriterOrderMatchesPythonFileOrder() throws {
-        for name in ["mixed", "nometa", "exotic"] {
+        for name in Self.files {
             let golden = try GoldenFile(name + ".json")
             let checkpoint = try Checkpoint.open(PackagePaths.goldenSafetensors(golden.file))
             let order = SafetensorsWriter.ordered(checkpoint.tensors.map { OutputTensor($0) }).map(\.name)
