@@ -7,6 +7,8 @@ public final class Checkpoint: @unchecked Sendable {
         case zstd = "safetensors.zst"
         case directory = "hf-directory"
         case shardedDirectory = "sharded-directory"
+        /// A `torch.save` zip archive (`.pth`/`.pt`), read without running its pickle.
+        case pth = "pth"
     }
 
     /// The path as given.
@@ -20,11 +22,15 @@ public final class Checkpoint: @unchecked Sendable {
     public let config: JSONValue?
     /// Every file the tensors are read from (to refuse writing over an input).
     public let files: [MappedFile]
+    /// What the reader skipped or wants the user to know (for `.pth`: optimizer state, scalars such
+    /// as `iteration`); empty for safetensors inputs.
+    public let notes: [String]
     private let index: [String: Int]
 
     public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
-                config: JSONValue?, files: [MappedFile]) {
+                config: JSONValue?, files: [MappedFile], notes: [String] = []) {
         self.path = path
+        self.notes = notes
         self.kind = kind
         self.tensors = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         self.metadata = metadata
@@ -44,7 +50,8 @@ public final class Checkpoint: @unchecked Sendable {
     /// Identities of the input files, for the writer's output-is-input check.
     public var fileIdentities: [FileIdentity] { files.map(\.identity) }
 
-    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, or a Hugging Face folder.
+    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, a Hugging Face folder, or a
+    /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name).
     public static func open(_ path: String) throws -> Checkpoint {
         switch FileSystem.kind(of: path) {
         case .missing:
@@ -55,6 +62,9 @@ public final class Checkpoint: @unchecked Sendable {
             throw CkptError.unsupportedInput(path: path, reason: "not a regular file or folder")
         case .file:
             let mapped = try MappedFile(path: path)
+            if ZipArchive.hasZipMagic(mapped) || PthReader.hasTorchExtension(path) {
+                return try PthReader.open(mapped, path: path)
+            }
             if Zstd.isCompressed(mapped) {
                 let st = try SafetensorsFile(file: Zstd.decompressToTemporaryFile(mapped))
                 return Checkpoint(file: st, kind: .zstd, path: path)
