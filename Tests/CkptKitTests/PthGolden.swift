@@ -50,7 +50,8 @@ enum PthGolden {
     /// torch dtype spelling → safetensors spelling.
     static let dtypes: [String: DType] = [
         "float32": .f32, "float16": .f16, "bfloat16": .bf16, "float64": .f64, "int64": .i64, "int32": .i32,
-        "int16": .i16, "int8": .i8, "uint8": .u8, "bool": .bool,
+        "int16": .i16, "int8": .i8, "uint8": .u8, "bool": .bool, "uint16": .u16, "uint32": .u32, "uint64": .u64,
+        "float8_e4m3fn": .f8e4m3, "float8_e5m2": .f8e5m2,
     ]
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {

@@ -92,7 +92,7 @@ final class PthReaderTests: XCTestCase {
         let storage = PthStorage(key: "0", dtype: .f32, count: rows * cols * 2, fileOffset: 0)
         guard file.size >= storage.count * 4 else { throw XCTSkip("fixture too small") }
         // Every other row of a [8, cols] matrix: 4 runs of `cols` floats, none adjacent.
-        let view = PthTensor(storage: storage, storageOffset: 0, shape: [rows, cols], stride: [2 * cols, 1])
+        let view = PthTensor(storage: storage, dtype: .f32, storageOffset: 0, shape: [rows, cols], stride: [2 * cols, 1])
         let segments = try StridedLayout.segments(of: view, name: "v", file: file)
         XCTAssertEqual(segments.count, rows)
         for (i, s) in segments.enumerated() {

@@ -93,6 +93,17 @@ def main():
     p = save(obj, "parameter.pth")
     files[p.name] = {"expect": "load", "tensors": flatten({"w": obj["w"]}),
                      "note": "an nn.Parameter pickles through torch._utils._rebuild_parameter; 'step' is an int"}
+    obj = OrderedDict([
+        ("f8e4m3", torch.tensor([0.5, -1.0, 448.0, 0.0], dtype=torch.float32).to(torch.float8_e4m3fn)),
+        ("f8e5m2", torch.tensor([[0.5, -1.0], [57344.0, 0.0]], dtype=torch.float32).to(torch.float8_e5m2).t()),
+        ("u16", torch.arange(6, dtype=torch.int32).to(torch.uint16).reshape(2, 3).t()),
+        ("u32", torch.tensor([0, 4294967295], dtype=torch.int64).to(torch.uint32)),
+    ])
+    p = save(obj, "v3_dtypes.pth")
+    files[p.name] = {"expect": "load", "tensors": flatten(obj),
+                     "note": "dtypes without a legacy storage class: torch._utils._rebuild_tensor_v3 over torch.storage.UntypedStorage"}
+    p = save({"z": torch.zeros(2, dtype=torch.complex128)}, "complex128.pth")
+    files[p.name] = {"expect": "refuse", "mention": "complex128", "note": "no safetensors dtype for complex128"}
     p = save({"model": _Evil()}, "evil_protocol4.pth", pickle_protocol=4)
     files[p.name] = {"expect": "refuse", "mention": "posix.system", "marker_file": MARKER,
                      "note": "os.system through STACK_GLOBAL (protocol 4)"}

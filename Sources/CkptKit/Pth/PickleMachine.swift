@@ -75,6 +75,9 @@ struct PickleMachine {
     }
 
     private mutating func pushGlobal(module: String, name: String) throws {
+        if let dtype = TorchGlobal.unsupported[module + "." + name] {
+            throw fail("\(module).\(name): tensors of dtype \(dtype) have no safetensors equivalent and are not supported")
+        }
         guard let g = TorchGlobal.lookup(module: module, name: name) else {
             throw CkptError.unsafePickle(path: path, global: module + "." + name)
         }

@@ -83,18 +83,23 @@ final class PickleDict {
     }
 }
 
-/// A storage record of the archive: `archive/data/<key>` holding `count` elements of `dtype`.
+/// A storage record of the archive: `archive/data/<key>` holding `count` elements of `dtype`
+/// (`U8` bytes for an untyped storage).
 struct PthStorage {
     let key: String
     let dtype: DType
     let count: Int
     /// Absolute file offset of the record's first byte.
     let fileOffset: Int
+
+    var byteCount: Int { count * dtype.byteWidth! }  // checked against the record when resolved
 }
 
 /// A tensor as torch rebuilds it: a strided view over a storage.
 struct PthTensor {
     let storage: PthStorage
+    /// The storage's dtype, or the explicit one of `_rebuild_tensor_v3` over an untyped storage.
+    let dtype: DType
     /// In elements.
     let storageOffset: Int
     let shape: [Int]

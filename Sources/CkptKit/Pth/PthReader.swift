@@ -56,7 +56,7 @@ public enum PthReader {
             guard seen.insert(name).inserted else {
                 throw fail("two tensors flatten to the same name \"\(name)\" (dict keys containing dots)")
             }
-            entries.append(TensorEntry(name: name, dtype: tensor.storage.dtype, shape: tensor.shape,
+            entries.append(TensorEntry(name: name, dtype: tensor.dtype, shape: tensor.shape,
                                        segments: try StridedLayout.segments(of: tensor, name: name, file: file),
                                        sourcePath: path))
         }

@@ -15,7 +15,9 @@ enum StridedLayout {
     static func segments(of t: PthTensor, name: String, file: MappedFile) throws -> [ByteSegment] {
         func fail(_ problem: String) -> CkptError { .malformedPth(path: file.path, problem: "tensor \"\(name)\": \(problem)") }
         let s = t.storage
-        let width = s.dtype.byteWidth!  // storage dtypes are whole-byte types
+        let width = t.dtype.byteWidth!  // torch dtypes are whole-byte types
+        // The storage measured in elements of the tensor's dtype (an untyped storage counts bytes).
+        let storageElements = s.byteCount / width
         let shapeText = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
         let strideText = "[" + t.stride.map(String.init).joined(separator: ", ") + "]"
         guard t.shape.count == t.stride.count else {
@@ -27,8 +29,8 @@ enum StridedLayout {
         guard let elements = elementCount(t.shape), elements.multipliedReportingOverflow(by: width).overflow == false else {
             throw fail("size \(shapeText) overflows")
         }
-        guard t.storageOffset <= s.count else {
-            throw fail("storage_offset \(t.storageOffset) is past the end of storage \"\(s.key)\" (\(s.count) elements)")
+        guard t.storageOffset <= storageElements else {
+            throw fail("storage_offset \(t.storageOffset) is past the end of storage \"\(s.key)\" (\(storageElements) elements)")
         }
         if elements == 0 { return [] }
         // Highest element index the view touches: offset + Σ (size−1)·stride.
@@ -39,11 +41,11 @@ enum StridedLayout {
             guard !o1, !o2 else { throw fail("size \(shapeText) with stride \(strideText) overflows") }
             last = sum
         }
-        guard last < s.count else {
-            throw fail("storage_offset \(t.storageOffset) with size \(shapeText) and stride \(strideText) reaches element \(last + 1) of storage \"\(s.key)\", which holds \(s.count) elements")
+        guard last < storageElements else {
+            throw fail("storage_offset \(t.storageOffset) with size \(shapeText) and stride \(strideText) reaches element \(last + 1) of storage \"\(s.key)\", which holds \(storageElements) elements")
         }
-        guard elements <= s.count || elements * width <= maxExpandedBytes else {
-            throw fail("a view of \(elements) elements over a storage of \(s.count) (stride 0 or overlapping strides) is over the \(maxExpandedBytes >> 20) MiB limit for materializing such views")
+        guard elements <= storageElements || elements * width <= maxExpandedBytes else {
+            throw fail("a view of \(elements) elements over a storage of \(storageElements) (stride 0 or overlapping strides) is over the \(maxExpandedBytes >> 20) MiB limit for materializing such views")
         }
 
         // Innermost dimensions that are laid out contiguously form one run; the rest are iterated.
@@ -75,7 +77,7 @@ enum StridedLayout {
             return segments
         }
         let total = elements * width
-        let gathered = try file.withBytes(offset: base, count: s.count * width) { raw in
+        let gathered = try file.withBytes(offset: base, count: s.byteCount) { raw in
             [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
                 let dst = UnsafeMutableRawBufferPointer(out)
                 var at = 0

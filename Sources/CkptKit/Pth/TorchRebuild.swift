@@ -28,7 +28,19 @@ enum TorchRebuild {
             guard case let .int(offset) = args[1] else { throw fail("\(name) storage_offset is a \(args[1].kindName)") }
             let shape = try ints(args[2], "\(name) size", fail)
             let stride = try ints(args[3], "\(name) stride", fail)
-            return .tensor(PthTensor(storage: storage, storageOffset: offset, shape: shape, stride: stride))
+            return .tensor(PthTensor(storage: storage, dtype: storage.dtype, storageOffset: offset, shape: shape, stride: stride))
+        case .rebuildTensorV3:
+            // (storage, storage_offset, size, stride, requires_grad, backward_hooks, dtype[, metadata])
+            guard args.count == 7 || args.count == 8 else { throw fail("_rebuild_tensor_v3 got \(args.count) arguments") }
+            guard case let .storage(storage) = args[0] else { throw fail("_rebuild_tensor_v3 argument 0 is a \(args[0].kindName), not a storage") }
+            guard case let .int(offset) = args[1] else { throw fail("_rebuild_tensor_v3 storage_offset is a \(args[1].kindName)") }
+            guard case let .global(.dtype(dtype)) = args[6] else { throw fail("_rebuild_tensor_v3 dtype is a \(args[6].kindName)") }
+            guard storage.dtype == .u8 || storage.dtype == dtype else {
+                throw fail("_rebuild_tensor_v3 views a \(storage.dtype.rawValue) storage as \(dtype.rawValue)")
+            }
+            return .tensor(PthTensor(storage: storage, dtype: dtype, storageOffset: offset,
+                                     shape: try ints(args[2], "_rebuild_tensor_v3 size", fail),
+                                     stride: try ints(args[3], "_rebuild_tensor_v3 stride", fail)))
         case .rebuildParameter, .rebuildParameterWithState:
             guard args.count == (g == .rebuildParameter ? 3 : 4), case .tensor = args[0] else {
                 throw fail("_rebuild_parameter expects (tensor, requires_grad, hooks[, state])")
@@ -38,7 +50,7 @@ enum TorchRebuild {
             guard args.count == 2, case let .string(s) = args[0] else { throw fail("_codecs.encode expects (str, encoding)") }
             // latin1 (what protocol 2 uses) maps each character to one byte.
             return .bytes(count: s.unicodeScalars.count)
-        case .storageType:
+        case .storageType, .dtype:
             throw fail("a storage class is called directly; torch.save only names storage classes in persistent ids")
         }
     }
