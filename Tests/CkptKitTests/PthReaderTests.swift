@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import XCTest
 @testable import CkptKit
 
@@ -141,6 +144,76 @@ final class PthReaderTests: XCTestCase {
         let (dir, _) = try PthGolden.manifest("pth")
         XCTAssertThrowsError(try Checkpoint.open(dir + "/evil_reduce.pth")) { error in
             XCTAssertEqual("\(error)", "\(dir)/evil_reduce.pth: refusing to load: the pickle refers to posix.system, which is not allowed in a state dict (nothing was executed)")
+        }
+    }
+}
+
+/// Damaged archives never crash the reader: every truncation and every single-byte change of the
+/// pickle (with the zip CRC fixed up, so the pickle machine itself sees the damage) either loads or
+/// ends in a `CkptError`.
+final class PthRobustnessTests: XCTestCase {
+    private let scratch = NSTemporaryDirectory() + "ckpt-pth-robust-\(getpid()).pth"
+
+    override func tearDown() { try? FileManager.default.removeItem(atPath: scratch) }
+
+    /// Plain overwrite of the scratch file (no atomic rename, no fsync: thousands of cases).
+    private func write(_ bytes: ArraySlice<UInt8>) {
+        let fd = open(scratch, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        precondition(fd >= 0, "cannot create \(scratch)")
+        bytes.withUnsafeBytes { raw in
+            var done = 0
+            while done < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + done, raw.count - done)
+                precondition(n > 0, "write failed")
+                done += n
+            }
+        }
+        close(fd)
+    }
+
+    private func openDamaged(_ bytes: [UInt8], _ what: String) {
+        write(bytes[...])
+        do {
+            let c = try Checkpoint.open(scratch)
+            for t in c.tensors { _ = try t.contiguousBytes() }
+        } catch is CkptError {
+        } catch {
+            XCTFail("\(what): not a CkptError: \(error)")
+        }
+    }
+
+    func testTruncationsAreRefused() throws {
+        let (dir, _) = try PthGolden.manifest("pth")
+        let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir + "/views.pth")))
+        for length in stride(from: 0, to: bytes.count, by: 3) {
+            write(bytes[..<length])
+            XCTAssertThrowsError(try Checkpoint.open(scratch), "length \(length)") { error in
+                XCTAssertTrue(error is CkptError, "length \(length): \(error)")
+            }
+        }
+    }
+
+    func testEverySingleBytePickleEditIsHandled() throws {
+        let (dir, _) = try PthGolden.manifest("pth")
+        let path = dir + "/views.pth"
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let zip = try ZipArchive(MappedFile(path: path))
+        let pkl = try XCTUnwrap(zip["views/data.pkl"])
+        // The central-directory entry of data.pkl: its CRC is at +16.
+        let name = Array("views/data.pkl".utf8)
+        var cdEntry: Int? = nil
+        for i in 0..<(original.count - 46 - name.count)
+        where original[i] == 0x50 && original[i + 1] == 0x4B && original[i + 2] == 1 && original[i + 3] == 2
+            && Array(original[i + 46..<i + 46 + name.count]) == name { cdEntry = i }
+        let crcAt = try XCTUnwrap(cdEntry) + 16
+        for offset in 0..<pkl.size {
+            for value: UInt8 in [0x00, 0xFF, original[pkl.dataOffset + offset] ^ 0x01] {
+                var bytes = original
+                bytes[pkl.dataOffset + offset] = value
+                let crc = CRC32.checksum(bytes[pkl.dataOffset..<pkl.dataOffset + pkl.size])
+                for k in 0..<4 { bytes[crcAt + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
+                openDamaged(bytes, "data.pkl byte \(offset) = \(value)")
+            }
         }
     }
 }

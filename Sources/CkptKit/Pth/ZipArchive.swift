@@ -119,26 +119,25 @@ struct ZipArchive {
         let disk = try tail.u16(at: e + 4), cdDisk = try tail.u16(at: e + 6)
         let absoluteEOCD = tailStart + e
         var directoryEnd = absoluteEOCD
-        if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF || absoluteEOCD >= 20 {
-            // A zip64 locator sits just before the end record when present (torch always writes one).
-            let locatorAt = absoluteEOCD - 20
-            if locatorAt >= 0, let locator = try? ByteCursor(file.copyBytes(offset: locatorAt, count: 20)),
-               (try? locator.u32(at: 0)) == 0x0706_4B50 {
-                let recordAt = try locator.u64(at: 8)
-                guard recordAt <= UInt64(locatorAt), UInt64(locatorAt) - recordAt >= 56 else {
-                    throw fail("zip64 end record offset \(recordAt) is outside the file")
-                }
-                let record = ByteCursor(try file.copyBytes(offset: Int(recordAt), count: 56))
-                guard try record.u32(at: 0) == 0x0606_4B50 else {
-                    throw fail("zip64 end record at offset \(recordAt) has no signature")
-                }
-                count = try record.u64(at: 32)
-                size = try record.u64(at: 40)
-                offset = try record.u64(at: 48)
-                directoryEnd = Int(recordAt)
-            } else if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
-                throw fail("zip end record needs zip64 fields but there is no zip64 locator")
+        // A zip64 locator sits just before the end record when present (torch always writes one);
+        // its record then holds the authoritative 64-bit count, size and offset.
+        let locatorAt = absoluteEOCD - 20
+        if locatorAt >= 0, let locator = try? ByteCursor(file.copyBytes(offset: locatorAt, count: 20)),
+           (try? locator.u32(at: 0)) == 0x0706_4B50 {
+            let recordAt = try locator.u64(at: 8)
+            guard recordAt <= UInt64(locatorAt), UInt64(locatorAt) - recordAt >= 56 else {
+                throw fail("zip64 end record offset \(recordAt) is outside the file")
             }
+            let record = ByteCursor(try file.copyBytes(offset: Int(recordAt), count: 56))
+            guard try record.u32(at: 0) == 0x0606_4B50 else {
+                throw fail("zip64 end record at offset \(recordAt) has no signature")
+            }
+            count = try record.u64(at: 32)
+            size = try record.u64(at: 40)
+            offset = try record.u64(at: 48)
+            directoryEnd = Int(recordAt)
+        } else if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+            throw fail("zip end record needs zip64 fields but there is no zip64 locator")
         }
         guard disk == 0, cdDisk == 0 else { throw fail("multi-disk zip archives are not supported") }
         guard count <= UInt64(maxEntries) else { throw fail("zip archive claims \(count) entries (limit \(maxEntries))") }
