@@ -85,4 +85,34 @@ final class PthCLITests: XCTestCase {
         }
         XCTAssertFalse(FileManager.default.fileExists(atPath: "/tmp/ckpt-pwned"), "the evil pickle ran")
     }
+
+    /// The release recipe from raw training output: `train-to-release` on both `.pth` layouts gives
+    /// exactly the golden release files of the tiny seed-0 model (written by upstream dinov2). Skipped
+    /// in a build without the layout commands.
+    func testTrainToReleaseFromPthMatchesGoldenRelease() throws {
+        guard let pthDir = Self.goldenPth else { throw XCTSkip("golden/pth not found") }
+        guard try ckpt(["convert", "--help"]).out.contains("train-to-release") else {
+            throw XCTSkip("no train-to-release in this build")
+        }
+        let models = URL(fileURLWithPath: pthDir).deletingLastPathComponent().appendingPathComponent("models/tiny").path
+        let tmp = NSTemporaryDirectory() + "ckpt-pth-release-\(getpid())"
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        for file in ["teacher_checkpoint.pth", "fvcore.pth"] {
+            let backbone = tmp + "/\(file)-backbone.safetensors", head = tmp + "/\(file)-head.safetensors"
+            let r = try ckpt(["convert", "train-to-release", pthDir + "/" + file,
+                              "--backbone-output", backbone, "--head-output", head])
+            XCTAssertEqual(r.code, 0, "\(file): \(r.err)")
+            for (output, golden) in [(backbone, "dinov2.safetensors"), (head, "head-legacy.safetensors")] {
+                let got = try Checkpoint.open(output), want = try Checkpoint.open(models + "/" + golden)
+                XCTAssertEqual(got.names, want.names, "\(file) → \(golden)")
+                for t in want.tensors {
+                    guard let u = got[t.name] else { continue }
+                    XCTAssertEqual(u.dtype, t.dtype, "\(file) → \(golden): \(t.name)")
+                    XCTAssertEqual(u.shape, t.shape, "\(file) → \(golden): \(t.name)")
+                    XCTAssertEqual(try u.contiguousBytes(), try t.contiguousBytes(), "\(file) → \(golden): \(t.name)")
+                }
+            }
+        }
+    }
 }
