@@ -207,12 +207,34 @@ final class PthRobustnessTests: XCTestCase {
             && Array(original[i + 46..<i + 46 + name.count]) == name { cdEntry = i }
         let crcAt = try XCTUnwrap(cdEntry) + 16
         for offset in 0..<pkl.size {
-            for value: UInt8 in [0x00, 0xFF, original[pkl.dataOffset + offset] ^ 0x01] {
+            for value: UInt8 in [0xFF, original[pkl.dataOffset + offset] ^ 0x01] {
                 var bytes = original
                 bytes[pkl.dataOffset + offset] = value
                 let crc = CRC32.checksum(bytes[pkl.dataOffset..<pkl.dataOffset + pkl.size])
                 for k in 0..<4 { bytes[crcAt + k] = UInt8(truncatingIfNeeded: crc >> (8 * UInt32(k))) }
                 openDamaged(bytes, "data.pkl byte \(offset) = \(value)")
+            }
+        }
+    }
+
+    /// Every single-byte change of the zip central directory and end records (no checksum covers
+    /// them) either loads or is refused with a `CkptError`.
+    func testEverySingleByteDirectoryEditIsHandled() throws {
+        let (dir, _) = try PthGolden.manifest("pth")
+        let path = dir + "/views.pth"
+        let original = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        let zip = try ZipArchive(MappedFile(path: path))
+        // The directory starts right after the last entry's data (torch writes no data descriptor
+        // bytes there that matter to us); scan back to the first central-directory signature.
+        let lastData = zip.entries.map { $0.dataOffset + $0.size }.max() ?? 0
+        var start = lastData
+        while start + 4 <= original.count, original[start..<start + 4] != [0x50, 0x4B, 0x01, 0x02] { start += 1 }
+        XCTAssertLessThan(start, original.count - 22, "no central directory found")
+        for offset in start..<original.count {
+            for value: UInt8 in [0xFF, original[offset] ^ 0x01] {
+                var bytes = original
+                bytes[offset] = value
+                openDamaged(bytes, "directory byte \(offset) = \(value)")
             }
         }
     }
