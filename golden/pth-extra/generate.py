@@ -104,6 +104,9 @@ def main():
                      "note": "dtypes without a legacy storage class: torch._utils._rebuild_tensor_v3 over torch.storage.UntypedStorage"}
     p = save({"z": torch.zeros(2, dtype=torch.complex128)}, "complex128.pth")
     files[p.name] = {"expect": "refuse", "mention": "complex128", "note": "no safetensors dtype for complex128"}
+    p = save({"a": {"b.c": torch.ones(1)}, "a.b": {"c": torch.zeros(1)}}, "name_clash.pth")
+    files[p.name] = {"expect": "refuse", "mention": "two tensors flatten to the same name \"a.b.c\"",
+                     "note": "keys a/b.c and a.b/c both flatten to a.b.c"}
     p = save({"model": _Evil()}, "evil_protocol4.pth", pickle_protocol=4)
     files[p.name] = {"expect": "refuse", "mention": "posix.system", "marker_file": MARKER,
                      "note": "os.system through STACK_GLOBAL (protocol 4)"}
