@@ -7,6 +7,8 @@ public final class Checkpoint: @unchecked Sendable {
         case zstd = "safetensors.zst"
         case directory = "hf-directory"
         case shardedDirectory = "sharded-directory"
+        /// A `torch.save` zip archive (`.pth`/`.pt`), read without running its pickle.
+        case pth = "pth"
     }
 
     /// The path as given.
@@ -23,11 +25,15 @@ public final class Checkpoint: @unchecked Sendable {
     /// Other input files that are not tensor sources: the `.zst` a checkpoint was decompressed from,
     /// a folder's `config.json` and index. Writers must not overwrite them either.
     public let otherInputs: [FileIdentity]
+    /// What the reader skipped or wants the user to know (for `.pth`: optimizer state, scalars such
+    /// as `iteration`); empty for safetensors inputs.
+    public let notes: [String]
     private let index: [String: Int]
 
     public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
-                config: JSONValue?, files: [MappedFile], otherInputs: [FileIdentity] = []) {
+                config: JSONValue?, files: [MappedFile], otherInputs: [FileIdentity] = [], notes: [String] = []) {
         self.path = path
+        self.notes = notes
         self.kind = kind
         self.otherInputs = otherInputs
         self.tensors = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
@@ -48,7 +54,8 @@ public final class Checkpoint: @unchecked Sendable {
     /// Identities of every input file, for the writer's output-is-input check.
     public var fileIdentities: [FileIdentity] { files.map(\.identity) + otherInputs }
 
-    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, or a Hugging Face folder.
+    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, a Hugging Face folder, or a
+    /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name).
     public static func open(_ path: String) throws -> Checkpoint {
         switch FileSystem.kind(of: path) {
         case .missing:
@@ -59,6 +66,9 @@ public final class Checkpoint: @unchecked Sendable {
             throw CkptError.unsupportedInput(path: path, reason: "not a regular file or folder")
         case .file:
             let mapped = try MappedFile(path: path)
+            if ZipArchive.hasZipMagic(mapped) || PthReader.hasTorchExtension(path) {
+                return try PthReader.open(mapped, path: path)
+            }
             if Zstd.isCompressed(mapped) {
                 let st = try SafetensorsFile(file: Zstd.decompressToTemporaryFile(mapped))
                 // The tensors come from an unlinked temporary file; the .zst itself must be protected too.

@@ -30,6 +30,7 @@ public struct InspectReport {
                 ])
             })),
         ]
+        if !c.notes.isEmpty { members.append(("notes", .array(c.notes.map { .string($0) }))) }
         members.append(contentsOf: sections)
         return .object(members)
     }
@@ -45,6 +46,7 @@ public struct InspectReport {
         if let m = c.metadata, !m.isEmpty {
             lines.append("  metadata:   " + m.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
         }
+        for note in c.notes { lines.append("  note:       \(note)") }
         for (key, value) in sections {
             if case let .string(s) = value { lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(s)") }
             else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue {
