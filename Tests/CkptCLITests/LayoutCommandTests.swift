@@ -1,36 +1,19 @@
 import CkptKit
+import CkptTestSupport
 import Foundation
 import XCTest
 
 /// Runs the built `ckpt` on the golden models and pins outputs and exit codes of the layout commands.
 final class LayoutCommandTests: XCTestCase {
-    static var golden: String {
-        if let env = ProcessInfo.processInfo.environment["CKPT_GOLDEN"] { return env }
-        return URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("golden").path
-    }
-
-    static var executable: String {
-        let products = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }?.bundleURL.deletingLastPathComponent()
-            ?? Bundle.main.bundleURL
-        return products.appendingPathComponent("ckpt").path
-    }
+    static var golden: String { ProcessInfo.processInfo.environment["CKPT_GOLDEN"] ?? PackagePaths.golden }
 
     struct Result { let status: Int32; let stdout: String; let stderr: String }
 
     func ckpt(_ args: String...) throws -> Result { try ckpt(args) }
 
     func ckpt(_ args: [String]) throws -> Result {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: Self.executable)
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try CkptProcess.run(args)
+        return Result(status: r.exitCode, stdout: r.stdout, stderr: r.stderr)
     }
 
     func model(_ path: String) throws -> String {
@@ -47,10 +30,9 @@ final class LayoutCommandTests: XCTestCase {
     }
 
     func tmp() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-cli-layout-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        return dir
+        let dir = try TemporaryDirectory("ckpt-cli-layout")
+        addTeardownBlock { _ = dir }  // removed at teardown
+        return dir.path
     }
 
     func testInspectShowsLayout() throws {

@@ -1,4 +1,5 @@
 import CkptKit
+import CkptTestSupport
 import Foundation
 import XCTest
 
@@ -17,12 +18,7 @@ struct GoldenCase {
     let json: [String: Any]
 
     /// `golden/` of this repository; `CKPT_GOLDEN` overrides (e.g. while golden data is being made).
-    static var root: String {
-        if let env = ProcessInfo.processInfo.environment["CKPT_GOLDEN"] { return env }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        return repo.appendingPathComponent("golden").path
-    }
+    static var root: String { ProcessInfo.processInfo.environment["CKPT_GOLDEN"] ?? PackagePaths.golden }
 
     static let tinyCases = ["tiny", "tiny-reg4", "tiny-swiglu"]
     static let largeCases = ["vits14-reg4-d2", "vitb14-d2", "swiglu-d2"]
@@ -79,10 +75,9 @@ struct GoldenCase {
 
 /// A fresh temporary folder, removed at the end of the test.
 func temporaryDirectory(_ test: XCTestCase) throws -> String {
-    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-layout-\(UUID().uuidString)").path
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-    return dir
+    let dir = try TemporaryDirectory("ckpt-layout")
+    test.addTeardownBlock { _ = dir }  // keeps the folder until teardown, when it is removed
+    return dir.path
 }
 
 /// Asserts that `tensors` are exactly the tensors of a golden file: same names, shapes, dtypes (F32)
