@@ -19,14 +19,16 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(result.stderr, "")
         let lines = result.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let (tensors, parameters, bytes) = totals(golden)
-        XCTAssertEqual(Array(lines.prefix(5)), [
+        XCTAssertEqual(Array(lines.prefix(6)), [
             "\(path) (safetensors, 1 file)",
             "  tensors:    \(tensors)",
             "  parameters: \(parameters)",
             "  bytes:      \(bytes) (\(bytes) B)",
             "  metadata:   format=pt",
+            // Not a model: the layout section says so and the tensors are still listed.
+            "  layout:     unrecognised (not a recognised checkpoint layout (hf, dinov2, dino-head, dinov2-train))",
         ])
-        let tensorLines = lines.dropFirst(5).filter { !$0.isEmpty }
+        let tensorLines = lines.dropFirst(6).filter { !$0.isEmpty }
         XCTAssertEqual(tensorLines.count, golden.tensors.count)
         // One line per tensor, sorted by name, with dtype, shape and bytes; the shape column lines up
         // even after the longest dtype name (F8_E4M3).
@@ -48,7 +50,7 @@ final class InspectCommandTests: XCTestCase {
         XCTAssertEqual(result.exitCode, 0, result.stderr)
         // Top-level keys in the documented order.
         let parsed = try StrictJSONParser.parse(result.stdout)
-        XCTAssertEqual(parsed.objectValue?.map(\.0), ["schema", "path", "source", "files", "metadata", "totals", "tensors"])
+        XCTAssertEqual(parsed.objectValue?.map(\.0), ["schema", "path", "source", "files", "metadata", "totals", "tensors", "layout"])
         let json = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any])
         XCTAssertEqual(json["schema"] as? String, "ckpt.inspect/1")
         XCTAssertEqual(json["path"] as? String, path)
