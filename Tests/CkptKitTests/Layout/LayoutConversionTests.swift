@@ -1,4 +1,5 @@
 import CkptKit
+import CkptTestSupport
 import XCTest
 
 /// Converts every upstream-written golden file and compares the result, tensor by tensor and as a
@@ -39,6 +40,9 @@ final class LayoutConversionTests: XCTestCase {
                 let path = "\(out)/\(i).safetensors"
                 try LayoutWriter.writeBackbone(checkpoint, layout: row.target, to: path)
                 XCTAssertEqual(try Hashing.sha256(file: path), expected.sha256, "\(label): whole file")
+                // For scripts/interop_safetensors.py: Python safetensors must read the upstream file's arrays.
+                try InteropExport.record(path, label: "layout-\(name)-\(i)-\(row.target.rawValue)",
+                                         expected: try upstreamArrays(g.path(row.expected)), metadata: [("format", "pt")])
             }
         }
     }
@@ -173,5 +177,12 @@ final class LayoutConversionTests: XCTestCase {
         XCTAssertTrue(chunked.contains { $0.name == "teacher.backbone.blocks.1.1.ls2.gamma" })
         let c = Checkpoint(path: "chunked-train", kind: .safetensors, tensors: chunked, metadata: nil, config: nil, files: train.files)
         try assertTensors(try Layouts.backboneTensors(c, as: .dinov2), equal: g.file("dinov2.safetensors"), "chunked train")
+    }
+
+    /// The arrays of an upstream-written golden file, as the interop check expects them.
+    private func upstreamArrays(_ path: String) throws -> [InteropExport.Expected] {
+        try Checkpoint.open(path).tensors.map {
+            InteropExport.Expected(name: $0.name, dtype: $0.dtype.rawValue, shape: $0.shape, bytes: try $0.contiguousBytes())
+        }
     }
 }
