@@ -41,6 +41,19 @@ public struct CheckpointDiff: Sendable {
     public var onlyInA: [String]
     public var onlyInB: [String]
 
+    public init(pathA: String, pathB: String, layoutA: String?, layoutB: String?, mapped: Bool, atol: Double?,
+                entries: [Entry], onlyInA: [String], onlyInB: [String]) {
+        self.pathA = pathA
+        self.pathB = pathB
+        self.layoutA = layoutA
+        self.layoutB = layoutB
+        self.mapped = mapped
+        self.atol = atol
+        self.entries = entries
+        self.onlyInA = onlyInA
+        self.onlyInB = onlyInB
+    }
+
     /// True when every tensor is on both sides and each is identical or within `atol`.
     public var passed: Bool {
         onlyInA.isEmpty && onlyInB.isEmpty && entries.allSatisfy { $0.status == .identical || $0.status == .withinAtol }

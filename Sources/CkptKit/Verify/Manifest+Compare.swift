@@ -47,23 +47,31 @@ extension Manifest {
                 detail: "not in the manifest (\(a.dtype) \(Shapes.text(a.shape)))"))
         }
 
-        let expectedFiles = Dictionary(files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        let actualFiles = Dictionary(actual.files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
-        for f in files {
-            guard let g = actualFiles[f.name] else {
-                problems.append(VerifyProblem(key: f.name, kind: .file, expected: .string(f.sha256), actual: .null,
-                                              detail: "file \(f.name) of the manifest is not part of the checkpoint"))
-                continue
-            }
-            if f.sha256 != g.sha256 || f.bytes != g.bytes {
+        // A single file is compared whatever it is called (a candidate is often named differently
+        // from the release); shards of a folder are matched by name.
+        let pairs: [(File?, File?)]
+        if files.count == 1, actual.files.count == 1 {
+            pairs = [(files[0], actual.files[0])]
+        } else {
+            let actualFiles = Dictionary(actual.files.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            let expectedNames = Set(files.map(\.name))
+            pairs = files.map { ($0, actualFiles[$0.name]) } + actual.files.filter { !expectedNames.contains($0.name) }.map { (nil, $0) }
+        }
+        for (f, g) in pairs {
+            switch (f, g) {
+            case let (f?, g?) where f.sha256 != g.sha256 || f.bytes != g.bytes:
                 problems.append(VerifyProblem(
                     key: f.name, kind: .file, expected: .string(f.sha256), actual: .string(g.sha256),
                     detail: "file SHA-256 differs (\(f.bytes) bytes signed off, \(g.bytes) found)"))
+            case let (f?, nil):
+                problems.append(VerifyProblem(key: f.name, kind: .file, expected: .string(f.sha256), actual: .null,
+                                              detail: "file \(f.name) of the manifest is not part of the checkpoint"))
+            case let (nil, g?):
+                problems.append(VerifyProblem(key: g.name, kind: .file, expected: .null, actual: .string(g.sha256),
+                                              detail: "file \(g.name) is not in the manifest"))
+            default:
+                break
             }
-        }
-        for g in actual.files where expectedFiles[g.name] == nil {
-            problems.append(VerifyProblem(key: g.name, kind: .file, expected: .null, actual: .string(g.sha256),
-                                          detail: "file \(g.name) is not in the manifest"))
         }
 
         let expectedMeta = metadata ?? [], actualMeta = actual.metadata ?? []

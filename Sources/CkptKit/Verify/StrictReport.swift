@@ -125,18 +125,21 @@ public struct StrictReport: Sendable {
     public func text(style: TextStyle = .plain, limit: Int = 25) -> String {
         var lines = [verdict(style: style)]
         if let manifestPath { lines.append("  manifest: \(manifestPath)") }
-        for kind in VerifyProblem.Kind.allCases {
-            let group = problems.filter { $0.kind == kind }
-            guard !group.isEmpty else { continue }
-            let heading = "\(kind.heading) (\(group.count))"
-            lines.append(kind.isWarning ? style.yellow("warning: " + heading) : style.bold(heading))
-            let width = min(56, group.prefix(limit).map(\.key.count).max() ?? 0)
-            for p in group.prefix(limit) {
-                var line = "  " + (p.key.isEmpty ? "" : TextStyle.pad(p.key, width) + "  ") + p.detail
-                if let hint = p.hint { line += style.dim(" — \(hint)") }
-                lines.append(line)
+        // Errors first, then warnings; within each, groups in `VerifyProblem.Kind` order.
+        for warning in [false, true] {
+            for kind in VerifyProblem.Kind.allCases {
+                let group = problems.filter { $0.kind == kind && $0.isWarning == warning }
+                guard !group.isEmpty else { continue }
+                let heading = "\(kind.heading) (\(group.count))"
+                lines.append(warning ? style.yellow("warning: " + heading) : style.bold(heading))
+                let width = min(56, group.prefix(limit).map(\.key.count).max() ?? 0)
+                for p in group.prefix(limit) {
+                    var line = "  " + (p.key.isEmpty ? "" : TextStyle.pad(p.key, width) + "  ") + p.detail
+                    if let hint = p.hint { line += style.dim(" — \(hint)") }
+                    lines.append(line)
+                }
+                if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
             }
-            if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
         }
         if !diagnoses.isEmpty {
             lines.append(style.bold("diagnosis"))

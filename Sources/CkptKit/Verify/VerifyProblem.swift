@@ -31,7 +31,7 @@ public struct VerifyProblem: Equatable, Sendable {
         /// Warning: the tensor holds exactly the bytes of another tensor.
         case duplicate
 
-        /// Warnings are reported but never fail the check.
+        /// Kinds that are always warnings: reported, never failing the check.
         public var isWarning: Bool { self == .allZeros || self == .duplicate }
 
         /// The heading of this group in the text report.
@@ -62,18 +62,20 @@ public struct VerifyProblem: Equatable, Sendable {
     public var detail: String
     /// What to do about it (e.g. "use `ckpt convert train-to-release`"), when ckpt knows.
     public var hint: String?
+    /// A warning is reported but does not fail the check: the warning kinds always, and unexpected
+    /// keys and dtype mismatches when verify runs without `--strict`.
+    public var isWarning: Bool
 
     public init(key: String, kind: Kind, expected: JSONValue = .null, actual: JSONValue = .null,
-                detail: String = "", hint: String? = nil) {
+                detail: String = "", hint: String? = nil, warning: Bool? = nil) {
         self.key = key
         self.kind = kind
         self.expected = expected
         self.actual = actual
         self.detail = detail
         self.hint = hint
+        self.isWarning = warning ?? kind.isWarning
     }
-
-    public var isWarning: Bool { kind.isWarning }
 
     /// Report order: errors before warnings, then by kind, then by key (UTF-8 bytes).
     public static func reportOrder(_ a: VerifyProblem, _ b: VerifyProblem) -> Bool {
