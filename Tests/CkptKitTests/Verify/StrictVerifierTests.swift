@@ -217,4 +217,29 @@ final class StrictVerifierTests: XCTestCase {
         XCTAssertEqual(skipped.warnings.map(\.kind), [.golden])
         XCTAssertEqual(skipped.json["golden"], .null)
     }
+
+    /// A damaged original-layout file (chunk-free, with registers) is still read as the model it was
+    /// meant to be: the missing key and the misshapen one are named, nothing else.
+    func testDamagedOriginalLayout() throws {
+        let path = try VerifyFixtures.path("models/tiny-reg4/dinov2.safetensors")
+        let clean = try Checkpoint.open(path)
+        let dir = try VerifyFixtures.scratch(self)
+        let damaged = dir + "/damaged.safetensors"
+        try VerifyFixtures.rewrite(clean, to: damaged) { tensors in
+            tensors.filter { $0.name != "blocks.1.ls2.gamma" }
+                .map { $0.name == "blocks.0.mlp.fc1.weight" ? $0.renamed($0.name, shape: [32, 128]) : $0 }
+        }
+        let report = try verify(damaged)
+        XCTAssertEqual(report.errors.map { "\($0.kind.rawValue) \($0.key)" }, ["missing blocks.1.ls2.gamma", "shape blocks.0.mlp.fc1.weight"], report.text())
+        XCTAssertEqual(report.expectation.layout, "dinov2")
+        XCTAssertTrue(report.expectation.summary.hasPrefix("inferred dinov2"), report.expectation.summary)
+    }
+
+    /// `--dtype` states the release's dtype; every tensor of another dtype is named.
+    func testReleaseDType() throws {
+        let checkpoint = try Checkpoint.open(try VerifyFixtures.path("models/tiny/head-legacy.safetensors"))
+        let report = try StrictVerifier.verify(checkpoint, options: .init(dtype: .f16))
+        XCTAssertEqual(report.errors.count, checkpoint.tensors.count)
+        XCTAssertTrue(report.errors.allSatisfy { $0.kind == .dtype && $0.expected == .string("F16") && $0.actual == .string("F32") })
+    }
 }
