@@ -9,6 +9,13 @@ public enum PositionInterpolation: String, Sendable, CaseIterable {
     /// `Dinov2WithRegisters`: the same with antialias.
     case hf
 
+    /// The convention of the code that reads this layout: `hf` for Hugging Face tensors (an HF
+    /// folder or `model.safetensors`), `dinov2` for original-layout files. (Switch to
+    /// `Layouts.detect(_:).kind` once the layout module is merged.)
+    public static func `default`(for checkpoint: Checkpoint) -> PositionInterpolation {
+        checkpoint["embeddings.cls_token"] != nil || checkpoint["dinov2.embeddings.cls_token"] != nil ? .hf : .dinov2
+    }
+
     /// The torch call this convention makes for a model with `registers` register tokens.
     func resample(registers: Int) -> (kernel: BicubicResize.Kernel, offset: Double?) {
         switch (self, registers > 0) {
