@@ -9,11 +9,10 @@ public enum PositionInterpolation: String, Sendable, CaseIterable {
     /// `Dinov2WithRegisters`: the same with antialias.
     case hf
 
-    /// The convention of the code that reads this layout: `hf` for Hugging Face tensors (an HF
-    /// folder or `model.safetensors`), `dinov2` for original-layout files. (Switch to
-    /// `Layouts.detect(_:).kind` once the layout module is merged.)
+    /// The convention of the code that reads this layout: `hf` for Hugging Face weights (folder,
+    /// `model.safetensors`, classifier), `dinov2` for everything else.
     public static func `default`(for checkpoint: Checkpoint) -> PositionInterpolation {
-        checkpoint["embeddings.cls_token"] != nil || checkpoint["dinov2.embeddings.cls_token"] != nil ? .hf : .dinov2
+        (try? Layouts.detect(checkpoint).kind) == .hf ? .hf : .dinov2
     }
 
     /// The torch call this convention makes for a model with `registers` register tokens.
