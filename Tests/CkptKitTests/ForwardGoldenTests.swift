@@ -179,5 +179,9 @@ final class ForwardGoldenTests: XCTestCase {
         XCTAssertEqual(r.nanCount, 1)
         let s = GoldenVerifier.compare("x", actual: [1, 2], expected: [1, .nan], shape: [1, 2], atol: 1e9, rtol: 1e9, minCosine: -1)
         XCTAssertFalse(s.passed)
+        // A zero row against a non-zero one has no cosine: it fails even with a loose element tolerance.
+        let z = GoldenVerifier.compare("x", actual: [1, 2, 0, 0], expected: [1, 2, 1e-3, 1e-3], shape: [2, 2], atol: 1, rtol: 0, minCosine: 0.5)
+        XCTAssertFalse(z.passed)
+        XCTAssertEqual(z.worstCosineRow, [1])
     }
 }
