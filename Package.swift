@@ -40,11 +40,12 @@ let package = Package(
     swiftLanguageModes: [.v5]
 )
 
-// libFuzzer targets (Fuzz/), only when CKPT_FUZZ=1: they need `-sanitize=fuzzer`, whose runtime
-// supplies `main`, so they cannot be part of the normal build. Built by scripts/fuzz.sh.
+// libFuzzer targets (Fuzz/), only when CKPT_FUZZ=1: they link against the `-sanitize=fuzzer`
+// runtime, so they cannot be part of the normal build. Built and run by scripts/fuzz.sh.
 if Context.environment["CKPT_FUZZ"] == "1" {
     package.targets += [
-        .target(name: "FuzzSupport", dependencies: ["CkptKit"], path: "Fuzz/Sources/FuzzSupport"),
+        .target(name: "CFuzzerDriver", path: "Fuzz/Sources/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CkptKit", "CFuzzerDriver"], path: "Fuzz/Sources/FuzzSupport"),
         .executableTarget(name: "FuzzSafetensors", dependencies: ["CkptKit", "FuzzSupport"],
                           path: "Fuzz/Sources/FuzzSafetensors"),
         .executableTarget(name: "FuzzRoundTrip", dependencies: ["CkptKit", "FuzzSupport"],

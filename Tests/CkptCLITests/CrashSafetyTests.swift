@@ -78,7 +78,9 @@ final class CrashSafetyTests: XCTestCase {
                 let inspect = try CkptProcess.run(["inspect", work.path])
                 XCTAssertEqual(inspect.exitCode, 2, "\(context): \(inspect.summary)")
                 XCTAssertTrue(inspect.stderr.contains("no model.safetensors"), "\(context): \(inspect.summary)")
-                // ...and it does not stand in the way of the next conversion.
+                // ...and it does not stand in the way of the next conversion (checked on the fast
+                // copy path only: the debug-build F16 cast of 346 MB takes half a minute).
+                guard extra.isEmpty else { continue }
                 let rerun = try CkptProcess.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
                                                 timeout: 900)
                 XCTAssertEqual(rerun.exitCode, 0, "\(context): rerun: \(rerun.summary)")

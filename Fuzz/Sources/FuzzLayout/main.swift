@@ -32,3 +32,6 @@ public func fuzzLayout(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     //     _ = try? Layouts.detect(checkpoint)
     return 0
 }
+
+// libFuzzer runs the loop; SwiftPM renames this file's top-level code to the executable's main.
+exit(runFuzzer(fuzzLayout))

@@ -1,5 +1,8 @@
 import CkptKit
 import FuzzSupport
+#if canImport(Glibc)
+import Glibc
+#endif
 
 // libFuzzer target over the safetensors open path: the input is a whole file. Opening must either
 // throw a CkptError or give a header whose every tensor view is inside the file; then every view is
@@ -46,3 +49,6 @@ public func fuzzSafetensors(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32
     }
     return 0
 }
+
+// libFuzzer runs the loop; SwiftPM renames this file's top-level code to the executable's main.
+exit(runFuzzer(fuzzSafetensors))
