@@ -23,7 +23,9 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Opens and maps `path`. Costs O(1): no data page is touched.
     public convenience init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (say, a shard name planted as a named pipe) would otherwise
+        // wait forever for a writer; it has no effect on regular files, and init rejects the rest.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw CkptError.io(path: path, operation: "open", code: errno) }
         try self.init(adopting: fd, path: path)
     }
