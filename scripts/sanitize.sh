@@ -26,6 +26,9 @@ case $kind in
 esac
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0}
+# A sanitizer abort should print its report and end, not wait in Swift's interactive backtracer.
+export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
 export TSAN_OPTIONS=${TSAN_OPTIONS:-halt_on_error=1}
 start=$(date +%s)
 if [ -n "$filter" ]; then
