@@ -25,7 +25,7 @@ case $kind in
     *) echo "usage: $0 address|thread [filter]" >&2; exit 64 ;;
 esac
 
-export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1}
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:halt_on_error=1:malloc_context_size=15}
 export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/scripts/lsan-suppressions.txt:print_suppressions=0}
 # A sanitizer abort should print its report and end, not wait in Swift's interactive backtracer.
 export SWIFT_BACKTRACE=${SWIFT_BACKTRACE:-enable=no}
