@@ -13,7 +13,7 @@ kind=${1:-address}
 
 # ASan: the reader/writer/zstd/JSON unit tests, the hostile corpus, input changes and crash safety.
 # (SIGKILL trials are left to the plain run: they time the process and ASan only slows them.)
-ASAN_FILTER='CkptKitTests|HostileCorpusTests|InputChangeTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
+ASAN_FILTER='CkptKitTests|HostileCorpusTests|InputChangeTests|SpecialFileTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
 # TSan: suites whose code runs on several threads. Hashing (verify/manifest) and the forward pass
 # are landing from other branches — lead: add their test classes here at merge, e.g.
 #   TSAN_FILTER='ManifestTests|HashingTests|ForwardTests'
