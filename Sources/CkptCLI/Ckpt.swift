@@ -23,6 +23,9 @@ struct Ckpt: ParsableCommand {
 
     /// Runs the command; library errors print as `ckpt: error: …` and exit 2.
     static func main() {
+        // Past RLIMIT_FSIZE the kernel would kill us with SIGXFSZ, leaving the temporary output
+        // behind; ignored, write(2) fails with EFBIG and the writer reports it and cleans up.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()
