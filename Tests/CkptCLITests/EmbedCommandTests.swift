@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 import CkptKit
@@ -12,24 +13,9 @@ final class EmbedCommandTests: XCTestCase {
         return FileManager.default.fileExists(atPath: repo + "/forward") ? repo : nil
     }
 
-    /// The `ckpt` executable built next to the test bundle.
-    var ckpt: URL {
-        let bundle = Bundle(for: Self.self).bundleURL
-        let here = bundle.appendingPathComponent("ckpt")
-        return FileManager.default.isExecutableFile(atPath: here.path) ? here : bundle.deletingLastPathComponent().appendingPathComponent("ckpt")
-    }
-
     func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = ckpt
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try CkptProcess.run(args)
+        return (r.exitCode, r.stdout, r.stderr)
     }
 
     func tempPath(_ name: String) -> String {

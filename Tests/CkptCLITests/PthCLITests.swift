@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 import CkptKit
@@ -18,23 +19,9 @@ final class PthCLITests: XCTestCase {
         return dir + "/" + file
     }
 
-    /// Runs the `ckpt` executable next to the test bundle.
     private func ckpt(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
-        var dir = Bundle(for: Self.self).bundleURL
-        while dir.path != "/" && !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("ckpt").path) {
-            dir.deleteLastPathComponent()
-        }
-        let process = Process()
-        process.executableURL = dir.appendingPathComponent("ckpt")
-        process.arguments = args
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile()
-        let e = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        let r = try CkptProcess.run(args)
+        return (r.exitCode, r.stdout, r.stderr)
     }
 
     func testInspectShowsTensorsAndNotes() throws {

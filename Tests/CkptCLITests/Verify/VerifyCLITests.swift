@@ -1,4 +1,5 @@
 import CkptKit
+import CkptTestSupport
 import Foundation
 import XCTest
 
@@ -17,29 +18,9 @@ final class VerifyCLITests: XCTestCase {
         return p
     }
 
-    /// The `ckpt` executable next to the test bundle.
-    var executable: URL {
-        get throws {
-            let dir = Bundle.allBundles.first { $0.bundlePath.hasSuffix(".xctest") }.map { $0.bundleURL.deletingLastPathComponent() }
-                ?? Bundle.main.bundleURL
-            let url = dir.appendingPathComponent("ckpt")
-            guard FileManager.default.isExecutableFile(atPath: url.path) else { throw XCTSkip("ckpt is not built at \(url.path)") }
-            return url
-        }
-    }
-
     func run(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = try executable
-        process.arguments = arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        let stderr = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: stdout, as: UTF8.self), String(decoding: stderr, as: UTF8.self))
+        let r = try CkptProcess.run(arguments)
+        return (r.exitCode, r.stdout, r.stderr)
     }
 
     func scratch() throws -> String {
