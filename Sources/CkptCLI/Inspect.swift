@@ -14,7 +14,8 @@ extension Ckpt {
         var json = false
 
         func run() throws {
-            let report = InspectReport(try Checkpoint.open(path))
+            var report = InspectReport(try Checkpoint.open(path))
+            report.addLayoutSection()
             print(json ? JSONWriter.pretty(report.json) : report.text)
         }
     }

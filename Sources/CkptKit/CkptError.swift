@@ -21,6 +21,8 @@ public enum CkptError: Error, Equatable, Sendable {
     case inputChanged(path: String, reason: String)
     /// A requested operation does not apply to this input (e.g. casting an integer tensor).
     case invalidRequest(String)
+    /// The checkpoint's keys do not form a known layout, or do not match what was asked of them.
+    case layout(path: String, problem: LayoutProblem)
 
     /// The process exit code: 2 for unreadable or malformed input and I/O errors.
     public var exitCode: Int32 { 2 }
@@ -48,6 +50,8 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path): the file changed while it was being read: \(reason)"
         case let .invalidRequest(message):
             return message
+        case let .layout(path, problem):
+            return "\(path): \(problem)"
         }
     }
 
