@@ -5,7 +5,7 @@ extension Ckpt {
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Convert a checkpoint to another layout or file form.",
-            subcommands: [ConvertSafetensors.self]
+            subcommands: [ConvertSafetensors.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self]
         )
     }
 }

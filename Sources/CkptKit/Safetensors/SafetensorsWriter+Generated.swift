@@ -1,0 +1,66 @@
+/// A tensor whose bytes are computed while the file is written, so a writer never holds more than
+/// one buffer of it (a synthetic ViT-g is 4.5 GB).
+public struct GeneratedTensor: Sendable {
+    public let name: String
+    public let dtype: DType
+    public let shape: [Int]
+    /// Fills `buffer` with the bytes of elements `[first, first + buffer.count / width)` in C order.
+    public let fill: @Sendable (_ first: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Void
+
+    public init(name: String, dtype: DType, shape: [Int],
+                fill: @escaping @Sendable (_ first: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Void) {
+        self.name = name
+        self.dtype = dtype
+        self.shape = shape
+        self.fill = fill
+    }
+}
+
+extension SafetensorsWriter {
+    /// Writes generated tensors, byte-identical to `save_file` of the same values, atomically.
+    ///
+    /// Why a separate entry point rather than a generator case of `ByteSegment`: a segment is meant
+    /// to be cheap to copy and to slice (qkv split), and every reader of segments (`contiguousBytes`,
+    /// the cast path) would have to learn to run code. Here the header is computed from names and
+    /// shapes alone, then each tensor is produced chunk by chunk into one buffer and appended.
+    public static func write(generated tensors: [GeneratedTensor], to destination: String,
+                             metadata: [(String, String)]? = defaultMetadata, overwrite: Bool = false) throws {
+        var byName: [String: GeneratedTensor] = [:]
+        var placeholders: [OutputTensor] = []
+        for t in tensors {
+            guard byName.updateValue(t, forKey: t.name) == nil else {
+                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" would be written twice")
+            }
+            guard t.dtype.byteWidth != nil, t.dtype.byteCount(for: t.shape) != nil else {
+                throw CkptError.invalidRequest("\(destination): cannot generate tensor \"\(t.name)\" of \(t.dtype.rawValue) \(t.shape)")
+            }
+            // The header needs only name, dtype and shape: an entry without segments stands in.
+            placeholders.append(OutputTensor(TensorEntry(name: t.name, dtype: t.dtype, shape: t.shape, segments: [], sourcePath: "(generated)")))
+        }
+        let order = ordered(placeholders)
+        let output = try AtomicOutput(destination: destination, overwrite: overwrite, protecting: [])
+        do {
+            try output.write(header(for: order, metadata: metadata))
+            let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
+            defer { buffer.deallocate() }
+            for placeholder in order {
+                let t = byName[placeholder.name]!
+                let width = t.dtype.byteWidth!
+                let total = t.dtype.byteCount(for: t.shape)! / width
+                let perChunk = buffer.count / width
+                var done = 0
+                while done < total {
+                    let n = min(perChunk, total - done)
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * width])
+                    t.fill(done, chunk)
+                    try output.write(UnsafeRawBufferPointer(chunk))
+                    done += n
+                }
+            }
+            try output.commit()
+        } catch {
+            output.abandon()
+            throw error
+        }
+    }
+}
