@@ -6,8 +6,8 @@ only: the peers (bench/peers/*.py) run under the Python given with --python, whi
 transformers, safetensors and numpy (golden/requirements.txt).
 
 Each workload runs its commands alternately (A B A B ...): --warmup rounds that are not counted, then
---runs counted rounds. Every run is its own process started with posix_spawn and reaped with wait4:
-wall time is measured around spawn..wait4, peak RSS is the child's ru_maxrss. Before each run the
+--runs counted rounds. Every run is its own process, forked and reaped with wait4 by bench/peers/measure.c:
+wall time is measured around fork..wait4, peak RSS is the child's ru_maxrss. Before each run the
 command's outputs are deleted and dirty pages are flushed (os.sync, untimed); inputs stay in the page
 cache (warm), for ckpt and peers alike.
 
@@ -47,6 +47,7 @@ CKPT = {
     "verify": ["verify", "--strict", "--manifest", "{manifest}", "{file}"],
     "embed": ["embed", "{model}", "--pixels", "{pixels}", "--output", "{out}"],
     "synth": ["synth", "--arch", "{arch}", "--output", "{out}"],
+    "synth_hf": ["synth", "--arch", "{arch}", "--layout", "hf", "--output", "{out}"],
 }
 # `ckpt SUBCOMMAND --help` must succeed for a workload to run; otherwise it is reported as not measured.
 PROBE = {"inspect": ["inspect"], "convert": ["convert", "hf-to-dinov2"], "manifest": ["manifest"],
@@ -75,19 +76,17 @@ class Cmd:
     samples: list = field(default_factory=list)  # (wall_s, maxrss_kib, extras)
 
 
+MEASURE = None  # path of the compiled bench/peers/measure.c, set in main()
+
+
 def spawn(argv, env, stdout_path, stderr_path):
-    """Run argv to completion; (wall seconds, peak RSS in KiB, exit code)."""
-    exe = argv[0] if "/" in argv[0] else shutil.which(argv[0], path=env.get("PATH"))
-    if exe is None:
-        raise SystemExit(f"bench: {argv[0]} not found on PATH")
-    actions = [(os.POSIX_SPAWN_OPEN, 0, "/dev/null", os.O_RDONLY, 0),
-               (os.POSIX_SPAWN_OPEN, 1, str(stdout_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644),
-               (os.POSIX_SPAWN_OPEN, 2, str(stderr_path), os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)]
-    start = time.perf_counter()
-    pid = os.posix_spawn(exe, [str(a) for a in argv], env, file_actions=actions)
-    _, status, usage = os.wait4(pid, 0)
-    wall = time.perf_counter() - start
-    return wall, usage.ru_maxrss, os.waitstatus_to_exitcode(status)
+    """Run argv to completion under bench/peers/measure.c; (wall seconds, peak RSS in KiB, exit code)."""
+    r = subprocess.run([MEASURE, str(stdout_path), str(stderr_path), *map(str, argv)], env=env,
+                       capture_output=True, text=True)
+    if r.returncode != 0:
+        raise SystemExit(f"bench: measure failed for {argv}: {r.stderr.strip()}")
+    wall, rss, code = r.stdout.split()
+    return float(wall), int(rss), int(code)
 
 
 def run_once(cmd: Cmd, logdir: Path):
@@ -215,13 +214,36 @@ class Inputs:
         subprocess.run([self.python, str(PEERS / "make_inputs.py"), *map(str, args)], env=self.env, check=True)
 
     def hf(self, arch: str, stream: bool = False) -> Path:
-        """HF folder (config.json + model.safetensors) with SYNTH.md weights."""
+        """HF folder (config.json + model.safetensors) with SYNTH.md weights: transformers' save_pretrained,
+        or for the large scaling inputs (stream=True) `ckpt synth --layout hf` / make_inputs.py --stream,
+        which write the same model.safetensors bytes one tensor at a time (checked by same_as_save_pretrained)."""
         d = self.dir / f"{arch}-hf"
         if not (d / "model.safetensors").exists():
-            self.log(f"making {d} ({'streamed' if stream else 'transformers save_pretrained'})")
-            self._py("hf", arch, d, *(["--stream"] if stream else []))
-        self.made_by[str(d)] = "streamed, same bytes as save_pretrained" if stream else "transformers save_pretrained"
+            if stream and self.available.get("synth"):
+                self.log(f"making {d} with ckpt synth --layout hf")
+                self._ckpt("synth_hf", arch=arch, out=d)
+                self.made_by[str(d)] = "ckpt synth --layout hf"
+            else:
+                self.log(f"making {d} ({'make_inputs.py --stream' if stream else 'transformers save_pretrained'})")
+                self._py("hf", arch, d, *(["--stream"] if stream else []))
+                self.made_by[str(d)] = "make_inputs.py --stream" if stream else "transformers save_pretrained"
+        self.made_by.setdefault(str(d), "existing (bench/work/inputs)")
         return d
+
+    def _ckpt(self, key, **fmt):
+        subprocess.run([self.ckpt] + [a.format(**fmt) for a in CKPT[key]], check=True, stdout=subprocess.DEVNULL)
+
+    def same_as_save_pretrained(self, arch: str):
+        """Does `ckpt synth --layout hf` write the bytes transformers' save_pretrained wrote? (None: no ckpt synth)"""
+        if not self.available.get("synth"):
+            return None
+        ref = self.hf(arch) / "model.safetensors"
+        d = self.dir / f"check-{arch}-hf"
+        shutil.rmtree(d, ignore_errors=True)
+        self._ckpt("synth_hf", arch=arch, out=d)
+        same = subprocess.run(["cmp", "-s", str(ref), str(d / "model.safetensors")]).returncode == 0
+        shutil.rmtree(d, ignore_errors=True)
+        return same
 
     def original(self, arch: str) -> Path:
         """Original DINOv2 layout: `ckpt synth` when it exists, else golden/gen/synth.py (same bytes)."""
@@ -229,7 +251,7 @@ class Inputs:
         if not p.exists():
             if self.available.get("synth"):
                 self.log(f"making {p} with ckpt synth")
-                subprocess.run([self.ckpt] + [a.format(arch=arch, out=p) for a in CKPT["synth"]], check=True)
+                self._ckpt("synth", arch=arch, out=p)
                 self.made_by[str(p)] = "ckpt synth"
             else:
                 self.log(f"making {p} with golden/gen/synth.py")
@@ -301,7 +323,8 @@ def main():
     available = {k: has_subcommand(ckpt, v) for k, v in PROBE.items()}
     log(f"ckpt subcommands available: {available}")
     variants = ckpt_variants(args.threads)
-    peer_env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", OMP_NUM_THREADS=str(args.threads))
+    peer_env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", TQDM_DISABLE="1",
+                    HF_HUB_DISABLE_PROGRESS_BARS="1", OMP_NUM_THREADS=str(args.threads))
     inputs = Inputs(work, args.python, ckpt, available, log)
     results = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
@@ -311,9 +334,12 @@ def main():
         "not_measured": {}, "inputs": {},
     }
 
-    # --- the ceiling: cblas_sgemm through the same OpenBLAS, in each of ckpt's environments -------------
-    sgemm = work / "sgemm_peak"
+    global MEASURE
+    MEASURE, sgemm = str(work / "measure"), work / "sgemm_peak"
+    subprocess.run(["cc", "-O2", str(PEERS / "measure.c"), "-o", MEASURE], check=True)
     subprocess.run(["cc", "-O2", str(PEERS / "sgemm_peak.c"), "-o", str(sgemm), "-lopenblas"], check=True)
+
+    # --- the ceiling: cblas_sgemm through the same OpenBLAS, in each of ckpt's environments -------------
     D, _, H = ARCHS[args.arch]
     shapes = [(2048, 2048, 2048), (1370, 4 * D, D), (1370, D, 4 * D), (4 * 1370, 3 * D, D)]
     for tag, env in variants:
@@ -343,6 +369,7 @@ def main():
     hf_dir = inputs.hf(args.arch) if any(want(w) for w in ("inspect", "verify", "convert", "embed")) else None
     hf_file = hf_dir / "model.safetensors" if hf_dir else None
     if hf_file:
+        results["inputs"]["ckpt_synth_hf_same_bytes_as_save_pretrained"] = inputs.same_as_save_pretrained(args.arch)
         results["inputs"]["main"] = {"path": str(hf_file.relative_to(ROOT) if hf_file.is_relative_to(ROOT) else hf_file),
                                      "bytes": hf_file.stat().st_size, "arch": args.arch,
                                      "made_by": inputs.made_by.get(str(hf_dir))}
@@ -454,7 +481,7 @@ def render(R) -> str:
     L = ["# ckpt benchmark results", "",
          "Generated by `bench/run.sh` (bench/bench.py); numbers are from one run on the machine below. "
          "Commands alternate A B A B …; medians over the counted runs, min–max in brackets; peak RSS is the "
-         "process's `ru_maxrss` (wait4). Inputs are in the page cache (warm) for every command.", "",
+         "process's `ru_maxrss` (wait4, bench/peers/measure.c). Inputs are in the page cache (warm) for every command.", "",
          "| fact | value |", "|---|---|",
          f"| date | {R['date_utc']} |", f"| CPU | {R['cpu']} ({R['cores']} cores) |",
          f"| threads | {R['threads']} (OPENBLAS_NUM_THREADS for ckpt, torch.set_num_threads for PyTorch) |",
@@ -470,6 +497,8 @@ def render(R) -> str:
     if R.get("inputs", {}).get("main"):
         m = R["inputs"]["main"]
         L.append(f"| main checkpoint | {m['arch']}, {m['bytes']:,} bytes, {m['made_by']} |")
+        L.append("| `ckpt synth --layout hf` writes the same bytes as save_pretrained | "
+                 f"{R['inputs'].get('ckpt_synth_hf_same_bytes_as_save_pretrained')} |")
     L.append("")
 
     targets = []  # (workload, measured, target, verdict)
