@@ -18,7 +18,7 @@ struct Ckpt: ParsableCommand {
             I/O error, 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Synth.self]
+        subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self]
     )
 
     /// Runs the command; library errors print as `ckpt: error: …` and exit 2.

@@ -120,11 +120,18 @@ public struct StrictReport: Sendable {
         return "\(style.red("FAIL")) \(path): \(counts) against \(expectation.summary)"
     }
 
-    /// Verdict, then each group of findings with its count, then the diagnoses. Groups list at most
+    /// Verdict, then the diagnoses, then each group of findings with its count. Groups list at most
     /// `limit` entries and say how many more there are.
     public func text(style: TextStyle = .plain, limit: Int = 25) -> String {
         var lines = [verdict(style: style)]
         if let manifestPath { lines.append("  manifest: \(manifestPath)") }
+        // The diagnosis first: one line that explains a hundred near-miss keys.
+        if !diagnoses.isEmpty {
+            lines.append(style.bold("diagnosis"))
+            for d in diagnoses {
+                lines.append("  \(d.detail)" + (d.hint.map { ": \($0)" } ?? ""))
+            }
+        }
         // Errors first, then warnings; within each, groups in `VerifyProblem.Kind` order.
         for warning in [false, true] {
             for kind in VerifyProblem.Kind.allCases {
@@ -139,12 +146,6 @@ public struct StrictReport: Sendable {
                     lines.append(line)
                 }
                 if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
-            }
-        }
-        if !diagnoses.isEmpty {
-            lines.append(style.bold("diagnosis"))
-            for d in diagnoses {
-                lines.append("  \(d.detail)" + (d.hint.map { ": \($0)" } ?? ""))
             }
         }
         return lines.joined(separator: "\n")

@@ -1,0 +1,56 @@
+import ArgumentParser
+import CkptKit
+
+extension Ckpt {
+    struct ManifestCommand: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "manifest",
+            abstract: "Write a release manifest: per-tensor dtype, shape and SHA-256, file SHA-256, layout.",
+            discussion: """
+                The manifest (schema ckpt.manifest/1) pins a release down to its bytes; check a candidate \
+                against it with `ckpt verify --manifest`. Hashing streams over the memory mapping and uses \
+                both cores for large files.
+                """)
+
+        @Argument(help: "Checkpoint file or folder.")
+        var path: String
+
+        @Option(name: .shortAndLong, help: "Manifest file to write (default: standard output).")
+        var output: String?
+
+        @Flag(name: .long, help: "Overwrite an existing output file.")
+        var force = false
+
+        @Option(name: .long, help: "Hashing threads (default: 2 for files of 64 MiB and more, else 1).")
+        var threads: Int?
+
+        func validate() throws {
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            let checkpoint = try Checkpoint.open(path)
+            let detected = try? Layouts.detect(checkpoint)
+            let work = Manifest.workBytes(checkpoint)
+            let bar = ProgressBar(label: "hashing")
+            defer { bar.finish() }
+            let manifest = try Manifest.build(checkpoint, layout: detected?.json ?? .null,
+                                              architecture: detected?.architecture?.summary ?? detected?.head?.summary,
+                                              threads: threads ?? Terminal.threads(forBytes: work),
+                                              progress: bar.counter(total: work))
+            bar.finish()
+            let text = JSONWriter.pretty(manifest.json) + "\n"
+            guard let output else { print(text, terminator: ""); return }
+            let out = try AtomicOutput(destination: output, overwrite: force, protecting: checkpoint.fileIdentities)
+            do {
+                try out.write(Array(text.utf8))
+                try out.commit()
+            } catch {
+                out.abandon()
+                throw error
+            }
+            let files = manifest.files.map { "\($0.name) sha256 \($0.sha256)" }.joined(separator: "; ")
+            print("wrote \(output): \(manifest.tensors.count) tensors, \(InspectReport.grouped(manifest.parameters)) parameters, \(files)")
+        }
+    }
+}

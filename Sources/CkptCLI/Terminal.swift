@@ -1,0 +1,71 @@
+import CkptKit
+import Dispatch
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Terminal facts for human output: colour only on a TTY, progress only on a TTY.
+enum Terminal {
+    /// Standard output is a terminal (not a pipe, file or CI log).
+    static var stdoutIsTTY: Bool { isatty(1) == 1 }
+    static var stderrIsTTY: Bool { isatty(2) == 1 }
+
+    /// The report style for standard output: colour only on a terminal, and never with `NO_COLOR`.
+    static var style: TextStyle {
+        TextStyle(color: stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+    }
+
+    /// Workers for hashing: both cores once the work is large enough to be worth a second thread.
+    static func threads(forBytes bytes: Int) -> Int {
+        bytes >= 64 << 20 ? min(2, max(1, ProcessInfo.processInfo.activeProcessorCount)) : 1
+    }
+}
+
+/// A one-line progress bar on standard error for multi-second work. It draws only on a terminal, only
+/// once the work has run for half a second, at most ten times a second, and erases itself at the end.
+final class ProgressBar: @unchecked Sendable {
+    private let label: String
+    private let lock = NSLock()
+    private let start = DispatchTime.now().uptimeNanoseconds
+    private var lastDraw: UInt64 = 0
+    private var drawn = false
+    private let enabled: Bool
+
+    init(label: String, enabled: Bool = Terminal.stderrIsTTY) {
+        self.label = label
+        self.enabled = enabled
+    }
+
+    /// A counter for `total` bytes that feeds this bar, or nil when the bar would never draw.
+    func counter(total: Int) -> ProgressCounter? {
+        guard enabled, total > 0 else { return nil }
+        return ProgressCounter(total: total) { [self] done, total in update(done, total) }
+    }
+
+    private func update(_ done: Int, _ total: Int) {
+        let now = DispatchTime.now().uptimeNanoseconds
+        lock.lock()
+        defer { lock.unlock() }
+        guard now - start >= 500_000_000, now - lastDraw >= 100_000_000 || done >= total else { return }
+        lastDraw = now
+        drawn = true
+        let fraction = min(1, Double(done) / Double(total))
+        let width = 30
+        let filled = Int(fraction * Double(width))
+        let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
+        let seconds = Double(now - start) / 1e9
+        let rate = Double(done) / seconds / 1_048_576
+        let line = String(format: "\r\u{1B}[K%@ %3d%% %@ %@ / %@  %.0f MiB/s", label, Int(fraction * 100), bar,
+                          InspectReport.humanBytes(done), InspectReport.humanBytes(total), rate)
+        fputs(line, stderr)
+    }
+
+    /// Erases the bar if it was drawn.
+    func finish() {
+        lock.lock()
+        defer { lock.unlock() }
+        if drawn { fputs("\r\u{1B}[K", stderr) }
+        drawn = false
+    }
+}

@@ -1,0 +1,96 @@
+import ArgumentParser
+import CkptKit
+
+/// `--layout hf|dinov2`: the backbone layout a release must be in.
+enum BackboneLayoutChoice: String, ExpressibleByArgument, CaseIterable {
+    case hf, dinov2
+
+    var kind: LayoutKind { self == .hf ? .hf : .dinov2 }
+}
+
+/// `--dtype F32` (any case): the one dtype of a release.
+struct DTypeArgument: ExpressibleByArgument {
+    let dtype: DType
+
+    init?(argument: String) {
+        guard let d = DType(rawValue: argument.uppercased()) else { return nil }
+        dtype = d
+    }
+
+    static var allValueStrings: [String] { DType.allCases.map(\.rawValue) }
+}
+
+extension Ckpt {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a release: keys, shapes, dtypes, non-finite values, and bytes against a manifest.",
+            discussion: """
+                Reports every problem at once: missing and unexpected keys (with a diagnosis for near \
+                misses), shape and dtype mismatches, NaN/Inf, and warnings for all-zero and duplicated \
+                tensors. The expectation is a named spec (--expect), another checkpoint (--like, mapped \
+                across layouts), or the architecture detected in PATH. Specs: \
+                \(ExpectationSpec.names.joined(separator: ", ")).
+                Exit codes: 0 pass, 1 problems found, 2 unreadable input, 64 usage error.
+                """)
+
+        @Argument(help: "Checkpoint file or folder to check.")
+        var path: String
+
+        @Flag(name: .long, help: "Unexpected keys and dtype mismatches are errors, not warnings (use this in CI).")
+        var strict = false
+
+        @Option(name: .long, help: "Expected model: raddino, raddino-head, dinov2-vit{s,b,l,g}14[-reg4].")
+        var expect: String?
+
+        @Option(name: .long, help: "Native image size of a dinov2-* spec (default 518).")
+        var imageSize: Int?
+
+        @Option(name: .long, help: "Take the expectation from this checkpoint (mapped into PATH's layout).")
+        var like: String?
+
+        @Option(name: .long, help: "Require this backbone layout (default: either).")
+        var layout: BackboneLayoutChoice?
+
+        @Option(name: .long, help: "The release's one dtype, e.g. F32 (default: the dtype most tensors have).")
+        var dtype: DTypeArgument?
+
+        @Option(name: .long, help: "Signed-off manifest (ckpt manifest): every byte must match.")
+        var manifest: String?
+
+        @Option(name: .long, help: "Hashing threads for --manifest (default: 2 for 64 MiB and more).")
+        var threads: Int?
+
+        @Flag(name: .long, help: "Print the report as JSON (schema ckpt.verify/1).")
+        var json = false
+
+        func validate() throws {
+            if expect != nil, like != nil { throw ValidationError("--expect and --like are exclusive: give one expectation") }
+            if let expect, ExpectationSpec.parse(expect, imageSize: imageSize) == nil {
+                if ExpectationSpec.parse(expect) != nil {
+                    throw ValidationError("--image-size \(imageSize!) does not apply to --expect \(expect) (RAD-DINO specs are fixed; dinov2-* sizes are multiples of 14)")
+                }
+                throw ValidationError("unknown --expect \"\(expect)\"; known: \(ExpectationSpec.names.joined(separator: ", "))")
+            }
+            if imageSize != nil, expect == nil { throw ValidationError("--image-size needs --expect dinov2-…") }
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        }
+
+        func run() throws {
+            let checkpoint = try Checkpoint.open(path)
+            var expectation = StrictVerifier.Expect.detected
+            if let expect { expectation = .spec(ExpectationSpec.parse(expect, imageSize: imageSize)!) }
+            if let like { expectation = .like(try Checkpoint.open(like)) }
+            let signed = try manifest.map { (try Manifest.load($0), path: $0) }
+            let work = StrictVerifier.workBytes(checkpoint, manifest: signed != nil)
+            let bar = ProgressBar(label: signed != nil ? "verifying + hashing" : "verifying")
+            defer { bar.finish() }
+            let options = StrictVerifier.Options(
+                expect: expectation, layout: layout?.kind, strict: strict, dtype: dtype?.dtype, manifest: signed,
+                threads: threads ?? Terminal.threads(forBytes: work), progress: bar.counter(total: work))
+            let report = try StrictVerifier.verify(checkpoint, options: options)
+            bar.finish()
+            print(json ? JSONWriter.pretty(report.json) : report.text(style: Terminal.style))
+            if !report.passed { throw ExitCode(1) }
+        }
+    }
+}
