@@ -45,7 +45,7 @@ CKPT = {
     "convert": ["convert", "hf-to-dinov2", "{src}", "--output", "{out}"],
     "manifest": ["manifest", "{file}", "--output", "{manifest}"],
     "verify": ["verify", "--strict", "--manifest", "{manifest}", "{file}"],
-    "embed": ["embed", "{model}", "--pixels", "{pixels}", "--output", "{out}"],
+    "embed": ["embed", "{model}", "--pixels", "{pixels}", "--output", "{out}", "--threads", "{threads}"],
     "synth": ["synth", "--arch", "{arch}", "--output", "{out}"],
     "synth_hf": ["synth", "--arch", "{arch}", "--layout", "hf", "--output", "{out}"],
 }
@@ -428,7 +428,7 @@ def main():
                 px = inputs.pixels(b)
                 o = outdir / f"embed-b{b}.safetensors"
                 cmds = ckpt_cmds("embed", f"ckpt embed b{b}", outputs=[o], parse=parse_ckpt_embed,
-                                 model=hf_dir, pixels=px, out=o, batch=b) + [
+                                 model=hf_dir, pixels=px, out=o, threads=args.threads) + [
                     Cmd(f"PyTorch Dinov2Model b{b}", [args.python, PEERS / "torch_embed.py", hf_dir, px, args.threads],
                         peer_env, parse=parse_json_line)]
                 alternate(f"embed-b{b}", cmds, args.runs, args.warmup, logdir, log)
