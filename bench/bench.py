@@ -149,11 +149,15 @@ def summary(c: Cmd) -> dict:
 # ---------------------------------------------------------------------------------------------------------
 # environment and machine facts
 # ---------------------------------------------------------------------------------------------------------
-def ckpt_variants(threads: int):
-    """[(tag, env)] for ckpt: native kernel always; forced kernel when the environment forces one."""
+def ckpt_variants(threads: int, forced_coretype: str = ""):
+    """[(tag, env)] for ckpt: native kernel always; forced kernel when the environment forces one
+    (or --forced-coretype asks for one on a machine whose environment does not)."""
     base = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads))
     native = {k: v for k, v in base.items() if k not in BLAS_FORCING}
     forcing = {k: os.environ[k] for k in BLAS_FORCING if k in os.environ}
+    if forced_coretype and not forcing:
+        forcing = {"OPENBLAS_CORETYPE": forced_coretype}
+        base["OPENBLAS_CORETYPE"] = forced_coretype
     out = [("native", native)]
     if forcing:
         out.append(("forced " + " ".join(f"{k}={v}" for k, v in forcing.items()), dict(base)))
@@ -303,6 +307,8 @@ def main():
     ap.add_argument("--arch", default="vitb14", help="main checkpoint (RAD-DINO: vitb14)")
     ap.add_argument("--batches", default="1,4")
     ap.add_argument("--scaling", default="vits14,vitb14,vitl14,vitg14", help="archs for the convert scaling run, or ''")
+    ap.add_argument("--forced-coretype", default="",
+                    help="where the environment sets no OPENBLAS_CORETYPE, also run ckpt with this one (e.g. Haswell)")
     ap.add_argument("--only", default="", help="comma list of: sgemm,inspect,verify,convert,embed,scaling")
     ap.add_argument("--keep", action="store_true", help="keep the large inputs (ViT-L, ViT-g) afterwards")
     ap.add_argument("--out", default=str(BENCH / "results"), help="writes OUT.md and OUT.json")
@@ -322,7 +328,7 @@ def main():
     ckpt = str(Path(args.ckpt).resolve())
     available = {k: has_subcommand(ckpt, v) for k, v in PROBE.items()}
     log(f"ckpt subcommands available: {available}")
-    variants = ckpt_variants(args.threads)
+    variants = ckpt_variants(args.threads, args.forced_coretype)
     peer_env = dict(os.environ, HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error", TQDM_DISABLE="1",
                     HF_HUB_DISABLE_PROGRESS_BARS="1", OMP_NUM_THREADS=str(args.threads))
     inputs = Inputs(work, args.python, ckpt, available, log)
