@@ -33,7 +33,10 @@ let package = Package(
                 "CkptKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
-        .target(name: "CkptTestSupport", dependencies: ["CkptKit"], path: "Tests/CkptTestSupport"),
+        .target(
+            name: "CkptTestSupport",
+            dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Tests/CkptTestSupport"),
         .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],

@@ -45,7 +45,7 @@ extension Ckpt.Convert {
             if let head, let headOutput {
                 let h = try LayoutWriter.writeHead(head, weightNorm: weightNorm?.spelling, to: headOutput, cast: options.cast,
                                                    overwrite: options.force, protecting: checkpoint.fileIdentities)
-                print("\(headOutput): \(h.tensors.count) tensors, \(h.detected.head!.summary)")
+                print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling))")
             }
         }
     }

@@ -18,9 +18,12 @@ extension Ckpt.Convert {
 
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
-            try SafetensorsWriter.write(options.outputs(checkpoint.tensors), to: output,
+            let tensors = options.outputs(checkpoint.tensors)
+            try SafetensorsWriter.write(tensors, to: output,
                                         metadata: checkpoint.metadata ?? SafetensorsWriter.defaultMetadata,
                                         overwrite: options.force, protecting: checkpoint.fileIdentities)
+            let bytes = tensors.reduce(0) { $0 + $1.byteCount }
+            print("wrote \(output): \(tensors.count) tensors, \(InspectReport.grouped(bytes)) bytes of tensor data")
         }
     }
 }

@@ -50,7 +50,7 @@ extension Ckpt.Convert {
             print("\(backboneOutput): \(b.tensors.count) tensors, dinov2 \(b.detected.architecture!.summary) (\(from.rawValue))")
             let h = try LayoutWriter.writeHead(checkpoint, weightNorm: weightNorm?.spelling, to: headOutput, from: from.branch,
                                                cast: options.cast, overwrite: options.force)
-            print("\(headOutput): \(h.tensors.count) tensors, \(h.detected.head!.summary) (\(from.rawValue))")
+            print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling)) (\(from.rawValue))")
         }
     }
 }

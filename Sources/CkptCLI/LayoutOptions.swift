@@ -33,3 +33,10 @@ func requireLayout(_ checkpoint: Checkpoint, _ allowed: [LayoutKind], command: S
     }
     return detected
 }
+
+/// The written head's summary: the detected shape with the output's weight-norm spelling.
+func headSummary(_ conversion: Layouts.Conversion, _ spelling: WeightNormSpelling?) -> String {
+    guard var head = conversion.detected.head else { return "DINOHead" }
+    if let spelling { head.weightNorm = spelling }
+    return head.summary
+}

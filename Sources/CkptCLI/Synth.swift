@@ -48,6 +48,7 @@ extension Ckpt {
             }
             guard registers >= 0 else { throw ValidationError("--registers must be ≥ 0") }
             guard imageSize >= 14, imageSize % 14 == 0 else { throw ValidationError("--image-size \(imageSize) must be a positive multiple of the patch size 14") }
+            if let headOutput, headOutput == output { throw ValidationError("--head-output must differ from --output") }
             guard headOutDim > 0, headHiddenDim > 0, headBottleneckDim > 0 else { throw ValidationError("head dimensions must be positive") }
         }
 

@@ -57,7 +57,16 @@ extension Ckpt {
         @Option(name: .long, help: "Signed-off manifest (ckpt manifest): every byte must match.")
         var manifest: String?
 
-        @Option(name: .long, help: "Hashing threads for --manifest (default: 2 for 64 MiB and more).")
+        @Option(name: .long, help: "Golden forward case folder (golden/forward/<case>): the weights must reproduce its outputs.")
+        var golden: String?
+
+        @Option(name: .long, help: "Absolute tolerance for --golden (default: the case's own).")
+        var atol: Double?
+
+        @Option(name: .long, help: "Relative tolerance for --golden (default: the case's own).")
+        var rtol: Double?
+
+        @Option(name: .long, help: "Threads for hashing and the forward pass (default: 2 for 64 MiB and more).")
         var threads: Int?
 
         @Flag(name: .long, help: "Print the report as JSON (schema ckpt.verify/1).")
@@ -73,6 +82,10 @@ extension Ckpt {
             }
             if imageSize != nil, expect == nil { throw ValidationError("--image-size needs --expect dinov2-…") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if golden == nil, atol != nil || rtol != nil { throw ValidationError("--atol and --rtol apply to --golden") }
+            for (flag, value) in [("--atol", atol), ("--rtol", rtol)] {
+                if let value, !(value >= 0 && value.isFinite) { throw ValidationError("\(flag) must be a finite number ≥ 0") }
+            }
         }
 
         func run() throws {
@@ -86,6 +99,7 @@ extension Ckpt {
             defer { bar.finish() }
             let options = StrictVerifier.Options(
                 expect: expectation, layout: layout?.kind, strict: strict, dtype: dtype?.dtype, manifest: signed,
+                golden: golden.map { StrictVerifier.Golden(directory: $0, atol: atol, rtol: rtol) },
                 threads: threads ?? Terminal.threads(forBytes: work), progress: bar.counter(total: work))
             let report = try StrictVerifier.verify(checkpoint, options: options)
             bar.finish()

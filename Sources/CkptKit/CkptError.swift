@@ -21,6 +21,11 @@ public enum CkptError: Error, Equatable, Sendable {
     case inputChanged(path: String, reason: String)
     /// A requested operation does not apply to this input (e.g. casting an integer tensor).
     case invalidRequest(String)
+    /// A `.pth` pickle refers to `global` (`module.name`), which is not on the state-dict allow-list.
+    /// Nothing was executed: ckpt interprets pickles, it never runs them.
+    case unsafePickle(path: String, global: String)
+    /// A `.pth` archive (zip container, pickle or storage records) is malformed; `problem` says how.
+    case malformedPth(path: String, problem: String)
     /// The checkpoint's keys do not form a known layout, or do not match what was asked of them.
     case layout(path: String, problem: LayoutProblem)
 
@@ -45,11 +50,16 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         case let .outputExists(path):
             return "\(path): output exists (pass --force to overwrite)"
         case let .outputIsInput(output, input):
+            if output == input { return "\(output): output is the input file (the same file under this name); refusing to overwrite it" }
             return "\(output): output is the input file \(input); refusing to overwrite it"
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"
         case let .invalidRequest(message):
             return message
+        case let .unsafePickle(path, global):
+            return "\(path): refusing to load: the pickle refers to \(global), which is not allowed in a state dict (nothing was executed)"
+        case let .malformedPth(path, problem):
+            return "\(path): not a valid PyTorch checkpoint: \(problem)"
         case let .layout(path, problem):
             return "\(path): \(problem)"
         }

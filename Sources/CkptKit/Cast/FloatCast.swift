@@ -1,10 +1,25 @@
 /// Floating-point conversions with the exact bit results of PyTorch's CPU `.to(dtype)`.
 ///
 /// F32 → F16 and F32 → BF16 round to nearest, ties to even; values past the largest finite half
-/// become ±inf; NaN stays NaN (torch's canonical NaN bit patterns). F16 and BF16 widen exactly.
-/// F16 ⇄ BF16 go through F32 as torch does, F64 → F32 is IEEE round-to-nearest.
+/// become ±inf. F16 and BF16 widen exactly. F64 → F32 is IEEE round-to-nearest. F16 ⇄ BF16 and
+/// F64 → F16/BF16 go through F32 as torch does (F64 → F16 therefore rounds twice, like torch).
+///
+/// NaN stays NaN. Its bit pattern is whatever torch 2.15's CPU kernel for that pair writes (measured
+/// on x86-64 and pinned by `golden/safetensors/casts.json`), because those kernels disagree:
+///
+/// | cast | NaN written |
+/// |---|---|
+/// | F32 → F16, BF16 → F16, F64 → F16 | sign kept, quiet bit set, top 10 payload bits kept (`vcvtps2ph`) |
+/// | F32 → BF16 | `0xFFFF` for every NaN, whatever its sign (the vectorised kernel's blend) |
+/// | F16 → BF16, F64 → BF16 | `0x7FC0` for every NaN (the scalar `round_to_nearest_even`) |
+/// | F16 → F32 | sign kept, quiet bit set, payload kept (`vcvtph2ps`) |
+/// | F64 → F32 | sign kept, quiet bit set, top 23 payload bits kept (`cvtsd2ss`) |
+///
+/// One difference remains: torch's F16 → F32 kernel converts the last `n mod 16` elements with a
+/// scalar loop that writes `0x7FFFFFFF` for any NaN. ckpt does not copy that position-dependent quirk.
 public enum FloatCast {
-    /// torch's `c10::detail::fp16_ieee_from_fp32_value`.
+    /// F32 → F16 bits: torch's `c10::detail::fp16_ieee_from_fp32_value` for numbers; NaN keeps its sign and
+    /// top payload bits with the quiet bit set, as the F16C instruction torch's vectorised kernel uses does.
     @inline(__always)
     public static func f16Bits(_ f: Float) -> UInt16 {
         let scaleToInf = Float(bitPattern: 0x7780_0000)   // 2^112
@@ -20,20 +35,25 @@ public enum FloatCast {
         let expBits = (bits >> 13) & 0x0000_7C00
         let mantissaBits = bits & 0x0000_0FFF
         let nonsign = expBits &+ mantissaBits
-        return UInt16(truncatingIfNeeded: sign >> 16) | (shl1w > 0xFF00_0000 ? 0x7E00 : UInt16(truncatingIfNeeded: nonsign))
+        if shl1w > 0xFF00_0000 {
+            return UInt16(truncatingIfNeeded: sign >> 16) | 0x7E00 | UInt16(truncatingIfNeeded: (w & 0x007F_FFFF) >> 13)
+        }
+        return UInt16(truncatingIfNeeded: sign >> 16) | UInt16(truncatingIfNeeded: nonsign)
     }
 
-    /// torch's `c10::detail::round_to_nearest_even` (F32 → BF16).
+    /// F32 → BF16 bits: torch's `c10::detail::round_to_nearest_even`; NaN becomes `nan` (see the table above).
     @inline(__always)
-    public static func bf16Bits(_ f: Float) -> UInt16 {
-        if f.isNaN { return bf16NaN }
+    public static func bf16Bits(_ f: Float, nan: UInt16 = bf16NaN) -> UInt16 {
+        if f.isNaN { return nan }
         let u = f.bitPattern
         let roundingBias = ((u >> 16) & 1) &+ 0x7FFF
         return UInt16(truncatingIfNeeded: (u &+ roundingBias) >> 16)
     }
 
-    /// The BF16 bit pattern torch writes for any NaN.
+    /// The BF16 bit pattern torch's scalar conversion writes for any NaN (F16 → BF16, F64 → BF16).
     public static let bf16NaN: UInt16 = 0x7FC0
+    /// The BF16 bit pattern torch's vectorised F32 → BF16 kernel writes for any NaN, whatever its sign.
+    public static let bf16NaNFromF32: UInt16 = 0xFFFF
 
     /// F16 → F32, exact (NaNs keep sign and payload, quieted as an arithmetic widening would).
     @inline(__always)
@@ -92,7 +112,8 @@ public enum FloatCast {
         case .f16:
             for i in 0..<count { destination.storeBytes(of: f16Bits(load(i)).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
         case .bf16:
-            for i in 0..<count { destination.storeBytes(of: bf16Bits(load(i)).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
+            let nan = from == .f32 ? bf16NaNFromF32 : bf16NaN
+            for i in 0..<count { destination.storeBytes(of: bf16Bits(load(i), nan: nan).littleEndian, toByteOffset: i * 2, as: UInt16.self) }
         default:
             // F64 output: widen exactly (not offered by the CLI, kept total for library callers).
             for i in 0..<count { destination.storeBytes(of: Double(load(i)).bitPattern.littleEndian, toByteOffset: i * 8, as: UInt64.self) }

@@ -7,6 +7,8 @@ public final class Checkpoint: @unchecked Sendable {
         case zstd = "safetensors.zst"
         case directory = "hf-directory"
         case shardedDirectory = "sharded-directory"
+        /// A `torch.save` zip archive (`.pth`/`.pt`), read without running its pickle.
+        case pth = "pth"
     }
 
     /// The path as given.
@@ -18,14 +20,22 @@ public final class Checkpoint: @unchecked Sendable {
     public let metadata: [(String, String)]?
     /// `config.json` of a Hugging Face folder, when present.
     public let config: JSONValue?
-    /// Every file the tensors are read from (to refuse writing over an input).
+    /// Every file the tensors are read from.
     public let files: [MappedFile]
+    /// Other input files that are not tensor sources: the `.zst` a checkpoint was decompressed from,
+    /// a folder's `config.json` and index. Writers must not overwrite them either.
+    public let otherInputs: [FileIdentity]
+    /// What the reader skipped or wants the user to know (for `.pth`: optimizer state, scalars such
+    /// as `iteration`); empty for safetensors inputs.
+    public let notes: [String]
     private let index: [String: Int]
 
     public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
-                config: JSONValue?, files: [MappedFile]) {
+                config: JSONValue?, files: [MappedFile], otherInputs: [FileIdentity] = [], notes: [String] = []) {
         self.path = path
+        self.notes = notes
         self.kind = kind
+        self.otherInputs = otherInputs
         self.tensors = tensors.sorted { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
         self.metadata = metadata
         self.config = config
@@ -41,10 +51,11 @@ public final class Checkpoint: @unchecked Sendable {
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
     public var byteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
 
-    /// Identities of the input files, for the writer's output-is-input check.
-    public var fileIdentities: [FileIdentity] { files.map(\.identity) }
+    /// Identities of every input file, for the writer's output-is-input check.
+    public var fileIdentities: [FileIdentity] { files.map(\.identity) + otherInputs }
 
-    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, or a Hugging Face folder.
+    /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, a Hugging Face folder, or a
+    /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name).
     public static func open(_ path: String) throws -> Checkpoint {
         switch FileSystem.kind(of: path) {
         case .missing:
@@ -55,9 +66,13 @@ public final class Checkpoint: @unchecked Sendable {
             throw CkptError.unsupportedInput(path: path, reason: "not a regular file or folder")
         case .file:
             let mapped = try MappedFile(path: path)
+            if ZipArchive.hasZipMagic(mapped) || PthReader.hasTorchExtension(path) {
+                return try PthReader.open(mapped, path: path)
+            }
             if Zstd.isCompressed(mapped) {
                 let st = try SafetensorsFile(file: Zstd.decompressToTemporaryFile(mapped))
-                return Checkpoint(file: st, kind: .zstd, path: path)
+                // The tensors come from an unlinked temporary file; the .zst itself must be protected too.
+                return Checkpoint(file: st, kind: .zstd, path: path, otherInputs: [mapped.identity])
             }
             return Checkpoint(file: try SafetensorsFile(file: mapped), kind: .safetensors, path: path)
         }
@@ -65,9 +80,9 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// A checkpoint over one validated safetensors file.
     public convenience init(file: SafetensorsFile, kind: SourceKind = .safetensors, path: String? = nil,
-                            config: JSONValue? = nil) {
+                            config: JSONValue? = nil, otherInputs: [FileIdentity] = []) {
         self.init(path: path ?? file.path, kind: kind, tensors: Checkpoint.entries(of: file),
-                  metadata: file.metadata, config: config, files: [file.file])
+                  metadata: file.metadata, config: config, files: [file.file], otherInputs: otherInputs)
     }
 
     static func entries(of file: SafetensorsFile) -> [TensorEntry] {

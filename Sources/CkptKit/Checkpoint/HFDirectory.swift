@@ -23,7 +23,8 @@ enum HFDirectory {
             throw CkptError.invalidDirectory(path: dir, problems: ["no \(singleName) or \(indexName) in this folder"])
         }
         let file = try SafetensorsFile(path: single)
-        return Checkpoint(file: file, kind: .directory, path: dir, config: config)
+        return Checkpoint(file: file, kind: .directory, path: dir, config: config,
+                          otherInputs: [FileIdentity.of(path: configPath)].compactMap { $0 })
     }
 
     static func parseJSON(_ path: String, in dir: String) throws -> JSONValue {
@@ -73,7 +74,8 @@ enum HFDirectory {
         var files: [SafetensorsFile] = []
         var seenIn: [String: String] = [:]  // tensor → shard it was found in
         var entries: [TensorEntry] = []
-        for shard in shardOrder {
+        // Shards in name order, so messages, `files` and the metadata source do not depend on index order.
+        for shard in shardOrder.sorted() {
             let (path, problem) = shardPath(shard, dir: dir, realDir: realDir)
             guard let path else { problems.append(problem!); continue }
             let file: SafetensorsFile
@@ -109,6 +111,7 @@ enum HFDirectory {
         }
         if !problems.isEmpty { throw CkptError.invalidDirectory(path: dir, problems: problems) }
         return Checkpoint(path: dir, kind: .shardedDirectory, tensors: entries,
-                          metadata: files.first?.metadata, config: config, files: files.map(\.file))
+                          metadata: files.first?.metadata, config: config, files: files.map(\.file),
+                          otherInputs: [FileIdentity.of(path: FileSystem.join(dir, "config.json")), FileIdentity.of(path: indexPath)].compactMap { $0 })
     }
 }

@@ -30,6 +30,7 @@ public struct InspectReport {
                 ])
             })),
         ]
+        if !c.notes.isEmpty { members.append(("notes", .array(c.notes.map { .string($0) }))) }
         members.append(contentsOf: sections)
         return .object(members)
     }
@@ -45,6 +46,7 @@ public struct InspectReport {
         if let m = c.metadata, !m.isEmpty {
             lines.append("  metadata:   " + m.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
         }
+        for note in c.notes { lines.append("  note:       \(note)") }
         for (key, value) in sections {
             if case let .string(s) = value { lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(s)") }
             else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue {
@@ -52,12 +54,13 @@ public struct InspectReport {
             }
         }
         let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
-        let dtypeWidth = 7
+        // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
+        let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0
         for t in c.tensors {
             let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
             let padded = t.name.count < nameWidth ? t.name + String(repeating: " ", count: nameWidth - t.name.count) : t.name
-            let dt = t.dtype.rawValue + String(repeating: " ", count: max(1, dtypeWidth - t.dtype.rawValue.count))
-            lines.append("  \(padded)  \(dt) \(shape)  \(Self.grouped(t.byteCount)) B")
+            let dt = t.dtype.rawValue + String(repeating: " ", count: dtypeWidth - t.dtype.rawValue.count)
+            lines.append("  \(padded)  \(dt)  \(shape)  \(Self.grouped(t.byteCount)) B")
         }
         return lines.joined(separator: "\n")
     }

@@ -43,7 +43,8 @@ public final class AtomicOutput {
         self.destination = destination
         self.overwrite = overwrite
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw CkptError.io(path: temporaryPath, operation: "create", code: errno) }
+        // Named after the destination: the hidden temporary name would puzzle the user.
+        guard fd >= 0 else { throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: errno) }
         slot = CleanupRegistry.register(temporaryPath)
     }
 

@@ -52,7 +52,7 @@ public enum Zstd {
                 let ret = ZSTD_decompressStream(stream, &output, &input)
                 if ZSTD_isError(ret) != 0 {
                     let name = String(cString: ZSTD_getErrorName(ret))
-                    throw CkptError.zstd(path: source.path, reason: "corrupt frame near compressed byte \(input.pos): \(name)")
+                    throw CkptError.zstd(path: source.path, reason: "corrupt data: \(name)")
                 }
                 sawFrame = true
                 pending = ret

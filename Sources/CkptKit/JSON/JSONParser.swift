@@ -3,6 +3,11 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public let offset: Int
     public let message: String
     public var description: String { "\(message) at byte \(offset)" }
+
+    public init(offset: Int, message: String) {
+        self.offset = offset
+        self.message = message
+    }
 }
 
 /// A strict JSON reader (RFC 8259) for untrusted headers.
@@ -46,7 +51,12 @@ public struct StrictJSONParser {
     private func fail(_ message: String) -> JSONError { JSONError(offset: pos, message: message) }
 
     private mutating func skipWhitespace() {
-        while pos < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[pos]) { pos += 1 }
+        while pos < bytes.count {
+            switch bytes[pos] {
+            case 0x20, 0x09, 0x0A, 0x0D: pos += 1
+            default: return
+            }
+        }
     }
 
     private mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {

@@ -24,7 +24,7 @@ extension Layouts {
         let first = canonical["mlp.0.weight"]?.shape, last = canonical["mlp.\(2 * max(layers - 1, 0)).weight"]?.shape
         let v = canonical["last_layer.v"]?.shape
         guard let first, first.count == 2, let last, last.count == 2, let v, v.count == 2 else {
-            let need = ["mlp.0.weight", "last_layer.v"].filter { canonical[$0] == nil }.map(spelled)
+            let need = ["mlp.0.weight", "mlp.\(2 * max(layers - 1, 0)).weight", "last_layer.v"].filter { canonical[$0] == nil }.map(spelled)
             throw CkptError.layout(path: c.path, problem: need.isEmpty
                 ? .inconsistent(["DINOHead weights mlp.0.weight, mlp.\(2 * max(layers - 1, 0)).weight and the last layer's v must be matrices"])
                 : .tensorsDoNotMatch(layout: "dino-head", missing: need, unexpected: unexpected, wrongShape: []))
@@ -32,13 +32,13 @@ extension Layouts {
         let arch = HeadArchitecture(inDim: first[1], hiddenDim: layers > 1 ? first[0] : last[0], bottleneckDim: last[0],
                                     outDim: v[0], layers: layers, weightNorm: spelling)
         var missing: [String] = [], wrongShape: [String] = []
-        for (key, shape) in HeadTable.keys(for: arch) {
-            guard let entry = canonical.removeValue(forKey: key) else { missing.append(spelled(key)); continue }
-            canonical[key] = entry  // keep it; removal only marks it as expected
+        let expected = HeadTable.keys(for: arch)
+        for (key, shape) in expected {
+            guard let entry = canonical[key] else { missing.append(spelled(key)); continue }
             if entry.shape != shape { wrongShape.append("\(spelled(key)): expected \(shape), found \(entry.shape)") }
         }
-        let expected = Set(HeadTable.keys(for: arch).map(\.name))
-        unexpected += canonical.keys.filter { !expected.contains($0) }.map(spelled)
+        let expectedNames = Set(expected.map(\.name))
+        unexpected += canonical.keys.filter { !expectedNames.contains($0) }.map(spelled)
         if !missing.isEmpty || !unexpected.isEmpty || !wrongShape.isEmpty {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "dino-head \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))

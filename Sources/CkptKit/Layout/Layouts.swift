@@ -16,7 +16,8 @@ public enum Layouts {
     /// The backbone of `checkpoint` in `target` layout (`.hf` or `.dinov2`), as tensors that share the
     /// source's bytes: renames, and qkv fused (three consecutive ranges) or split (three sub-ranges).
     /// Works for every input layout: HF file or folder, classifier, original (chunked or not), training
-    /// checkpoint (`branch`). An HF input without `mask_token` gets zeros `[1, D]` for `.dinov2`.
+    /// checkpoint (`branch`). An HF input without `mask_token` gets zeros `[1, D]` for `.dinov2` (and for
+    /// `.hf` with registers, whose model always has one); plain HF → HF keeps it absent.
     public static func backboneTensors(_ checkpoint: Checkpoint, as target: LayoutKind,
                                        from branch: TrainBranch = .teacher) throws -> [TensorEntry] {
         try convertBackbone(checkpoint, to: target, from: branch).tensors
@@ -50,10 +51,13 @@ public enum Layouts {
         }
         var tensors: [TensorEntry] = []
         var warnings: [String] = []
-        if a.maskTokenAdded {
+        // Plain Dinov2Model works without a mask token (use_mask_token=false): HF → HF keeps it absent.
+        // The original layout and Dinov2WithRegistersModel need one, so they get the zeros.
+        let dropAddedMask = a.maskTokenAdded && target == .hf && arch.registers == 0
+        if a.maskTokenAdded && !dropAddedMask {
             warnings.append("\(checkpoint.path): no mask_token; writing zeros [1, \(arch.width)] (the original model needs one for strict loading; it is unused at inference)")
         }
-        for key in BackboneTable.keys(for: arch) {
+        for key in BackboneTable.keys(for: arch) where !(dropAddedMask && key.dinov2 == "mask_token") {
             let entry = backbone[key.dinov2]!  // present: analyze checked the complete key set
             switch (target, key.rule.transform) {
             case (.dinov2, _): tensors.append(entry)

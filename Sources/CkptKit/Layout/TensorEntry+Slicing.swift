@@ -26,10 +26,20 @@ extension TensorEntry {
     }
 
     /// The row-wise concatenation of `parts` (same dtype and trailing shape, checked by the caller).
+    /// Adjacent ranges of the same file merge into one, so a qkv split out of an original file and
+    /// fused again is the single range it started as.
     static func concatenatingRows(_ parts: [TensorEntry], name: String) -> TensorEntry {
         var shape = parts[0].shape
         shape[0] = parts.reduce(0) { $0 + $1.shape[0] }
-        return TensorEntry(name: name, dtype: parts[0].dtype, shape: shape,
-                           segments: parts.flatMap(\.segments), sourcePath: parts[0].sourcePath)
+        var segments: [ByteSegment] = []
+        for segment in parts.flatMap(\.segments) {
+            if case let .file(file, offset, count)? = segments.last, case let .file(next, nextOffset, nextCount) = segment,
+               file === next, offset + count == nextOffset {
+                segments[segments.count - 1] = .file(file, offset: offset, count: count + nextCount)
+            } else {
+                segments.append(segment)
+            }
+        }
+        return TensorEntry(name: name, dtype: parts[0].dtype, shape: shape, segments: segments, sourcePath: parts[0].sourcePath)
     }
 }

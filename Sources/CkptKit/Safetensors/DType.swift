@@ -12,6 +12,8 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
     case f8e5m2 = "F8_E5M2"
     case f8e4m3 = "F8_E4M3"
     case f8e8m0 = "F8_E8M0"
+    case f8e4m3fnuz = "F8_E4M3FNUZ"
+    case f8e5m2fnuz = "F8_E5M2FNUZ"
     case i16 = "I16"
     case u16 = "U16"
     case f16 = "F16"
@@ -29,7 +31,7 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
         switch self {
         case .f4: return 4
         case .f6e2m3, .f6e3m2: return 6
-        case .bool, .u8, .i8, .f8e5m2, .f8e4m3, .f8e8m0: return 8
+        case .bool, .u8, .i8, .f8e5m2, .f8e4m3, .f8e8m0, .f8e4m3fnuz, .f8e5m2fnuz: return 8
         case .i16, .u16, .f16, .bf16: return 16
         case .i32, .u32, .f32: return 32
         case .c64, .f64, .i64, .u64: return 64
@@ -45,7 +47,7 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
     /// Any floating-point type (for non-finite scans and statistics).
     public var isFloatingPoint: Bool {
         switch self {
-        case .f4, .f6e2m3, .f6e3m2, .f8e5m2, .f8e4m3, .f8e8m0, .f16, .bf16, .f32, .f64, .c64: return true
+        case .f4, .f6e2m3, .f6e3m2, .f8e5m2, .f8e4m3, .f8e8m0, .f8e4m3fnuz, .f8e5m2fnuz, .f16, .bf16, .f32, .f64, .c64: return true
         default: return false
         }
     }

@@ -197,7 +197,7 @@ public struct CheckpointDiff: Sendable {
                 return e.dtypeA.isCastableFloat ? "NaN on one side" : "bytes differ (\(e.dtypeA.rawValue))"
             }
             var s = "max abs \(format(d)), max rel \(format(e.maxRelDiff ?? 0))"
-            if let c = e.cosine { s += ", cosine \(String(format: "%.9f", c))" }
+            if let c = e.cosine { s += ", cosine \(String(format: "%.12f", c))" }
             if e.dtypeA != e.dtypeB { s += " (\(e.dtypeA.rawValue) vs \(e.dtypeB.rawValue))" }
             return s
         }

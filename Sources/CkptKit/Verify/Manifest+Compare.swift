@@ -38,7 +38,7 @@ extension Manifest {
             if e.sha256 != a.sha256 {
                 problems.append(VerifyProblem(
                     key: e.name, kind: .bytes, expected: .string(e.sha256), actual: .string(a.sha256),
-                    detail: "SHA-256 of the tensor bytes differs from the manifest"))
+                    detail: "tensor bytes hash to \(a.sha256.prefix(12))…, signed off as \(e.sha256.prefix(12))…"))
             }
         }
         for a in extra {
@@ -62,7 +62,9 @@ extension Manifest {
             case let (f?, g?) where f.sha256 != g.sha256 || f.bytes != g.bytes:
                 problems.append(VerifyProblem(
                     key: f.name, kind: .file, expected: .string(f.sha256), actual: .string(g.sha256),
-                    detail: "file SHA-256 differs (\(f.bytes) bytes signed off, \(g.bytes) found)"))
+                    detail: f.bytes == g.bytes
+                        ? "file SHA-256 \(g.sha256.prefix(12))… differs from the signed-off \(f.sha256.prefix(12))… (same size, \(f.bytes) bytes)"
+                        : "file is \(g.bytes) bytes, \(f.bytes) signed off (SHA-256 \(g.sha256.prefix(12))… vs \(f.sha256.prefix(12))…)"))
             case let (f?, nil):
                 problems.append(VerifyProblem(key: f.name, kind: .file, expected: .string(f.sha256), actual: .null,
                                               detail: "file \(f.name) of the manifest is not part of the checkpoint"))

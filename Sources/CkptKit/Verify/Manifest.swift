@@ -4,7 +4,8 @@
 /// Schema, members in this order:
 /// - `schema`: `"ckpt.manifest/1"`
 /// - `source`: how the checkpoint is stored (`safetensors`, `safetensors.zst`, `hf-directory`, `sharded-directory`)
-/// - `files`: `[{name, bytes, sha256}]`, the files holding the tensors by base name (a `.zst` file as stored)
+/// - `files`: `[{name, bytes, sha256}]` by base name: the files holding the tensors (a `.zst` file as
+///   stored) and, for a Hugging Face folder, its `config.json` and shard index first
 /// - `tensor_count`, `parameters`, `tensor_bytes`: integers
 /// - `dtypes`: the distinct tensor dtypes, sorted
 /// - `layout`: the detected layout (`ckpt inspect --json`'s `layout` section) or null when none fits
@@ -69,16 +70,27 @@ public struct Manifest: Equatable, Sendable {
                         metadata: checkpoint.metadata, tensors: tensors)
     }
 
-    /// The files as they sit on disk: a `.zst` checkpoint is hashed compressed, as it was shipped.
+    /// The files as they sit on disk: a `.zst` checkpoint is hashed compressed, as it was shipped; a
+    /// Hugging Face folder adds its `config.json` and shard index, which change what loads.
     static func filesAsStored(_ checkpoint: Checkpoint) throws -> [MappedFile] {
-        if checkpoint.kind == .zstd { return [try MappedFile(path: checkpoint.path)] }
-        return checkpoint.files
+        switch checkpoint.kind {
+        case .zstd:
+            return [try MappedFile(path: checkpoint.path)]
+        case .directory, .shardedDirectory:
+            var extra: [MappedFile] = []
+            for name in ["config.json", "model.safetensors.index.json"] {
+                let path = FileSystem.join(checkpoint.path, name)
+                if FileSystem.kind(of: path) == .file { extra.append(try MappedFile(path: path)) }
+            }
+            return extra + checkpoint.files
+        default:
+            return checkpoint.files
+        }
     }
 
     /// Bytes a `build` hashes, for a progress display.
     public static func workBytes(_ checkpoint: Checkpoint) -> Int {
-        let files = checkpoint.kind == .zstd ? ((try? MappedFile(path: checkpoint.path))?.size ?? 0)
-            : checkpoint.files.reduce(0) { $0 + $1.size }
+        let files = ((try? filesAsStored(checkpoint)) ?? checkpoint.files).reduce(0) { $0 + $1.size }
         return files + checkpoint.byteCount
     }
 

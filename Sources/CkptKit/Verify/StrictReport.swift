@@ -12,6 +12,7 @@
 ///   in the order of `VerifyProblem.Kind`, then by key
 /// - `diagnoses`: `[{kind, count, detail, hint}]` for near-miss keys (`prefixed`, `chunked`,
 ///   `other_layout`, `no_mask_token`)
+/// - `golden`: the `ckpt.golden/1` report of `--golden`, or null when it was not run
 public struct StrictReport: Sendable {
     public static let schema = "ckpt.verify/1"
 
@@ -74,6 +75,8 @@ public struct StrictReport: Sendable {
     /// Sorted with `VerifyProblem.reportOrder`.
     public private(set) var problems: [VerifyProblem]
     public var diagnoses: [Diagnosis]
+    /// The golden forward comparison (`GoldenReport` text and `ckpt.golden/1` JSON), when run.
+    public var golden: (text: String, json: JSONValue)?
 
     public init(path: String, expectation: Expectation, strict: Bool, manifestPath: String?,
                 tensorCount: Int, parameters: Int, bytes: Int, problems: [VerifyProblem], diagnoses: [Diagnosis]) {
@@ -106,6 +109,7 @@ public struct StrictReport: Sendable {
             ("counts", .object([("errors", .int(errors.count)), ("warnings", .int(warnings.count))])),
             ("problems", .array(problems.map(\.json))),
             ("diagnoses", .array(diagnoses.map(\.json))),
+            ("golden", golden?.json ?? .null),
         ])
     }
 
@@ -147,6 +151,10 @@ public struct StrictReport: Sendable {
                 }
                 if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
             }
+        }
+        if let golden {
+            lines.append(style.bold("golden forward pass"))
+            lines += golden.text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
         }
         return lines.joined(separator: "\n")
     }

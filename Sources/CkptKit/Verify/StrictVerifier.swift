@@ -21,12 +21,16 @@ public enum StrictVerifier {
         public var dtype: DType?
         /// A signed-off manifest and its path (for messages).
         public var manifest: (Manifest, path: String)?
+        /// A golden forward case to run the weights through (`golden/forward/<case>`).
+        public var golden: Golden?
         /// Hashing workers for the manifest check.
         public var threads: Int
         public var progress: ProgressCounter?
 
         public init(expect: Expect = .detected, layout: LayoutKind? = nil, strict: Bool = true, dtype: DType? = nil,
-                    manifest: (Manifest, path: String)? = nil, threads: Int = 1, progress: ProgressCounter? = nil) {
+                    manifest: (Manifest, path: String)? = nil, golden: Golden? = nil, threads: Int = 1,
+                    progress: ProgressCounter? = nil) {
+            self.golden = golden
             self.expect = expect
             self.layout = layout
             self.strict = strict
@@ -34,6 +38,19 @@ public enum StrictVerifier {
             self.manifest = manifest
             self.threads = threads
             self.progress = progress
+        }
+    }
+
+    /// A golden forward check: the case folder and optional tolerance overrides (nil: the case's own).
+    public struct Golden {
+        public var directory: String
+        public var atol: Double?
+        public var rtol: Double?
+
+        public init(directory: String, atol: Double? = nil, rtol: Double? = nil) {
+            self.directory = directory
+            self.atol = atol
+            self.rtol = rtol
         }
     }
 
@@ -139,10 +156,34 @@ public enum StrictVerifier {
             problems += manifest.differences(to: actual)
         }
 
-        return StrictReport(path: checkpoint.path, expectation: expectation, strict: options.strict,
-                            manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
-                            parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
-                            problems: problems, diagnoses: diagnosis.diagnoses)
+        // Golden: the weights must still give upstream's outputs. Only meaningful on weights that
+        // passed the structural checks, so it is skipped (and said so) when keys or values are wrong.
+        var golden: GoldenReport? = nil
+        if let g = options.golden {
+            if problems.contains(where: { !$0.isWarning }) {
+                problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
+                                              detail: "not run: fix the problems above first", warning: true))
+            } else {
+                let report = try GoldenVerifier.verify(weights: checkpoint, goldenDir: g.directory, atol: g.atol, rtol: g.rtol,
+                                                       threads: options.threads)
+                golden = report
+                for o in report.outputs where !o.passed {
+                    problems.append(VerifyProblem(
+                        key: o.name, kind: .golden,
+                        expected: .object([("atol", .double(report.atol)), ("rtol", .double(report.rtol)), ("min_cosine", .double(report.minCosine))]),
+                        actual: .object([("max_abs", o.maxAbs.isNaN ? .null : .double(o.maxAbs)), ("min_cosine", o.minCosine.isNaN ? .null : .double(o.minCosine)),
+                                         ("failures", .int(o.failures)), ("nan", .int(o.nanCount))]),
+                        detail: "\(o.failures) of \(o.shape.reduce(1, *)) values outside |a − b| ≤ \(report.atol) + \(report.rtol)·|b| (max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case \(report.caseName)"))
+                }
+            }
+        }
+
+        var report = StrictReport(path: checkpoint.path, expectation: expectation, strict: options.strict,
+                                  manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
+                                  parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
+                                  problems: problems, diagnoses: diagnosis.diagnoses)
+        report.golden = golden.map { (text: $0.text, json: $0.json) }
+        return report
     }
 
     static func isMaskToken(_ name: String) -> Bool { name == "mask_token" || name.hasSuffix(".mask_token") }

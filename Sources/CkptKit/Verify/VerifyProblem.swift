@@ -26,6 +26,8 @@ public struct VerifyProblem: Equatable, Sendable {
         case metadata
         /// NaN or ±Inf values.
         case nonFinite = "non_finite"
+        /// An output of the forward pass is outside the golden case's tolerance.
+        case golden
         /// Warning: every element is zero (outside `mask_token`, which is zero by design).
         case allZeros = "all_zeros"
         /// Warning: the tensor holds exactly the bytes of another tensor.
@@ -47,6 +49,7 @@ public struct VerifyProblem: Equatable, Sendable {
             case .file: return "file mismatches"
             case .metadata: return "metadata mismatches"
             case .nonFinite: return "non-finite values"
+            case .golden: return "golden forward pass"
             case .allZeros: return "all-zero tensors"
             case .duplicate: return "duplicate tensors"
             }

@@ -185,4 +185,61 @@ final class StrictVerifierTests: XCTestCase {
         try VerifySchema.check(bad.json, "manifest")
         XCTAssertEqual(try StrictVerifier.verify(try Checkpoint.open(path), options: options).problems, [])
     }
+
+    /// `--golden`: both layouts reproduce upstream's outputs; weights that pass every structural check
+    /// but were changed (final LayerNorm weight doubled) fail the forward comparison, named by output.
+    func testGoldenForwardCheck() throws {
+        let golden = try VerifyFixtures.path("forward/tiny-native")
+        let options = StrictVerifier.Options(golden: .init(directory: golden), threads: 2)
+        for file in ["models/tiny/hf", "models/tiny/dinov2.safetensors"] {
+            let report = try StrictVerifier.verify(try Checkpoint.open(try VerifyFixtures.path(file)), options: options)
+            XCTAssertTrue(report.passed, "\(file):\n\(report.text())")
+            XCTAssertEqual(report.json["golden"]?["passed"], .bool(true), file)
+            try VerifySchema.check(report.json, file)
+        }
+        let path = try VerifyFixtures.path("models/tiny/dinov2.safetensors")
+        let clean = try Checkpoint.open(path)
+        let dir = try VerifyFixtures.scratch(self)
+        let changed = dir + "/changed.safetensors"
+        let doubled = try XCTUnwrap(clean["norm.weight"]).floatValues().map { $0 * 2 }
+        try VerifyFixtures.rewrite(clean, to: changed) { $0.map { $0.name == "norm.weight" ? VerifyFixtures.replacing($0, bytes: doubled.withUnsafeBytes { Array($0) }) : $0 } }
+        let report = try StrictVerifier.verify(try Checkpoint.open(changed), options: options)
+        XCTAssertFalse(report.passed)
+        XCTAssertEqual(Set(report.errors.map { "\($0.kind.rawValue) \($0.key)" }), ["golden last_hidden_state", "golden pooler_output"], report.text())
+        XCTAssertEqual(report.json["golden"]?["passed"], .bool(false))
+        try VerifySchema.check(report.json, "golden defect")
+
+        // Structural problems first: the forward pass is not run on a broken file.
+        let broken = dir + "/broken.safetensors"
+        try VerifyFixtures.rewrite(clean, to: broken) { $0.filter { $0.name != "norm.bias" } }
+        let skipped = try StrictVerifier.verify(try Checkpoint.open(broken), options: options)
+        XCTAssertEqual(skipped.errors.map(\.kind), [.missing])
+        XCTAssertEqual(skipped.warnings.map(\.kind), [.golden])
+        XCTAssertEqual(skipped.json["golden"], .null)
+    }
+
+    /// A damaged original-layout file (chunk-free, with registers) is still read as the model it was
+    /// meant to be: the missing key and the misshapen one are named, nothing else.
+    func testDamagedOriginalLayout() throws {
+        let path = try VerifyFixtures.path("models/tiny-reg4/dinov2.safetensors")
+        let clean = try Checkpoint.open(path)
+        let dir = try VerifyFixtures.scratch(self)
+        let damaged = dir + "/damaged.safetensors"
+        try VerifyFixtures.rewrite(clean, to: damaged) { tensors in
+            tensors.filter { $0.name != "blocks.1.ls2.gamma" }
+                .map { $0.name == "blocks.0.mlp.fc1.weight" ? $0.renamed($0.name, shape: [32, 128]) : $0 }
+        }
+        let report = try verify(damaged)
+        XCTAssertEqual(report.errors.map { "\($0.kind.rawValue) \($0.key)" }, ["missing blocks.1.ls2.gamma", "shape blocks.0.mlp.fc1.weight"], report.text())
+        XCTAssertEqual(report.expectation.layout, "dinov2")
+        XCTAssertTrue(report.expectation.summary.hasPrefix("inferred dinov2"), report.expectation.summary)
+    }
+
+    /// `--dtype` states the release's dtype; every tensor of another dtype is named.
+    func testReleaseDType() throws {
+        let checkpoint = try Checkpoint.open(try VerifyFixtures.path("models/tiny/head-legacy.safetensors"))
+        let report = try StrictVerifier.verify(checkpoint, options: .init(dtype: .f16))
+        XCTAssertEqual(report.errors.count, checkpoint.tensors.count)
+        XCTAssertTrue(report.errors.allSatisfy { $0.kind == .dtype && $0.expected == .string("F16") && $0.actual == .string("F32") })
+    }
 }

@@ -3,10 +3,10 @@ import XCTest
 
 /// The documented `ckpt.verify/1` schema (README, `StrictReport`), checked member by member.
 enum VerifySchema {
-    static let topLevel = ["schema", "status", "path", "expectation", "strict", "manifest", "checked", "counts", "problems", "diagnoses"]
+    static let topLevel = ["schema", "status", "path", "expectation", "strict", "manifest", "checked", "counts", "problems", "diagnoses", "golden"]
     static let problemMembers = ["key", "kind", "severity", "expected", "actual", "detail", "hint"]
     static let kinds = ["layout", "missing", "unexpected", "renamed", "shape", "dtype", "bytes", "file", "metadata",
-                        "non_finite", "all_zeros", "duplicate"]
+                        "non_finite", "golden", "all_zeros", "duplicate"]
     static let diagnosisKinds = ["prefixed", "chunked", "other_layout", "no_mask_token"]
 
     static func check(_ json: JSONValue, _ label: String, file: StaticString = #filePath, line: UInt = #line) throws {

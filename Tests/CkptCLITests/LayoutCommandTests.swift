@@ -1,0 +1,126 @@
+import CkptKit
+import CkptTestSupport
+import Foundation
+import XCTest
+
+/// Runs the built `ckpt` on the golden models and pins outputs and exit codes of the layout commands.
+final class LayoutCommandTests: XCTestCase {
+    static var golden: String { ProcessInfo.processInfo.environment["CKPT_GOLDEN"] ?? PackagePaths.golden }
+
+    struct Result { let status: Int32; let stdout: String; let stderr: String }
+
+    func ckpt(_ args: String...) throws -> Result { try ckpt(args) }
+
+    func ckpt(_ args: [String]) throws -> Result {
+        let r = try CkptProcess.run(args)
+        return Result(status: r.exitCode, stdout: r.stdout, stderr: r.stderr)
+    }
+
+    func model(_ path: String) throws -> String {
+        let full = Self.golden + "/models/" + path
+        guard FileManager.default.fileExists(atPath: full) else { throw XCTSkip("golden data missing: \(full)") }
+        return full
+    }
+
+    /// sha256 of a golden file as recorded in case.json.
+    func recordedSHA(_ caseName: String, _ file: String) throws -> String {
+        let data = FileManager.default.contents(atPath: try model(caseName + "/case.json"))!
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        return ((json["files"] as! [String: Any])[file] as! [String: Any])["sha256"] as! String
+    }
+
+    func tmp() throws -> String {
+        let dir = try TemporaryDirectory("ckpt-cli-layout")
+        addTeardownBlock { _ = dir }  // removed at teardown
+        return dir.path
+    }
+
+    func testInspectShowsLayout() throws {
+        let r = try ckpt("inspect", try model("tiny-reg4/dinov2-chunked.safetensors"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  layout:     dinov2 ViT-D32-L2-H2/14, 28 px (2×2), 4 registers, MLP, 2 blocks\n"), r.stdout)
+        let j = try ckpt("inspect", "--json", try model("tiny/train.safetensors"))
+        XCTAssertEqual(j.status, 0, j.stderr)
+        let json = try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as! [String: Any]
+        let layout = json["layout"] as! [String: Any]
+        XCTAssertEqual(layout["kind"] as? String, "dinov2-train")
+        XCTAssertEqual(layout["prefix"] as? String, "teacher.backbone.")
+        XCTAssertEqual((layout["architecture"] as! [String: Any])["registers"] as? Int, 0)
+        XCTAssertEqual((layout["head"] as! [String: Any])["out_dim"] as? Int, 64)
+    }
+
+    func testInspectOfANonModelFileStillListsTensors() throws {
+        let mixed = Self.golden + "/safetensors/mixed.safetensors"
+        guard FileManager.default.fileExists(atPath: mixed) else { throw XCTSkip("golden data missing: \(mixed)") }
+        let r = try ckpt("inspect", mixed)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  layout:     unrecognised (not a recognised checkpoint layout"), r.stdout)
+        XCTAssertTrue(r.stdout.contains("tensors:    23"), r.stdout)
+    }
+
+    func testConvertCommandsWriteUpstreamIdenticalFiles() throws {
+        let dir = try tmp()
+        var r = try ckpt("convert", "hf-to-dinov2", try model("tiny/hf-nomask"), "-o", dir + "/d.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stderr.contains("ckpt: warning:") && r.stderr.contains("no mask_token; writing zeros [1, 32]"), r.stderr)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/d.safetensors"), try recordedSHA("tiny", "dinov2.safetensors"))
+
+        r = try ckpt("convert", "dinov2-to-hf", try model("tiny-swiglu/dinov2-chunked.safetensors"), "-o", dir + "/hf",
+                     "--head", try model("tiny-swiglu/head-param.safetensors"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/hf/model.safetensors"), try recordedSHA("tiny-swiglu", "hf/model.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/hf/dino_head.safetensors"), try recordedSHA("tiny-swiglu", "head-param.safetensors"))
+        let config = try JSONSerialization.jsonObject(with: FileManager.default.contents(atPath: dir + "/hf/config.json")!) as! [String: Any]
+        XCTAssertEqual(config["model_type"] as? String, "dinov2")
+        XCTAssertEqual(config["use_swiglu_ffn"] as? Bool, true)
+        XCTAssertEqual(config["num_attention_heads"] as? Int, 3)  // no config in the source: head width 16 assumed for D=48
+
+        // Back, with the head re-spelled.
+        r = try ckpt("convert", "hf-to-dinov2", dir + "/hf", "-o", dir + "/back.safetensors",
+                     "--head-output", dir + "/head.safetensors", "--weight-norm", "legacy")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/back.safetensors"), try recordedSHA("tiny-swiglu", "dinov2.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/head.safetensors"), try recordedSHA("tiny-swiglu", "head-legacy.safetensors"))
+
+        r = try ckpt("convert", "train-to-release", try model("tiny-reg4/train-ddp-outer.safetensors"),
+                     "--backbone-output", dir + "/b.safetensors", "--head-output", dir + "/h.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/b.safetensors"), try recordedSHA("tiny-reg4", "dinov2.safetensors"))
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/h.safetensors"), try recordedSHA("tiny-reg4", "head-legacy.safetensors"))
+    }
+
+    func testSynthCommand() throws {
+        let dir = try tmp()
+        let data = FileManager.default.contents(atPath: try model("tiny-swiglu/case.json"))!
+        let json = try JSONSerialization.jsonObject(with: data) as! [String: Any]
+        let args = ((json["config"] as! [String: Any])["ckpt_synth_args"] as! String).split(separator: " ").map(String.init)
+        let r = try ckpt(["synth"] + args + ["-o", dir + "/s.safetensors"])
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/s.safetensors"), json["synth_backbone_sha256"] as? String)
+        XCTAssertEqual(try ckpt("synth", "-o", dir + "/x.safetensors").status, 64)  // no architecture
+        XCTAssertEqual(try ckpt("synth", "--arch", "vitb14", "--heads", "5", "-o", dir + "/x.safetensors").status, 64)
+        XCTAssertEqual(try ckpt("synth", "--arch", "vits14", "--image-size", "100", "-o", dir + "/x.safetensors").status, 64)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
+    }
+
+    /// Refusals exit 2 with a message naming the file, and leave nothing behind.
+    func testRefusalsExitTwo() throws {
+        let dir = try tmp()
+        let cases: [(args: [String], message: String)] = [
+            (["convert", "hf-to-dinov2", Self.golden + "/safetensors/mixed.safetensors", "-o", dir + "/o1.safetensors"], "not a recognised checkpoint layout"),
+            (["convert", "hf-to-dinov2", try model("tiny/dinov2.safetensors"), "-o", dir + "/o2.safetensors"], "this is a dinov2 checkpoint"),
+            (["convert", "dinov2-to-hf", try model("tiny/hf"), "-o", dir + "/o3"], "this is a hf checkpoint"),
+            (["convert", "train-to-release", try model("tiny/dinov2.safetensors"), "--backbone-output", dir + "/o4", "--head-output", dir + "/o5"], "this is a dinov2 checkpoint"),
+            (["convert", "hf-to-dinov2", try model("tiny/hf"), "-o", dir + "/o6.safetensors", "--head-output", dir + "/o7"], "needs a dino_head.safetensors"),
+            (["convert", "hf-to-dinov2", try model("tiny/hf"), "-o", try model("tiny/hf/model.safetensors"), "--force"], "output is the input"),
+            (["convert", "hf-to-dinov2", try model("tiny/hf"), "-o", try model("tiny/dinov2.safetensors")], "output exists"),
+        ]
+        for (args, message) in cases {
+            let r = try ckpt(args)
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertTrue(r.stderr.hasPrefix("ckpt: error: ") && r.stderr.contains(message), "\(args): \(r.stderr)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "refused conversions left files behind")
+        XCTAssertEqual(try Hashing.sha256(file: try model("tiny/hf/model.safetensors")), try recordedSHA("tiny", "hf/model.safetensors"))
+    }
+}

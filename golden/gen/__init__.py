@@ -1,0 +1,1 @@
+"""Helper modules for golden/generate.py (see golden/README.md)."""

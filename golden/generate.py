@@ -1,0 +1,78 @@
+#!/usr/bin/env python3
+"""Golden-data generator for ckpt (see golden/README.md).
+
+    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, forward
+    python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
+        [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
+
+Everything is computed by upstream libraries (safetensors, torch, transformers, dinov2) pinned in
+golden/requirements.txt; the script refuses to run with other versions.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
+
+SECTIONS = ("safetensors", "models", "pth", "forward")
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    from gen import versions
+    from gen.common import quiet_env
+
+    quiet_env()
+    versions.check()
+    if argv and argv[0] == "forward-case":
+        from gen import forward
+
+        return forward.cli(argv[1:])
+    if argv and argv[0] == "synth-selfcheck":
+        from gen import synth
+
+        print(synth.self_check())
+        return 0
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--only", action="append", choices=SECTIONS, help="regenerate only this section (repeatable)")
+    args = ap.parse_args(argv)
+    only = args.only or list(SECTIONS)
+    from gen.common import setup_torch
+
+    setup_torch()
+    from gen import synth
+
+    print("synth self-check (seed 0, ViT-B, blocks.0.attn.qkv.weight[:4]):", synth.self_check(), flush=True)
+    t0 = time.time()
+    for sec in SECTIONS:
+        if sec not in only:
+            continue
+        t = time.time()
+        if sec == "safetensors":
+            from gen import st_fixtures
+
+            st_fixtures.run()
+        elif sec == "models":
+            from gen import model_fixtures
+
+            model_fixtures.run()
+        elif sec == "pth":
+            from gen import pth_fixtures
+
+            pth_fixtures.run()
+        elif sec == "forward":
+            from gen import forward
+
+            forward.run()
+        print(f"== {sec}: {time.time() - t:.1f}s", flush=True)
+    print(f"== total {time.time() - t0:.1f}s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

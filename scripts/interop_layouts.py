@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Interop check of ckpt's layout conversions against the upstream libraries (not run in CI).
+
+Loads the files `ckpt` writes into Hugging Face `transformers` (AutoModel.from_pretrained, no missing,
+unexpected or mismatched keys) and into the original facebookresearch DINOv2 code
+(`DinoVisionTransformer(block_chunks=0, init_values=1.0).load_state_dict(strict=True)`, `DINOHead`),
+then compares their embeddings on the same random images.
+
+    /opt/ckpt-venv/bin/python scripts/interop_layouts.py [--ckpt .build/debug/ckpt] [--golden golden]
+
+Needs torch, transformers, safetensors and `pip install --no-deps dinov2==0.0.1.dev2`. Register
+models use golden/gen/models.py's `DinoVisionTransformerReg` (0.0.1.dev2 predates registers).
+Exit status 1 if any load is not strict-clean or any embedding differs by more than --atol.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def run(cmd):
+    print("  $", " ".join(shlex.quote(str(c)) for c in cmd))
+    subprocess.run([str(c) for c in cmd], check=True, stdout=subprocess.DEVNULL)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--ckpt", default=str(REPO / ".build/debug/ckpt"))
+    ap.add_argument("--golden", default=os.environ.get("CKPT_GOLDEN", str(REPO / "golden")))
+    ap.add_argument("--atol", type=float, default=1e-4, help="max |a-b| allowed between embeddings (float32)")
+    args = ap.parse_args()
+
+    sys.path.insert(0, args.golden)
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+    from transformers import AutoModel
+
+    from gen import models  # golden/gen/models.py: upstream model construction
+
+    torch.manual_seed(0)
+    failures = []
+    rows = []
+
+    def strict_hf(path):
+        model, info = AutoModel.from_pretrained(path, output_loading_info=True)
+        bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+        if bad:
+            failures.append(f"{path}: transformers loading info {bad}")
+        return model.eval()
+
+    def compare(label, cfg, hf_model, orig_model):
+        size = cfg["image_size"]
+        x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
+        with torch.no_grad():
+            h = hf_model(pixel_values=x)
+            o = orig_model.forward_features(x)
+        R = cfg["registers"]
+        cls = (h.pooler_output - o["x_norm_clstoken"]).abs().max().item()
+        patches = (h.last_hidden_state[:, 1 + R:] - o["x_norm_patchtokens"]).abs().max().item()
+        rows.append((label, cls, patches))
+        if max(cls, patches) > args.atol:
+            failures.append(f"{label}: embeddings differ by {max(cls, patches):.3g} > {args.atol}")
+
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        cases = ["tiny", "tiny-reg4", "tiny-swiglu", "vits14-reg4-d2", "vitb14-d2", "swiglu-d2"]
+        for name in cases:
+            case = json.loads((Path(args.golden) / "models" / name / "case.json").read_text())
+            cfg = case["config"]
+            print(f"{name}: {cfg['ckpt_synth_args']}")
+            d = tmp / name
+            d.mkdir()
+            # 1. synthetic weights (original layout) -> HF folder -> transformers, strict.
+            run([args.ckpt, "synth", *cfg["ckpt_synth_args"].split(), "-o", d / "synth.safetensors"])
+            run([args.ckpt, "convert", "dinov2-to-hf", d / "synth.safetensors", "-o", d / "hf"])
+            hf = strict_hf(d / "hf")
+            # 2. our HF folder -> original layout -> DinoVisionTransformer, strict=True.
+            run([args.ckpt, "convert", "hf-to-dinov2", d / "hf", "-o", d / "back.safetensors"])
+            orig = models.build_original(cfg)
+            orig.load_state_dict(load_file(str(d / "back.safetensors")), strict=True)
+            compare(f"{name}: ours hf vs ours dinov2", cfg, hf, orig)
+            # 3. against the upstream-written HF folder, where committed.
+            upstream_hf = Path(args.golden) / "models" / name / "hf"
+            if upstream_hf.is_dir():
+                compare(f"{name}: upstream hf vs ours dinov2", cfg, strict_hf(upstream_hf), orig)
+            # 4. release recipe from the training checkpoint (tiny cases commit one).
+            train = Path(args.golden) / "models" / name / "train-ddp.safetensors"
+            if train.exists():
+                run([args.ckpt, "convert", "train-to-release", train, "--backbone-output", d / "b.safetensors",
+                     "--head-output", d / "h.safetensors"])
+                run([args.ckpt, "convert", "train-to-release", train, "--backbone-output", d / "b2.safetensors",
+                     "--head-output", d / "hp.safetensors", "--weight-norm", "parametrized"])
+                rel = models.build_original(cfg)
+                rel.load_state_dict(load_file(str(d / "b.safetensors")), strict=True)
+                compare(f"{name}: upstream hf vs train-to-release backbone", cfg, strict_hf(upstream_hf), rel)
+                head = models.head_module(cfg["width"], {k: v.numpy() for k, v in load_file(str(d / "h.safetensors")).items()})
+                ref = models.head_module(cfg["width"], {k: v.numpy() for k, v in load_file(str(Path(args.golden) / "models" / name / "head-legacy.safetensors")).items()})
+                param, _ = models.head_param_state_dict(ref)
+                param.load_state_dict(load_file(str(d / "hp.safetensors")), strict=True)
+                z = torch.randn(4, cfg["width"], generator=torch.Generator().manual_seed(2))
+                with torch.no_grad():
+                    a, b, c = head(z), ref(z), param(z)
+                dh = max((a - b).abs().max().item(), (c - b).abs().max().item())
+                rows.append((f"{name}: DINOHead legacy+parametrized vs upstream", dh, float("nan")))
+                if dh > args.atol:
+                    failures.append(f"{name}: DINOHead outputs differ by {dh:.3g}")
+
+    print()
+    print(f"{'comparison':<58} {'max|Δ| CLS':>12} {'max|Δ| patches':>15}")
+    for label, c, p in rows:
+        print(f"{label:<58} {c:>12.3g} {p:>15.3g}")
+    if failures:
+        print("\nFAILED:\n  " + "\n  ".join(failures))
+        return 1
+    print("\nall loads strict-clean; all embeddings within", args.atol)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
