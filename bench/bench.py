@@ -309,6 +309,7 @@ def main():
     ap.add_argument("--scaling", default="vits14,vitb14,vitl14,vitg14", help="archs for the convert scaling run, or ''")
     ap.add_argument("--forced-coretype", default="",
                     help="where the environment sets no OPENBLAS_CORETYPE, also run ckpt with this one (e.g. Haswell)")
+    ap.add_argument("--ckpt-note", default="", help="how the ckpt binary was built, when not from this tree's HEAD")
     ap.add_argument("--only", default="", help="comma list of: sgemm,inspect,verify,convert,embed,scaling")
     ap.add_argument("--keep", action="store_true", help="keep the large inputs (ViT-L, ViT-g) afterwards")
     ap.add_argument("--out", default=str(BENCH / "results"), help="writes OUT.md and OUT.json")
@@ -334,7 +335,7 @@ def main():
     inputs = Inputs(work, args.python, ckpt, available, log)
     results = {
         "date_utc": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "cpu": cpu_model(), "cores": os.cpu_count(), "threads": args.threads, "ckpt_commit": git_head(),
+        "cpu": cpu_model(), "cores": os.cpu_count(), "threads": args.threads, "ckpt_commit": git_head() + (f" ({args.ckpt_note})" if args.ckpt_note else ""),
         "load_average_at_start": os.getloadavg(), "runs": args.runs, "warmup": args.warmup,
         "blas_forcing_env": {k: os.environ.get(k) for k in BLAS_FORCING}, "kernels": {}, "workloads": {},
         "not_measured": {}, "inputs": {},
