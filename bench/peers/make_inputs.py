@@ -7,7 +7,8 @@ golden/gen/models.py (`original_to_hf`, `hf_config_kwargs`), so nothing here re-
     make_inputs.py hf ARCH OUT_DIR [--stream]       HF layout: config.json + model.safetensors
                                                     (default: transformers save_pretrained;
                                                      --stream: same bytes, one tensor at a time, for ViT-g)
-    make_inputs.py pixels B OUT.safetensors         pixel_values [B,3,518,518] F32 (golden images_u8, normalised)
+    make_inputs.py pixels B OUT.safetensors [SIZE]  pixel_values [B,3,SIZE,SIZE] F32, SIZE 518 by default
+                                                    (golden images_u8, normalised)
 
 Run with the peers' Python (torch, transformers, safetensors, numpy) and GOLDEN_DIR=<repo>/golden.
 """
@@ -106,12 +107,12 @@ def cmd_hf(arch: str, out_dir: str, stream: bool) -> None:
     model.save_pretrained(d)
 
 
-def cmd_pixels(batch: int, out: str) -> None:
+def cmd_pixels(batch: int, out: str, size: int = 518) -> None:
     from safetensors.numpy import save_file
 
     from gen.forward import images_u8, normalise
 
-    px = normalise(images_u8(batch, 518, 518))
+    px = normalise(images_u8(batch, size, size))
     save_file({"pixel_values": np.ascontiguousarray(px)}, out, metadata={"format": "pt"})
 
 
@@ -120,8 +121,8 @@ def main(argv):
         cmd_synth(argv[1], argv[2])
     elif len(argv) >= 3 and argv[0] == "hf":
         cmd_hf(argv[1], argv[2], "--stream" in argv[3:])
-    elif len(argv) == 3 and argv[0] == "pixels":
-        cmd_pixels(int(argv[1]), argv[2])
+    elif len(argv) in (3, 4) and argv[0] == "pixels":
+        cmd_pixels(int(argv[1]), argv[2], *map(int, argv[3:]))
     else:
         sys.exit(__doc__)
 
