@@ -458,11 +458,15 @@ def main():
                 src = inputs.hf(arch, stream=arch != args.arch) / "model.safetensors"
                 o = outdir / f"scale-{arch}.safetensors"
                 tag, env = variants[0]
+                # cp + sync of the same file beside it: tells ckpt's own cost from the disk's.
                 cmds = [Cmd(f"ckpt convert {arch} [{tag}]", [ckpt, *[a.format(src=src, out=o) for a in CKPT["convert"]]],
-                            env, [o])]
+                            env, [o]),
+                        Cmd(f"cp + sync {arch}", ["sh", "-c", 'cp -- "$1" "$2" && sync -- "$2"', "sh", src, o], peer_env, [o])]
                 alternate(f"scaling-{arch}", cmds, args.runs, args.warmup, logdir, log)
                 s = summary(cmds[0])
-                s.update(arch=arch, bytes=src.stat().st_size)
+                floor = summary(cmds[1])
+                s.update(arch=arch, bytes=src.stat().st_size, cp_sync_median_s=floor["median_s"],
+                         cp_sync_min_s=floor["min_s"], cp_sync_max_s=floor["max_s"])
                 rows.append(s)
                 o.unlink(missing_ok=True)
             W["scaling"] = {"rows": rows}
@@ -612,11 +616,13 @@ def render(R) -> str:
     if "scaling" in W:
         rows = W["scaling"]["rows"]
         L += ["### scaling: ckpt convert hf-to-dinov2 [native]", "",
-              "| arch | bytes | median | min–max | MB/s | s per GB | peak RSS (max) |", "|---|---|---|---|---|---|---|"]
+              "| arch | bytes | median | min–max | MB/s | s per GB | peak RSS (max) | cp + sync median | ratio to cp + sync |",
+              "|---|---|---|---|---|---|---|---|---|"]
         for r in rows:
             L.append(f"| {r['arch']} | {r['bytes']:,} | {fmt_s(r['median_s'])} | {fmt_s(r['min_s'])}–{fmt_s(r['max_s'])} | "
                      f"{r['bytes'] / r['median_s'] / 1e6:.0f} | {r['median_s'] / (r['bytes'] / 1e9):.2f} | "
-                     f"{r['peak_rss_mib_max']:.1f} MiB |")
+                     f"{r['peak_rss_mib_max']:.1f} MiB | {fmt_s(r['cp_sync_median_s'])} | "
+                     f"{ratio(r['median_s'], r['cp_sync_median_s']):.2f}× |")
         L.append("")
         if len(rows) >= 2:
             xs, ys = [r["bytes"] / 1e9 for r in rows], [r["median_s"] for r in rows]
