@@ -363,7 +363,7 @@ def main():
     W = results["workloads"]
 
     def record(name, cmds, **extra):
-        W[name] = {"commands": [summary(c) for c in cmds], **extra}
+        W[name] = {"commands": [summary(c) for c in cmds], "load_average_after": os.getloadavg(), **extra}
 
     def skip(name, why):
         results["not_measured"][name] = why
@@ -469,7 +469,7 @@ def main():
                          cp_sync_min_s=floor["min_s"], cp_sync_max_s=floor["max_s"])
                 rows.append(s)
                 o.unlink(missing_ok=True)
-            W["scaling"] = {"rows": rows}
+            W["scaling"] = {"rows": rows, "load_average_after": os.getloadavg()}
             if not args.keep:
                 for arch in ("vitl14", "vitg14"):
                     shutil.rmtree(inputs.dir / f"{arch}-hf", ignore_errors=True)
@@ -525,6 +525,8 @@ def render(R) -> str:
         cmds = w["commands"]
         ref = next((c for c in cmds if c["label"] == ref_label), None)
         L.append(f"### {name}")
+        L.append("")
+        L.append(f"Load average (1, 5, 15 min) when it ended: {' '.join(f'{x:.2f}' for x in w['load_average_after'])}.")
         L.append("")
         L.append("| command | median | min–max | peak RSS (median, max) | ratio to " + (ref_label or "-") + " |")
         L.append("|---|---|---|---|---|")
