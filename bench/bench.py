@@ -345,6 +345,8 @@ def main():
     MEASURE, sgemm = str(work / "measure"), work / "sgemm_peak"
     subprocess.run(["cc", "-O2", str(PEERS / "measure.c"), "-o", MEASURE], check=True)
     subprocess.run(["cc", "-O2", str(PEERS / "sgemm_peak.c"), "-o", str(sgemm), "-lopenblas"], check=True)
+    vit_gemms = work / "vit_gemms"
+    subprocess.run(["cc", "-O2", str(PEERS / "vit_gemms.c"), "-o", str(vit_gemms), "-lopenblas", "-lm"], check=True)
 
     # --- the ceiling: cblas_sgemm through the same OpenBLAS, in each of ckpt's environments -------------
     D, _, H = ARCHS[args.arch]
@@ -439,9 +441,13 @@ def main():
                 floor = Cmd(f"floor: ckpt embed b{b} on 14×14 px (load + write) [{variants[0][0]}]",
                             [ckpt, *[a.format(model=hf_dir, pixels=tiny, out=o, threads=args.threads)
                                      for a in CKPT["embed"]]], variants[0][1], [o])
+                D, L, H = ARCHS[args.arch]
+                gemms = [Cmd(f"ceiling: the same cblas_sgemm calls alone, b{b} [{tag}]",
+                             [vit_gemms, D, L, D // 64, H, int(args.arch == "vitg14"), 37, b], env, parse=parse_json_line)
+                         for tag, env in variants]
                 cmds = ckpt_cmds("embed", f"ckpt embed b{b}", outputs=[o], parse=parse_ckpt_embed,
                                  model=hf_dir, pixels=px, out=o, threads=args.threads) + [
-                    floor,
+                    floor, *gemms,
                     Cmd(f"PyTorch Dinov2Model b{b}", [args.python, PEERS / "torch_embed.py", hf_dir, px, args.threads],
                         peer_env, parse=parse_json_line)]
                 alternate(f"embed-b{b}", cmds, args.runs, args.warmup, logdir, log)
@@ -599,6 +605,11 @@ def render(R) -> str:
             f = c.get("forward_s_median")
             if f is None and floor and c["median_s"] > floor["median_s"]:
                 f = c["median_s"] - floor["median_s"]  # whole process minus the 14×14 px run
+            gm = next((g for g in cmds if g["label"].startswith("ceiling:") and g["label"].endswith(f"[{tag}]")), None)
+            if gm and f:
+                L.append(f"| {gm['label']} | `{gm.get('kernel', '?')}` | | {gm['gemm_gflops_median']:.1f} | "
+                         f"{gm['gemm_gflops_median'] / peak:.0%}; ckpt's forward takes "
+                         f"{f / gm['gemm_s_median']:.2f}× these GEMMs |")
             L.append(f"| {c['label']} | `{c.get('kernel', k.get('kernel', '?'))}` | {gflop / c['median_s']:.1f} | "
                      f"{(f'{gflop / f:.1f}' + ('' if c.get('forward_s_median') else ' (whole − floor)') if f else 'not printed')} | "
                      f"{(gflop / f if f else gflop / c['median_s']) / peak:.0%}"
