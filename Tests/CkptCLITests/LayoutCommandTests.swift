@@ -123,4 +123,28 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dir), [], "refused conversions left files behind")
         XCTAssertEqual(try Hashing.sha256(file: try model("tiny/hf/model.safetensors")), try recordedSHA("tiny", "hf/model.safetensors"))
     }
+
+    /// An HF folder appears whole or not at all: when the last of its files cannot be written, the
+    /// weights already written to a temporary name are dropped and nothing lands in the folder.
+    func testDinov2ToHFFolderIsAllOrNothing() throws {
+        let dir = try tmp()
+        let out = dir + "/hf"
+        try FileManager.default.createDirectory(atPath: out + "/dino_head.safetensors", withIntermediateDirectories: true)
+        let r = try ckpt("convert", "dinov2-to-hf", try model("tiny/dinov2.safetensors"), "-o", out,
+                         "--head", try model("tiny/head-legacy.safetensors"), "--force")
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertTrue(r.stderr.contains("dino_head.safetensors"), r.stderr)
+        let left = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        XCTAssertEqual(left, ["dino_head.safetensors"], "only the pre-existing folder may remain: \(left)")
+    }
+
+    /// A refused head (not a DINOHead) creates nothing: not even the output folder.
+    func testDinov2ToHFWithAnInvalidHeadCreatesNothing() throws {
+        let dir = try tmp()
+        let out = dir + "/new-folder"
+        let r = try ckpt("convert", "dinov2-to-hf", try model("tiny/dinov2.safetensors"), "-o", out,
+                         "--head", try model("tiny/dinov2.safetensors"))
+        XCTAssertEqual(r.status, 2, r.stdout + r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out), "no output folder may appear")
+    }
 }

@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// Writes converted backbones and heads: one atomic safetensors file each (plus `config.json` for an
 /// HF folder), every destination checked before anything is written.
@@ -45,30 +48,42 @@ public enum LayoutWriter {
         let config = FileSystem.join(dir, "config.json")
         let headPath = FileSystem.join(dir, "dino_head.safetensors")
         let inputs = checkpoint.fileIdentities + (head?.fileIdentities ?? [])
+        var createdFolder = false
         switch FileSystem.kind(of: dir) {
         case .missing:
             do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
                 throw CkptError.io(path: dir, operation: "mkdir", code: Int32((error as NSError).code))
             }
+            createdFolder = true
         case .directory: break
         case .file, .other: throw CkptError.unsupportedInput(path: dir, reason: "output must be a folder")
         }
-        for path in [model, config] + (head == nil ? [] : [headPath]) {
-            guard let identity = FileIdentity.of(path: path) else { continue }
-            if inputs.contains(identity) { throw CkptError.outputIsInput(output: path, input: path) }
-            if !overwrite { throw CkptError.outputExists(path: path) }
+        // All three files are written to temporary names first and moved into place only when every
+        // one of them is complete: a failure leaves the folder as it was (and removes it if we made it).
+        var staged: [AtomicOutput] = []
+        do {
+            for path in [model, config] + (head == nil ? [] : [headPath]) {
+                guard let identity = FileIdentity.of(path: path) else { continue }
+                if inputs.contains(identity) { throw CkptError.outputIsInput(output: path, input: path) }
+                if !overwrite { throw CkptError.outputExists(path: path) }
+            }
+            let tensors = outputs(conversion.tensors, cast)
+            let dtype = tensors.first { $0.name == "embeddings.cls_token" }?.dtype ?? .f32
+            let useMask = conversion.tensors.contains { $0.name == "embeddings.mask_token" }
+            staged.append(try SafetensorsWriter.stage(tensors, to: model, overwrite: overwrite, protecting: inputs))
+            if let head, let headConversion {
+                staged.append(try SafetensorsWriter.stage(outputs(headConversion.tensors, cast), to: headPath,
+                                                          overwrite: overwrite, protecting: inputs + head.fileIdentities))
+            }
+            let output = try AtomicOutput(destination: config, overwrite: overwrite, protecting: inputs)
+            staged.append(output)
+            try output.write(Array((JSONWriter.pretty(HFConfig.json(for: arch, dtype: dtype, useMaskToken: useMask)) + "\n").utf8))
+            for file in staged { try file.commit() }
+        } catch {
+            for file in staged { file.abandon() }
+            if createdFolder { rmdir(dir) }
+            throw error
         }
-        let tensors = outputs(conversion.tensors, cast)
-        let dtype = tensors.first { $0.name == "embeddings.cls_token" }?.dtype ?? .f32
-        let useMask = conversion.tensors.contains { $0.name == "embeddings.mask_token" }
-        try SafetensorsWriter.write(tensors, to: model, overwrite: overwrite, protecting: inputs)
-        if let head, let headConversion {
-            try SafetensorsWriter.write(outputs(headConversion.tensors, cast), to: headPath,
-                                        overwrite: overwrite, protecting: inputs + head.fileIdentities)
-        }
-        let output = try AtomicOutput(destination: config, overwrite: overwrite, protecting: inputs)
-        try output.write(Array((JSONWriter.pretty(HFConfig.json(for: arch, dtype: dtype, useMaskToken: useMask)) + "\n").utf8))
-        try output.commit()
         return conversion
     }
 

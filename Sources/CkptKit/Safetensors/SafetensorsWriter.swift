@@ -79,6 +79,15 @@ public enum SafetensorsWriter {
     public static func write(_ tensors: [OutputTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata,
                              overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws {
+        try stage(tensors, to: destination, metadata: metadata, overwrite: overwrite, protecting: inputs).commit()
+    }
+
+    /// Writes `tensors` completely into a temporary file next to `destination` but does not move it
+    /// into place: the caller commits (or abandons) it, so several files can appear together or not
+    /// at all (an HF folder's weights, head and config).
+    public static func stage(_ tensors: [OutputTensor], to destination: String,
+                             metadata: [(String, String)]? = defaultMetadata,
+                             overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws -> AtomicOutput {
         try validate(tensors, destination: destination)
         let order = ordered(tensors)
         let output = try AtomicOutput(destination: destination, overwrite: overwrite, protecting: inputs)
@@ -100,7 +109,7 @@ public enum SafetensorsWriter {
             }
             // A source rewritten while we streamed it would make the output a mix of two versions.
             for file in sources.values { try file.checkUnchanged() }
-            try output.commit()
+            return output
         } catch {
             output.abandon()
             throw error

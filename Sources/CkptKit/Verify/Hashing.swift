@@ -45,10 +45,20 @@ public enum Hashing {
         return hex(hasher.finalize())
     }
 
+    /// SHA-256 of the whole file at `path`.
+    public static func sha256(file path: String) throws -> String {
+        try sha256(of: MappedFile(path: path))
+    }
+
     /// SHA-256 of a tensor's bytes, in order across its segments.
     public static func sha256(of entry: TensorEntry, progress: ProgressCounter? = nil) throws -> String {
+        try sha256(entry.segments, progress: progress)
+    }
+
+    /// SHA-256 of the bytes of `segments`, in order.
+    public static func sha256(_ segments: [ByteSegment], progress: ProgressCounter? = nil) throws -> String {
         var hasher = SHA256()
-        for segment in entry.segments {
+        for segment in segments {
             switch segment {
             case let .file(file, offset, count):
                 try feed(&hasher, file: file, offset: offset, count: count, progress: progress)
@@ -60,13 +70,19 @@ public enum Hashing {
         return hex(hasher.finalize())
     }
 
+    // Reads with pread into a private buffer rather than hashing the mapping in place: a file that
+    // shrinks while it is hashed then gives an error instead of a SIGBUS.
     private static func feed(_ hasher: inout SHA256, file: MappedFile, offset: Int, count: Int,
                              progress: ProgressCounter?) throws {
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunkSize, max(count, 1)), alignment: 64)
+        defer { buffer.deallocate() }
         var position = offset
         let end = offset + count
         while position < end {
-            let n = min(chunkSize, end - position)
-            try file.withBytes(offset: position, count: n) { hasher.update(bufferPointer: $0) }
+            let n = min(buffer.count, end - position)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
+            try file.read(into: chunk, at: position)
+            hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
             position += n
             progress?.add(n)
         }
@@ -130,4 +146,9 @@ public enum Hashing {
             }
         }
     }
+}
+
+extension TensorEntry {
+    /// Lowercase hex SHA-256 of the tensor's bytes.
+    public func sha256() throws -> String { try Hashing.sha256(segments) }
 }
