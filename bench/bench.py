@@ -607,7 +607,8 @@ def render(R) -> str:
                 f = c["median_s"] - floor["median_s"]  # whole process minus the 14×14 px run
             gm = next((g for g in cmds if g["label"].startswith("ceiling:") and g["label"].endswith(f"[{tag}]")), None)
             if gm and f:
-                L.append(f"| {gm['label']} | `{gm.get('kernel', '?')}` | | {gm['gemm_gflops_median']:.1f} | "
+                L.append(f"| {gm['label']} | `{gm.get('kernel', '?')}` | | {gm['gemm_gflops_median']:.1f} "
+                         f"(attention {gm['attention_gemm_gflops_median']:.1f}, linear {gm['linear_gemm_gflops_median']:.1f}) | "
                          f"{gm['gemm_gflops_median'] / peak:.0%}; ckpt's forward takes "
                          f"{f / gm['gemm_s_median']:.2f}× these GEMMs |")
             L.append(f"| {c['label']} | `{c.get('kernel', k.get('kernel', '?'))}` | {gflop / c['median_s']:.1f} | "

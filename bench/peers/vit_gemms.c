@@ -32,7 +32,7 @@ static float *buffer(size_t n, float scale) {
     return p;
 }
 
-static double flops = 0;
+static double flops = 0, attn_flops = 0, attn_s = 0;
 
 static void linear(const float *x, int m, int k, const float *w, int n, float *y) { /* y = x w^T */
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, m, n, k, 1, x, k, w, k, 0, y, n);
@@ -56,6 +56,7 @@ int main(int argc, char **argv) {
     for (int b = 0; b < batch; b++) linear(cols, n, 3 * p * p, wpatch, d, x + (size_t)b * t * d + d);
     for (int l = 0; l < depth; l++) {
         linear(x, bt, d, wqkv, 3 * d, qkv);
+        double a0 = now();
         for (int b = 0; b < batch; b++) {
             float *base = qkv + (size_t)b * t * 3 * d;
             for (int head = 0; head < heads; head++) {
@@ -64,14 +65,18 @@ int main(int argc, char **argv) {
                 cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, t, hd, t, av, scores, t, q + 2 * d, 3 * d, 0,
                             ctx + (size_t)b * t * d + head * hd, d);
                 flops += 4.0 * t * t * hd;
+                attn_flops += 4.0 * t * t * hd;
             }
         }
+        attn_s += now() - a0;
         linear(ctx, bt, d, wproj, d, sink);
         linear(x, bt, d, w1, up, h);
         linear(h, bt, hidden, w2, d, sink);
     }
     double s = now() - start;
-    printf("{\"kernel\": \"%s\", \"gemm_s\": %.6f, \"gemm_gflop\": %.3f, \"gemm_gflops\": %.2f, \"checksum\": %.6g}\n",
-           openblas_get_corename(), s, flops * 1e-9, flops * 1e-9 / s, (double)sink[0] + ctx[1]);
+    printf("{\"kernel\": \"%s\", \"gemm_s\": %.6f, \"gemm_gflop\": %.3f, \"gemm_gflops\": %.2f, "
+           "\"attention_gemm_s\": %.6f, \"attention_gemm_gflops\": %.2f, \"linear_gemm_gflops\": %.2f, \"checksum\": %.6g}\n",
+           openblas_get_corename(), s, flops * 1e-9, flops * 1e-9 / s, attn_s, attn_flops * 1e-9 / attn_s,
+           (flops - attn_flops) * 1e-9 / (s - attn_s), (double)sink[0] + ctx[1]);
     return 0;
 }
