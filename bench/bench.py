@@ -562,14 +562,16 @@ def render(R) -> str:
         for c in ckpt_rows(cmds):
             sp = ratio(py["median_s"], c["median_s"])
             targets.append((f"inspect {c['label'][len('ckpt inspect '):]}",
-                            f"{sp:.1f}× faster than safe_open, {fmt_s(c['median_s'])}",
+                            f"{sp:.1f}× faster than safe_open, {fmt_s(c['median_s'])} "
+                            f"(fastest runs: {ratio(py['min_s'], c['min_s']):.1f}×, {fmt_s(c['min_s'])})",
                             "≥ 5× faster, ≤ 10 ms", judge(sp >= 5 and c["median_s"] <= 0.010)))
     if "verify" in W:
         cmds = table("verify", "sha256sum")
         sha = next(c for c in cmds if c["label"] == "sha256sum")
         for c in ckpt_rows(cmds):
             r = ratio(c["median_s"], sha["median_s"])
-            targets.append((f"verify --strict {c['label'][len('ckpt verify --strict '):]}", f"{r:.2f}× sha256sum",
+            targets.append((f"verify --strict {c['label'][len('ckpt verify --strict '):]}",
+                            f"{r:.2f}× sha256sum (fastest runs: {ratio(c['min_s'], sha['min_s']):.2f}×)",
                             "≤ 1.2× sha256sum", judge(r <= 1.2)))
     if "convert" in W:
         cmds = table("convert", "cp")
@@ -584,7 +586,8 @@ def render(R) -> str:
             r, rs = ratio(c["median_s"], cp["median_s"]), ratio(c["median_s"], cps["median_s"])
             rss = c["peak_rss_mib_max"]
             targets.append((f"convert hf-to-dinov2 {c['label'][len('ckpt convert hf-to-dinov2 '):]}",
-                            f"{r:.2f}× cp ({rs:.2f}× cp+sync), {ratio(py['median_s'], c['median_s']):.1f}× faster "
+                            f"{r:.2f}× cp ({rs:.2f}× cp+sync; fastest runs {ratio(c['min_s'], cp['min_s']):.2f}× cp, "
+                            f"{ratio(c['min_s'], cps['min_s']):.2f}× cp+sync), {ratio(py['median_s'], c['median_s']):.1f}× faster "
                             f"than Python; peak RSS {rss:.1f} MiB (Python {py['peak_rss_mib_max']:.0f} MiB)",
                             "≤ 1.5× cp; peak RSS ≤ 64 MiB", judge(r <= 1.5 and rss <= 64)))
     for name in [n for n in W if n.startswith("embed-")]:
@@ -620,7 +623,8 @@ def render(R) -> str:
                 rr = ratio(c["peak_rss_mib_max"], pt["peak_rss_mib_max"])
                 targets.append((f"embed b{w['batch']} {c['label'].split(' ', 3)[-1]}",
                                 f"whole process {r:.2f}× PyTorch's forward alone ({fmt_s(c['median_s'])} vs "
-                                f"{fmt_s(fwd)}); peak RSS {rr:.2f}× PyTorch's",
+                                f"{fmt_s(fwd)}; fastest runs {ratio(c['min_s'], pt['forward_s_min']):.2f}×); "
+                                f"peak RSS {rr:.2f}× PyTorch's",
                                 "≤ 1× forward alone; RSS ≤ 0.5×", judge(r <= 1 and rr <= 0.5)))
         if fwd:
             nat = R["kernels"].get("native", {}).get("peak_gflops", float("nan"))
