@@ -42,3 +42,18 @@ let package = Package(
     ],
     swiftLanguageModes: [.v5]
 )
+
+// libFuzzer targets (Fuzz/), only when CKPT_FUZZ=1: they link against the `-sanitize=fuzzer`
+// runtime, so they cannot be part of the normal build. Built and run by scripts/fuzz.sh.
+if Context.environment["CKPT_FUZZ"] == "1" {
+    package.targets += [
+        .target(name: "CFuzzerDriver", path: "Fuzz/Sources/CFuzzerDriver"),
+        .target(name: "FuzzSupport", dependencies: ["CkptKit", "CFuzzerDriver"], path: "Fuzz/Sources/FuzzSupport"),
+        .executableTarget(name: "FuzzSafetensors", dependencies: ["CkptKit", "FuzzSupport"],
+                          path: "Fuzz/Sources/FuzzSafetensors"),
+        .executableTarget(name: "FuzzRoundTrip", dependencies: ["CkptKit", "FuzzSupport"],
+                          path: "Fuzz/Sources/FuzzRoundTrip"),
+        .executableTarget(name: "FuzzLayout", dependencies: ["CkptKit", "FuzzSupport"],
+                          path: "Fuzz/Sources/FuzzLayout"),
+    ]
+}

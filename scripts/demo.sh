@@ -2,7 +2,9 @@
 # One command from a fresh clone to ckpt working on the bundled examples in golden/:
 # installs the missing Debian packages, builds ckpt (release), inspects a sharded Hugging Face
 # folder, merges it into one safetensors file and checks it is byte-identical to what
-# transformers' save_pretrained wrote unsharded, then reads a .zst and casts it to bf16.
+# transformers' save_pretrained wrote unsharded, reads a .zst and casts it to bf16; then the main job
+# on a small upstream-written model: HF → original DINOv2 layout, strict verify, cross-layout diff,
+# release manifest, golden-vector check of the forward pass, embeddings.
 # CKPT_CONFIGURATION=debug reuses a debug build instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -22,4 +24,21 @@ step "$ckpt" inspect golden/safetensors/mixed.safetensors.zst
 step "$ckpt" convert safetensors golden/safetensors/mixed.safetensors.zst -o "$work/mixed-bf16.safetensors" --dtype bf16
 step "$ckpt" inspect "$work/mixed-bf16.safetensors"
 
-# --- Later stages add their demo steps below this line (layout conversion, verify, embed). ---
+# --- The main job on a small upstream-written model (golden/models/tiny: transformers save_pretrained
+# of a DINOv2 with RAD-DINO's structure, reduced to width 32, 2 blocks, 28 px): convert the HF release
+# to the original DINOv2 layout, check it strictly, prove both files hold the same weights, and prove
+# the converted file still gives PyTorch's embeddings.
+tiny=golden/models/tiny
+step "$ckpt" inspect "$tiny/hf"
+step "$ckpt" convert hf-to-dinov2 "$tiny/hf" -o "$work/backbone_compatible.safetensors"
+step cmp "$work/backbone_compatible.safetensors" "$tiny/dinov2.safetensors"
+echo "converted file is byte-identical to the original DINOv2 module's own state_dict file"
+step "$ckpt" verify --strict "$work/backbone_compatible.safetensors"
+step "$ckpt" diff "$tiny/hf" "$work/backbone_compatible.safetensors"
+step "$ckpt" manifest "$work/backbone_compatible.safetensors" -o "$work/release.json"
+step "$ckpt" verify --strict --manifest "$work/release.json" --golden golden/forward/tiny-native "$work/backbone_compatible.safetensors"
+step "$ckpt" embed "$work/backbone_compatible.safetensors" --pixels golden/forward/tiny-native/pixels.safetensors -o "$work/embeddings.safetensors"
+step "$ckpt" inspect "$work/embeddings.safetensors"
+echo
+echo "demo finished: every step above exited 0"
+

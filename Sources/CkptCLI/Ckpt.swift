@@ -18,11 +18,14 @@ struct Ckpt: ParsableCommand {
             I/O error, 64 usage error.
             """,
         version: "0.1.0",
-        subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self]
+        subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self, Embed.self]
     )
 
     /// Runs the command; library errors print as `ckpt: error: …` and exit 2.
     static func main() {
+        // Past RLIMIT_FSIZE the kernel would kill us with SIGXFSZ, leaving the temporary output
+        // behind; ignored, write(2) fails with EFBIG and the writer reports it and cleans up.
+        signal(SIGXFSZ, SIG_IGN)
         do {
             var command = try parseAsRoot()
             try command.run()

@@ -4,8 +4,19 @@ import XCTest
 /// The restricted unpickler on bytecode produced by CPython's `pickle.dumps` (bytes pasted from
 /// `python -c 'print(list(pickle.dumps(v, proto)))'`) and on hand-made hostile bytecode.
 final class PickleMachineTests: XCTestCase {
+    /// Machines of this test, emptied at teardown (as PthReader does once it has read the result) so
+    /// self-referencing containers do not outlive the test (LeakSanitizer runs this suite).
+    private var machines: [PickleMachine] = []
+
+    override func tearDown() {
+        for i in machines.indices { machines[i].breakReferenceCycles() }
+        machines = []
+        super.tearDown()
+    }
+
     private func run(_ bytes: [UInt8]) throws -> PickleValue {
         var m = PickleMachine(path: "t.pkl") { _ in XCTFail("no persistent ids here"); return .none }
+        defer { machines.append(m) }
         return try m.run(bytes)
     }
 

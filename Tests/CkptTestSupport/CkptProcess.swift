@@ -11,7 +11,9 @@ public struct CommandResult {
 public enum CkptProcess {
     /// Path of the built executable: in the same folder as the running test bundle
     /// (`.build/<triple>/debug/`), else `<root>/.build/debug/ckpt`.
+    /// `$CKPT_BINARY`, when set, runs another build instead (a release or sanitizer build).
     public static let executable: String = {
+        if let path = ProcessInfo.processInfo.environment["CKPT_BINARY"] { return path }
         let bundleDir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().path
         let candidates = [
             bundleDir + "/ckpt",

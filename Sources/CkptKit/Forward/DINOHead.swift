@@ -9,26 +9,16 @@ public struct DINOHead: @unchecked Sendable {
     let entries: [String: TensorEntry]
     public let source: String
 
-    /// Names of the last layer's g and v: legacy `weight_norm`, then the newer parametrization.
-    static let lastLayerNames = [("last_layer.weight_g", "last_layer.weight_v"),
-                                 ("last_layer.parametrizations.weight.original0", "last_layer.parametrizations.weight.original1")]
-
-    /// Reads a head file (keys `mlp.0.*`, `mlp.2.*`, `mlp.4.*`, `last_layer.*`, optionally under
-    /// `dino_head.` or `teacher.dino_head.`).
+    /// Reads a DINOHead: a head file in either weight-norm spelling, or a training checkpoint's
+    /// teacher `dino_head` (through `Layouts.headTensors`, which names g and v the legacy way).
     public init(checkpoint: Checkpoint) throws {
         source = checkpoint.path
         var found: [String: TensorEntry] = [:]
-        let prefixes = ["", "dino_head.", "teacher.dino_head."]
-        let prefix = prefixes.first { checkpoint[$0 + "mlp.0.weight"] != nil }
-        guard let prefix else { throw CkptError.invalidRequest("\(source): no DINOHead found (no \"mlp.0.weight\" tensor)") }
-        for t in checkpoint.tensors where t.name.hasPrefix(prefix) { found[String(t.name.dropFirst(prefix.count))] = t }
-        guard let (gName, vName) = DINOHead.lastLayerNames.first(where: { found[$0.0] != nil && found[$0.1] != nil }) else {
-            throw CkptError.invalidRequest("\(source): DINOHead has no last_layer.weight_g/weight_v (or parametrizations.weight.original0/1)")
-        }
-        found["g"] = found[gName]
-        found["v"] = found[vName]
+        for t in try Layouts.headTensors(checkpoint, weightNorm: .legacy) { found[t.name] = t }
+        found["g"] = found[WeightNormSpelling.legacy.gKey]
+        found["v"] = found[WeightNormSpelling.legacy.vKey]
         guard let l0 = found["mlp.0.weight"], l0.shape.count == 2, let v = found["v"], v.shape.count == 2 else {
-            throw CkptError.invalidRequest("\(source): DINOHead weights are not 2-D")
+            throw CkptError.invalidRequest("\(source): no DINOHead with 2-D mlp.0.weight and last_layer.weight_v")
         }
         inputWidth = l0.shape[1]
         hiddenWidth = l0.shape[0]
@@ -42,7 +32,7 @@ public struct DINOHead: @unchecked Sendable {
         ]
         var problems: [String] = []
         for (name, shape) in expected {
-            guard let t = found[name] else { problems.append("missing tensor \"\(prefix)\(name)\""); continue }
+            guard let t = found[name] else { problems.append("missing tensor \"\(name)\""); continue }
             if t.shape != shape { problems.append("tensor \"\(t.name)\" has shape \(t.shape), expected \(shape)") }
             if !t.dtype.isCastableFloat { problems.append("tensor \"\(t.name)\" is \(t.dtype.rawValue), not a float type") }
         }

@@ -141,9 +141,10 @@ public enum GoldenVerifier {
             }
             var cos = dot / (na.squareRoot() * nb.squareRoot())
             if na == 0 && nb == 0 { cos = 1 }
-            if !(cos >= minCos) { minCos = cos; worstRow = r }
+            if cos.isNaN { minCos = .nan; worstRow = r; break }  // NaN, or one row all zeros: never passes
+            if cos < minCos { minCos = cos; worstRow = r }
         }
-        let passed = failures == 0 && minCos >= minCosine
+        let passed = failures == 0 && !minCos.isNaN && minCos >= minCosine
         return .init(name: name, shape: shape, maxAbs: maxAbs, worstIndex: unravel(worst, shape),
                      worstActual: actual.isEmpty ? .nan : actual[worst], worstExpected: expected.isEmpty ? .nan : expected[worst],
                      maxRel: maxRel, minCosine: minCos, worstCosineRow: Array(unravel(worstRow * width, shape).dropLast()),

@@ -7,10 +7,14 @@ import Foundation
 /// Pointers passed here come from `Workspace` buffers and lent weights; each function touches only
 /// the ranges its shape arguments describe.
 enum Kernels {
-    /// Sets OpenBLAS's thread count; nil means every online core.
+    /// Threads for the row-wise kernels; set with the OpenBLAS count by `setThreads`.
+    nonisolated(unsafe) static var workers = ProcessInfo.processInfo.activeProcessorCount
+
+    /// Sets OpenBLAS's thread count and the row-wise kernels' to `threads`; nil means every online core.
     static func setThreads(_ threads: Int?) {
-        let n = threads ?? ProcessInfo.processInfo.activeProcessorCount
-        openblas_set_num_threads(Int32(max(n, 1)))
+        let n = max(threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
+        openblas_set_num_threads(Int32(n))
+        workers = n
     }
 
     /// `out[M, N] = x[M, K] · w[N, K]ᵀ + bias` (a torch `Linear`): one `cblas_sgemm`.
@@ -33,7 +37,7 @@ enum Kernels {
 
     /// Runs `body(range)` over `0..<count` split into contiguous chunks on all cores.
     static func parallelRows(_ count: Int, minChunk: Int = 16, _ body: (Range<Int>) -> Void) {
-        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, count / max(minChunk, 1)))
+        let workers = max(1, min(Kernels.workers, count / max(minChunk, 1)))
         if workers <= 1 { body(0..<count); return }
         let chunk = (count + workers - 1) / workers
         DispatchQueue.concurrentPerform(iterations: workers) { w in

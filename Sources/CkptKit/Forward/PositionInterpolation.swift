@@ -9,6 +9,12 @@ public enum PositionInterpolation: String, Sendable, CaseIterable {
     /// `Dinov2WithRegisters`: the same with antialias.
     case hf
 
+    /// The convention of the code that reads this layout: `hf` for Hugging Face weights (folder,
+    /// `model.safetensors`, classifier), `dinov2` for everything else.
+    public static func `default`(for checkpoint: Checkpoint) -> PositionInterpolation {
+        (try? Layouts.detect(checkpoint).kind) == .hf ? .hf : .dinov2
+    }
+
     /// The torch call this convention makes for a model with `registers` register tokens.
     func resample(registers: Int) -> (kernel: BicubicResize.Kernel, offset: Double?) {
         switch (self, registers > 0) {

@@ -1,9 +1,6 @@
 /// The backbone tensors the forward pass reads, by their original DINOv2 names, checked against an
-/// `Architecture` before anything runs.
-///
-/// Input is a list of tensors already named in the original layout. Today that is an original-layout
-/// checkpoint as stored; once `Layouts.backboneTensors(_:as: .dinov2)` is available, `tensors(of:)`
-/// becomes that one call and HF folders work unchanged.
+/// `Architecture` before anything runs. Any layout `Layouts` reads works: original (plain, chunked,
+/// training checkpoint teacher), HF folder or file, classifier.
 public struct ViTWeights: @unchecked Sendable {
     public let architecture: Architecture
     /// Tensors by original name.
@@ -11,20 +8,9 @@ public struct ViTWeights: @unchecked Sendable {
     /// Where the tensors came from, for messages.
     public let source: String
 
-    /// The original-layout tensors of a checkpoint.
-    ///
-    /// This is the single place to swap in `Layouts.backboneTensors(checkpoint, as: .dinov2)`.
+    /// The checkpoint's backbone under original names, sharing the source's bytes.
     static func tensors(of checkpoint: Checkpoint) throws -> [TensorEntry] {
-        let strip = ["teacher.backbone.", "backbone."]
-        if checkpoint["cls_token"] != nil { return checkpoint.tensors }
-        for prefix in strip where checkpoint.tensors.contains(where: { $0.name == prefix + "cls_token" }) {
-            return checkpoint.tensors.filter { $0.name.hasPrefix(prefix) }
-                .map { $0.renamed(String($0.name.dropFirst(prefix.count))) }
-        }
-        if checkpoint["embeddings.cls_token"] != nil || checkpoint["dinov2.embeddings.cls_token"] != nil {
-            return try HFBackbone.originalTensors(checkpoint)
-        }
-        throw CkptError.invalidRequest("\(checkpoint.path): no DINOv2 backbone found (no \"cls_token\" or \"embeddings.cls_token\" tensor)")
+        try Layouts.backboneTensors(checkpoint, as: .dinov2)
     }
 
     /// Reads the backbone of `checkpoint`, inferring its architecture from tensor shapes (and

@@ -34,9 +34,12 @@ public final class AtomicOutput {
             if !overwrite { throw CkptError.outputExists(path: destination) }
         }
         let dir = FileSystem.directoryName(destination)
-        guard FileSystem.kind(of: dir) == .directory else {
-            throw CkptError.io(path: dir, operation: "open output folder", code: ENOENT)
+        switch FileSystem.kind(of: dir) {
+        case .directory: break
+        case .missing: throw CkptError.io(path: dir, operation: "open output folder", code: ENOENT)
+        case .file, .other: throw CkptError.io(path: dir, operation: "open output folder", code: ENOTDIR)
         }
+        try Self.refuseLinkOutOfFolder(destination, dir: dir)
         let name = FileSystem.baseName(destination)
         let random = UInt32.random(in: 0...UInt32.max)
         temporaryPath = FileSystem.join(dir, ".\(name)\(AtomicOutput.partialMarker)\(getpid())-\(String(random, radix: 16))")
@@ -49,6 +52,20 @@ public final class AtomicOutput {
     }
 
     deinit { abandon() }
+
+    /// Refuses a destination that is a symbolic link to somewhere outside its own folder (even a
+    /// dangling one): a checkpoint folder planted with `model.safetensors -> ~/.bashrc` must not
+    /// make ckpt touch the link's target. Links within the folder are replaced like any file.
+    static func refuseLinkOutOfFolder(_ destination: String, dir: String) throws {
+        guard FileSystem.isSymlink(destination) else { return }
+        let target = FileSystem.linkTarget(destination) ?? ""
+        let targetPath = target.hasPrefix("/") ? target : FileSystem.join(dir, target)
+        let targetDir = FileSystem.realPath(FileSystem.directoryName(targetPath))
+        guard let targetDir, let realDir = FileSystem.realPath(dir), targetDir == realDir else {
+            throw CkptError.invalidRequest(
+                "\(destination): is a symbolic link to \(target), outside the destination folder; refusing to write through it")
+        }
+    }
 
     var descriptor: Int32 { fd }
 

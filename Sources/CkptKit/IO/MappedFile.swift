@@ -23,7 +23,9 @@ public final class MappedFile: @unchecked Sendable {
 
     /// Opens and maps `path`. Costs O(1): no data page is touched.
     public convenience init(path: String) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: opening a FIFO (say, a shard name planted as a named pipe) would otherwise
+        // wait forever for a writer; it has no effect on regular files, and init rejects the rest.
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw CkptError.io(path: path, operation: "open", code: errno) }
         try self.init(adopting: fd, path: path)
     }
@@ -70,10 +72,23 @@ public final class MappedFile: @unchecked Sendable {
         }
     }
 
+    /// Throws when the file on disk is now shorter than `end` bytes. Touching a mapped page past the
+    /// current end of file raises SIGBUS, so every lend of the mapping checks first; a truncation
+    /// racing with the closure itself cannot be caught this way, which is why the streaming paths
+    /// (writer, zstd) use `read(into:at:)` instead of the mapping.
+    private func checkStillCovers(_ end: Int) throws {
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw CkptError.io(path: path, operation: "fstat", code: errno) }
+        if Int(st.st_size) < end {
+            throw CkptError.inputChanged(path: path, reason: "it shrank from \(size) to \(st.st_size) bytes")
+        }
+    }
+
     /// Lends the bytes `[offset, offset + count)` of the mapping to `body`.
     public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try checkRange(offset, count)
         guard let base, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        try checkStillCovers(offset + count)
         return try body(UnsafeRawBufferPointer(start: base + offset, count: count))
     }
 

@@ -43,11 +43,20 @@ public enum Zstd {
         defer { out.deallocate() }
         var pending: Int = 0  // last return value: 0 means a frame just ended.
         var sawFrame = false
-        try source.withBytes(offset: 0, count: source.size) { raw in
-            var input = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: 0)
-            var outputFull = false
+        // The compressed bytes are read with pread, not through the mapping: a source that shrinks
+        // while it is decompressed (a release being re-uploaded) then gives an error, not a SIGBUS.
+        let inCapacity = ZSTD_DStreamInSize()
+        let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: inCapacity, alignment: 64)
+        defer { inBuffer.deallocate() }
+        var consumed = 0
+        while consumed < source.size {
+            let n = min(inCapacity, source.size - consumed)
+            let chunk = UnsafeMutableRawBufferPointer(rebasing: inBuffer[0..<n])
+            try source.read(into: chunk, at: consumed)
+            var input = ZSTD_inBuffer(src: chunk.baseAddress, size: n, pos: 0)
             // Keep going while input remains or the last call filled the output (more may be buffered).
-            while input.pos < input.size || outputFull {
+            var outputFull = false
+            repeat {
                 var output = ZSTD_outBuffer(dst: out, size: outCapacity, pos: 0)
                 let ret = ZSTD_decompressStream(stream, &output, &input)
                 if ZSTD_isError(ret) != 0 {
@@ -58,8 +67,10 @@ public enum Zstd {
                 pending = ret
                 outputFull = output.pos == outCapacity
                 try writeAll(fd, UnsafeRawBufferPointer(start: out, count: output.pos), path: source.path)
-            }
+            } while input.pos < input.size || outputFull
+            consumed += n
         }
+        try source.checkUnchanged()
         if !sawFrame { throw CkptError.zstd(path: source.path, reason: "empty input") }
         if pending != 0 { throw CkptError.zstd(path: source.path, reason: "truncated: the last frame is incomplete") }
     }

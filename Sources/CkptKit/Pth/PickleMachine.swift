@@ -48,6 +48,36 @@ struct PickleMachine {
         }
     }
 
+    /// Empties every list and dict the pickle built. A pickle can make containers that hold
+    /// themselves (memo + APPEND), which reference counting never frees; call this once the result
+    /// has been read, on success and failure alike.
+    mutating func breakReferenceCycles() {
+        var pending = stack + memo.values.map { $0 }
+        var seen = Set<ObjectIdentifier>()
+        // Tuples are values and may share sub-tuples (a DAG through the memo): a step budget keeps a
+        // hostile pickle from making this walk exponential; past it, at worst some memory stays leaked.
+        var budget = 1 << 24
+        while budget > 0, let value = pending.popLast() {
+            budget -= 1
+            switch value {
+            case let .list(l):
+                guard seen.insert(ObjectIdentifier(l)).inserted else { continue }
+                pending.append(contentsOf: l.items)
+                l.items = []
+            case let .dict(d):
+                guard seen.insert(ObjectIdentifier(d)).inserted else { continue }
+                for (k, v) in d.entries { pending.append(k); pending.append(v) }
+                d.removeAll()
+            case let .tuple(items):
+                pending.append(contentsOf: items)
+            default:
+                continue
+            }
+        }
+        stack = []
+        memo = [:]
+    }
+
     // MARK: - Stack helpers
 
     private mutating func push(_ v: PickleValue) { stack.append(v) }

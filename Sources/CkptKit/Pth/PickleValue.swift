@@ -81,6 +81,11 @@ final class PickleDict {
         if let id { positions[id] = entries.count }
         entries.append((key, value))
     }
+
+    func removeAll() {
+        entries = []
+        positions = [:]
+    }
 }
 
 /// A storage record of the archive: `archive/data/<key>` holding `count` elements of `dtype`

@@ -44,6 +44,7 @@ public enum PthReader {
         var machine = PickleMachine(path: path) { pid in
             try resolveStorage(pid, zip: zip, prefix: prefix, cache: &storages, fail: fail)
         }
+        defer { machine.breakReferenceCycles() }
         let root = try machine.run(try zip.read(pickleEntry))
         guard case let .dict(dict) = root else {
             throw fail("the top-level object is a \(root.kindName), not a dict of tensors")

@@ -1,0 +1,2 @@
+// Declarations only: LLVMFuzzerRunDriver comes from the libFuzzer runtime at link time.
+#include "CFuzzerDriver.h"

@@ -1,0 +1,69 @@
+import ArgumentParser
+import CkptKit
+
+/// `--interpolation dinov2|hf`.
+extension PositionInterpolation: ExpressibleByArgument {}
+
+extension Ckpt {
+    struct Embed: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Run the DINOv2 backbone (float32, OpenBLAS) on preprocessed pixels and write the embeddings.",
+            discussion: """
+                PIXELS holds a tensor pixel_values [B, 3, H, W] (F32, F16 or BF16), already resized and \
+                normalised. OUT gets pooler_output [B, D] (final-LayerNorm'ed CLS), last_hidden_state \
+                [B, 1+R+N, D] (CLS, registers, patches in row-major grid order) and, with --head, \
+                head_output [B, out]. H and W need not be multiples of the patch size: the remainder is \
+                cropped as the stride-p patch convolution does. When the patch grid differs from the \
+                stored position grid the position embedding is resampled the way the chosen upstream \
+                does (default: dinov2 for original-layout weights, hf for Hugging Face folders).
+                Exit codes: 0 written, 2 unreadable input or shape mismatch, 64 usage error.
+                """)
+
+        @Argument(help: "Backbone weights: original-layout .safetensors (or .zst) or a Hugging Face folder.")
+        var weights: String
+
+        @Option(name: .long, help: "safetensors file with pixel_values [B, 3, H, W].")
+        var pixels: String
+
+        @Option(name: .shortAndLong, help: "Output .safetensors file.")
+        var output: String
+
+        @Option(name: .long, help: "Position-embedding resampling convention (default: from the weights' layout).")
+        var interpolation: PositionInterpolation?
+
+        @Option(name: .long, help: "DINOHead weights; adds head_output computed from the CLS embedding.")
+        var head: String?
+
+        @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+        var threads: Int?
+
+        @Option(name: .long, help: "Attention heads, for original-layout weights whose width is not 64 per head.")
+        var heads: Int?
+
+        @Flag(name: .long, help: "Overwrite an existing output file.")
+        var force = false
+
+        func validate() throws {
+            if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+            if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+        }
+
+        func run() throws {
+            let checkpoint = try Checkpoint.open(weights)
+            let model = try ViTWeights(checkpoint: checkpoint, heads: heads)
+            let px = try EmbedIO.loadPixels(pixels)
+            let convention = interpolation ?? .default(for: checkpoint)
+            var out = try ViTForward.run(model, pixels: px.values, batch: px.batch, height: px.height, width: px.width,
+                                         interpolation: convention, threads: threads)
+            var inputs = checkpoint.fileIdentities
+            if let head {
+                let headCheckpoint = try Checkpoint.open(head)
+                out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
+                inputs += headCheckpoint.fileIdentities
+            }
+            if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
+            try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
+            print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+        }
+    }
+}

@@ -1,0 +1,52 @@
+#!/bin/sh
+# Builds the libFuzzer targets (Fuzz/) with -sanitize=fuzzer,address and runs each for a bounded
+# time. Fails on any crash, hang (-timeout), leak (LeakSanitizer) or out-of-memory.
+#
+#   scripts/fuzz.sh [total-seconds]      default 60, split across the fuzzers
+#
+# Seeds: the committed Fuzz/Corpus/<fuzzer>/ (read-only here) plus, for the safetensors fuzzer,
+# the hostile corpus. New inputs go to .build-fuzz/corpus/<fuzzer>/; a failing input is written to
+# .build-fuzz/artifacts/ — minimise it (`<fuzzer> -minimize_crash=1 -runs=10000 <file>`), add it to
+# Fuzz/Corpus/<fuzzer>/, and fix the bug. Prints the executions run, for the README's tally.
+set -eu
+cd "$(dirname "$0")/.."
+total=${1:-60}
+scratch=.build-fuzz
+fuzzers="FuzzSafetensors FuzzRoundTrip FuzzLayout"
+
+for f in $fuzzers; do
+    CKPT_FUZZ=1 swift build --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address --product "$f" 2>&1 \
+        | grep -v "Cannot export local symbol" | tail -n 3
+done
+bin=$(CKPT_FUZZ=1 swift build --scratch-path "$scratch" --show-bin-path)
+mkdir -p "$scratch/artifacts"
+
+# The parser fuzzer is fast (thousands of inputs a second), the structured ones write and reread
+# files (hundreds a second): give the parser half the time.
+executions=0
+status=0
+for f in $fuzzers; do
+    case $f in
+        FuzzSafetensors) seconds=$((total / 2)); max_len=65536; seeds="Fuzz/Corpus/$f Tests/Corpus/hostile" ;;
+        *) seconds=$((total / 4)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
+    esac
+    [ "$seconds" -ge 1 ] || seconds=1
+    mkdir -p "$scratch/corpus/$f"
+    log="$scratch/artifacts/$f.log"
+    echo "== $f: $seconds s"
+    # The outer timeout is a backstop in case libFuzzer itself wedges.
+    if timeout -s KILL $((seconds + 120)) "$bin/$f" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
+        -max_len="$max_len" -print_final_stats=1 -artifact_prefix="$scratch/artifacts/$f-" \
+        "$scratch/corpus/$f" $seeds >"$log" 2>&1; then
+        :
+    else
+        status=1
+        echo "FAILED: $f (log: $log)"
+        grep -v "Cannot export local symbol" "$log" | grep -E "ERROR|SUMMARY|Fatal error|Test unit written|panic|deadly" | head -n 20
+    fi
+    n=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+    echo "   executions: ${n:-?}"
+    executions=$((executions + ${n:-0}))
+done
+echo "total executions: $executions"
+exit $status
