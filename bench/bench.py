@@ -28,8 +28,6 @@ import re
 import shutil
 import statistics
 import subprocess
-import sys
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -46,7 +44,6 @@ CKPT = {
     "manifest": ["manifest", "{file}", "--output", "{manifest}"],
     "verify": ["verify", "--strict", "--manifest", "{manifest}", "{file}"],
     "embed": ["embed", "{model}", "--pixels", "{pixels}", "--output", "{out}", "--threads", "{threads}"],
-    "synth": ["synth", "--arch", "{arch}", "--output", "{out}"],
     "synth_hf": ["synth", "--arch", "{arch}", "--layout", "hf", "--output", "{out}"],
 }
 # `ckpt SUBCOMMAND --help` must succeed for a workload to run; otherwise it is reported as not measured.
@@ -248,20 +245,6 @@ class Inputs:
         same = subprocess.run(["cmp", "-s", str(ref), str(d / "model.safetensors")]).returncode == 0
         shutil.rmtree(d, ignore_errors=True)
         return same
-
-    def original(self, arch: str) -> Path:
-        """Original DINOv2 layout: `ckpt synth` when it exists, else golden/gen/synth.py (same bytes)."""
-        p = self.dir / f"{arch}-dinov2.safetensors"
-        if not p.exists():
-            if self.available.get("synth"):
-                self.log(f"making {p} with ckpt synth")
-                self._ckpt("synth", arch=arch, out=p)
-                self.made_by[str(p)] = "ckpt synth"
-            else:
-                self.log(f"making {p} with golden/gen/synth.py")
-                self._py("synth", arch, p)
-                self.made_by[str(p)] = "golden/gen/synth.py"
-        return p
 
     def pixels(self, batch: int, size: int = 518) -> Path:
         p = self.dir / (f"pixels-b{batch}.safetensors" if size == 518 else f"pixels-b{batch}-{size}px.safetensors")
