@@ -1,0 +1,131 @@
+"""Benchmark inputs: RAD-DINO-shaped synthetic checkpoints and pixel batches.
+
+Weights follow golden/SYNTH.md through golden/gen/synth.py; the HF layout comes from
+golden/gen/models.py (`original_to_hf`, `hf_config_kwargs`), so nothing here re-states a key mapping.
+
+    make_inputs.py synth ARCH OUT.safetensors       original DINOv2 layout (stand-in for `ckpt synth`)
+    make_inputs.py hf ARCH OUT_DIR [--stream]       HF layout: config.json + model.safetensors
+                                                    (default: transformers save_pretrained;
+                                                     --stream: same bytes, one tensor at a time, for ViT-g)
+    make_inputs.py pixels B OUT.safetensors [SIZE]  pixel_values [B,3,SIZE,SIZE] F32, SIZE 518 by default
+                                                    (golden images_u8, normalised)
+
+Run with the peers' Python (torch, transformers, safetensors, numpy) and GOLDEN_DIR=<repo>/golden.
+"""
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+from collections import OrderedDict
+from pathlib import Path
+
+GOLDEN_DIR = Path(os.environ.get("GOLDEN_DIR") or Path(__file__).resolve().parents[2] / "golden")
+sys.path.insert(0, str(GOLDEN_DIR))
+
+import numpy as np  # noqa: E402
+
+from gen import synth  # noqa: E402
+
+
+def cfg_for(arch: str) -> dict:
+    p = synth.PRESETS[arch]
+    return dict(width=p["width"], depth=p["depth"], heads=p["heads"], registers=0, ffn=p["ffn"], image_size=518)
+
+
+def shapes_original(cfg) -> OrderedDict:
+    return synth.backbone_shapes(cfg["width"], cfg["depth"], cfg["heads"], cfg["registers"], cfg["ffn"],
+                                 cfg["image_size"])
+
+
+def stream_write(path: Path, shapes: "OrderedDict[str, tuple]", produce) -> None:
+    """Write an all-F32 safetensors file tensor by tensor, byte-identical to `save_file(..., metadata={"format": "pt"})`:
+    names sorted bytewise (all F32, so alignment ties), compact JSON, header padded with spaces to 8 bytes."""
+    names = sorted(shapes, key=lambda k: k.encode("utf-8"))
+    header, offset = OrderedDict(__metadata__={"format": "pt"}), 0
+    for k in names:
+        n = 4 * int(np.prod(shapes[k], dtype=np.int64))
+        header[k] = OrderedDict(dtype="F32", shape=list(shapes[k]), data_offsets=[offset, offset + n])
+        offset += n
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
+    text += b" " * (-len(text) % 8)
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "wb") as f:
+        f.write(struct.pack("<Q", len(text)) + text)
+        for k in names:
+            a = np.ascontiguousarray(produce(k), dtype="<f4")
+            assert a.shape == tuple(shapes[k]), (k, a.shape, shapes[k])
+            f.write(a.tobytes())
+    os.replace(tmp, path)
+
+
+def cmd_synth(arch: str, out: str) -> None:
+    cfg = cfg_for(arch)
+    shapes = shapes_original(cfg)
+    stream_write(Path(out), shapes, lambda k: synth.tensor(k, shapes[k], 0))
+
+
+def cmd_hf(arch: str, out_dir: str, stream: bool) -> None:
+    from gen import models  # torch + transformers (+ dinov2's layers, imported by the golden module)
+
+    cfg = cfg_for(arch)
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    ccls, mcls = models.hf_classes(cfg)
+    config = ccls(**models.hf_config_kwargs(cfg))
+    config.architectures = [mcls.__name__]
+    shapes = shapes_original(cfg)
+    if stream:
+        # Map names and shapes once on zero-size stand-ins, then produce one original tensor at a time
+        # (qkv is made once and sliced three times: the cache holds the last original tensor).
+        D = cfg["width"]
+        hf_of = OrderedDict()
+        for k, s in shapes.items():
+            probe = np.empty(s, dtype=np.float32)
+            for hk, hv in models.original_to_hf({k: probe}, cfg["depth"], D, cfg["ffn"]).items():
+                rows = slice(None)
+                if ".attention.attention." in hk:
+                    part = ("query", "key", "value").index(hk.split(".")[-2])
+                    rows = slice(part * D, (part + 1) * D)
+                hf_of[hk] = (k, rows, hv.shape)
+        cache = {}
+
+        def produce(hk):
+            k, rows, _ = hf_of[hk]
+            if k not in cache:
+                cache.clear()
+                cache[k] = synth.tensor(k, shapes[k], 0)
+            return cache[k][rows]
+
+        stream_write(d / "model.safetensors", OrderedDict((hk, v[2]) for hk, v in hf_of.items()), produce)
+        config.save_pretrained(d)
+        return
+    # transformers' own loading and saving path (legacy names in, legacy names out), as the golden data.
+    orig = OrderedDict((k, synth.tensor(k, s, 0)) for k, s in shapes.items())
+    model, _ = models.hf_model(cfg, orig)
+    model.save_pretrained(d)
+
+
+def cmd_pixels(batch: int, out: str, size: int = 518) -> None:
+    from safetensors.numpy import save_file
+
+    from gen.forward import images_u8, normalise
+
+    px = normalise(images_u8(batch, size, size))
+    save_file({"pixel_values": np.ascontiguousarray(px)}, out, metadata={"format": "pt"})
+
+
+def main(argv):
+    if len(argv) >= 3 and argv[0] == "synth":
+        cmd_synth(argv[1], argv[2])
+    elif len(argv) >= 3 and argv[0] == "hf":
+        cmd_hf(argv[1], argv[2], "--stream" in argv[3:])
+    elif len(argv) in (3, 4) and argv[0] == "pixels":
+        cmd_pixels(int(argv[1]), argv[2], *map(int, argv[3:]))
+    else:
+        sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
