@@ -52,7 +52,9 @@ public enum ViTForward {
             UnsafeBufferPointer(start: w["pos_embed"]!, count: (1 + a.gridSize * a.gridSize) * d),
             architecture: a, height: height, width: width, convention: interpolation)
 
-        let ws = Workspace([bt * d, bt * d, bt * 3 * d, bt * d, bt * d, bt * ffnWidth, bt * a.ffnHidden, t * t, n * 3 * p * p, n * d])
+        // The SwiGLU gate buffer only exists for SwiGLU models (67 MB at ViT-B batch 4 otherwise wasted).
+        let gateCount = a.ffn == .swiglu ? bt * a.ffnHidden : 0
+        let ws = Workspace([bt * d, bt * d, bt * 3 * d, bt * d, bt * d, bt * ffnWidth, gateCount, t * t, n * 3 * p * p, n * d])
         defer { ws.release() }
         let x = ws[0], h = ws[1], qkv = ws[2], ctx = ws[3], tmp = ws[4], hidden = ws[5], gate = ws[6]
         let scores = ws[7], cols = ws[8], patches = ws[9]

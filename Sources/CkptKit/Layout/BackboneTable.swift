@@ -166,18 +166,25 @@ enum BackboneTable {
 /// Key patterns with one `{i}` placeholder for a block index.
 enum Pattern {
     static func fill(_ pattern: String, _ index: Int?) -> String {
-        guard let index else { return pattern }
-        return pattern.replacingOccurrences(of: "{i}", with: String(index))
+        guard let index, let r = pattern.utf8.firstRange(of: placeholder) else { return pattern }
+        return String(Substring(pattern.utf8[..<r.lowerBound])) + String(index) + String(Substring(pattern.utf8[r.upperBound...]))
     }
+
+    private static let placeholder = "{i}".utf8
 
     /// `.some(nil)` for an exact match of a pattern without placeholder, `.some(i)` when `{i}` matched
     /// the decimal integer i (no sign, no leading zeros), nil when the name does not match.
+    /// Compares UTF-8 bytes: detection calls this for every name against every rule, so it must not
+    /// go through Foundation's string search (that made `inspect` twice as slow).
     static func match(_ pattern: String, _ name: String) -> Int?? {
-        guard let range = pattern.range(of: "{i}") else { return pattern == name ? .some(nil) : nil }
-        let head = pattern[..<range.lowerBound], tail = pattern[range.upperBound...]
-        guard name.count > head.count + tail.count, name.hasPrefix(head), name.hasSuffix(tail) else { return nil }
-        let middle = name.dropFirst(head.count).dropLast(tail.count)
-        guard let i = decimal(middle) else { return nil }
+        let p = pattern.utf8, n = name.utf8
+        guard let r = p.firstRange(of: placeholder) else { return p.elementsEqual(n) ? .some(nil) : nil }
+        let head = p[..<r.lowerBound], tail = p[r.upperBound...]
+        guard n.count > head.count + tail.count, n.starts(with: head) else { return nil }
+        let digitsStart = n.index(n.startIndex, offsetBy: head.count)
+        let digitsEnd = n.index(n.endIndex, offsetBy: -tail.count)
+        guard n[digitsEnd...].elementsEqual(tail) else { return nil }
+        guard let i = decimal(Substring(n[digitsStart..<digitsEnd])) else { return nil }
         return .some(i)
     }
 
