@@ -21,10 +21,14 @@ let package = Package(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
         .target(name: "CCkptShims"),
+        // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
+        .target(
+            name: "CVecMath",
+            linkerSettings: [.linkedLibrary("m"), .linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(
             name: "CkptKit",
             dependencies: [
-                "CZstd", "COpenBLAS", "CCkptShims",
+                "CZstd", "COpenBLAS", "CCkptShims", "CVecMath",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(
@@ -37,7 +41,7 @@ let package = Package(
             name: "CkptTestSupport",
             dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/CkptTestSupport"),
-        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CkptKit
+import Foundation
 
 /// `--interpolation dinov2|hf`.
 extension PositionInterpolation: ExpressibleByArgument {}
@@ -34,7 +35,7 @@ extension Ckpt {
         @Option(name: .long, help: "DINOHead weights; adds head_output computed from the CLS embedding.")
         var head: String?
 
-        @Option(name: .long, help: "OpenBLAS threads (default: all cores).")
+        @Option(name: .long, help: "Threads for the forward pass (default: all cores); OpenBLAS calls run single-threaded inside them.")
         var threads: Int?
 
         @Option(name: .long, help: "Attention heads, for original-layout weights whose width is not 64 per head.")
@@ -50,11 +51,17 @@ extension Ckpt {
 
         func run() throws {
             let checkpoint = try Checkpoint.open(weights)
+            // Before the pass, not after it: an existing output should not cost a forward pass.
+            try AtomicOutput.checkDestination(output, overwrite: force, protecting: checkpoint.fileIdentities)
             let model = try ViTWeights(checkpoint: checkpoint, heads: heads)
             let px = try EmbedIO.loadPixels(pixels)
             let convention = interpolation ?? .default(for: checkpoint)
+            let clock = ContinuousClock(), start = clock.now
             var out = try ViTForward.run(model, pixels: px.values, batch: px.batch, height: px.height, width: px.width,
                                          interpolation: convention, threads: threads)
+            let elapsed = clock.now - start
+            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let gflops = ViTForward.flops(model.architecture, batch: px.batch, height: px.height, width: px.width) / 1e9
             var inputs = checkpoint.fileIdentities
             if let head {
                 let headCheckpoint = try Checkpoint.open(head)
@@ -64,6 +71,8 @@ extension Ckpt {
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+            print(String(format: "forward %.3f s, %.1f GFLOP/s (%.1f GFLOP); ", seconds, gflops / max(seconds, 1e-9), gflops)
+                  + ViTForward.backendSummary(threads: threads))
         }
     }
 }

@@ -91,9 +91,15 @@ final class EmbedCommandTests: XCTestCase {
             XCTAssertTrue(r.err.contains(message), "\(label): stderr \(r.err)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: out), "\(label): wrote an output")
         }
-        XCTAssertEqual(try run(["embed", weights, "--pixels", pixels, "-o", out]).code, 0)
+        let first = try run(["embed", weights, "--pixels", pixels, "-o", out])
+        XCTAssertEqual(first.code, 0, first.err)
+        XCTAssertTrue(first.out.contains("forward ") && first.out.contains("GFLOP/s") && first.out.contains("OpenBLAS"), first.out)
         let again = try run(["embed", weights, "--pixels", pixels, "-o", out])
         XCTAssertEqual(again.code, 2, "existing output without --force")
         XCTAssertTrue(again.err.contains("--force"), again.err)
+        // Refused before the pass: with an existing output, a missing pixels file is not even read.
+        let early = try run(["embed", weights, "--pixels", tempPath("missing.safetensors"), "-o", out])
+        XCTAssertEqual(early.code, 2)
+        XCTAssertTrue(early.err.contains("output exists"), early.err)
     }
 }

@@ -79,6 +79,27 @@ public struct TensorEntry: @unchecked Sendable {
         return try floatValues().withUnsafeBufferPointer(body)
     }
 
+    /// Lends an F32 tensor whose bytes are several ranges of mapped files (a fused qkv read from three
+    /// source tensors) as one in-place buffer per range, in order; any other tensor as `withFloat32`'s
+    /// single buffer. Nothing is copied for the first kind.
+    public func withFloat32Parts<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) throws -> R {
+        let ranges: [(MappedFile, Int, Int)] = segments.compactMap {
+            if case let .file(file, offset, count) = $0, count % 4 == 0 { return (file, offset, count / 4) }
+            return nil
+        }
+        guard dtype == .f32, segments.count > 1, ranges.count == segments.count else { return try withFloat32 { try body([$0]) } }
+        var parts: [UnsafeBufferPointer<Float>] = []
+        func step(_ i: Int) throws -> R {
+            if i == ranges.count { return try body(parts) }
+            return try ranges[i].0.withElements(of: Float.self, offset: ranges[i].1, count: ranges[i].2) { part in
+                parts.append(part)
+                defer { parts.removeLast() }
+                return try step(i + 1)
+            }
+        }
+        return try step(0)
+    }
+
     /// The values as F32 (exact for F16/BF16, rounded to nearest for F64).
     public func floatValues() throws -> [Float] {
         guard dtype.isCastableFloat else {

@@ -21,6 +21,25 @@ public final class AtomicOutput {
     /// Prepares to write `destination`. Refuses an existing destination without `overwrite`, and a
     /// destination that is one of `inputs` (same device and inode, whatever the path spelling).
     public init(destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws {
+        let dir = try Self.checkDestination(destination, overwrite: overwrite, protecting: inputs)
+        let name = FileSystem.baseName(destination)
+        let random = UInt32.random(in: 0...UInt32.max)
+        temporaryPath = FileSystem.join(dir, ".\(name)\(AtomicOutput.partialMarker)\(getpid())-\(String(random, radix: 16))")
+        self.destination = destination
+        self.overwrite = overwrite
+        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        // Named after the destination: the hidden temporary name would puzzle the user.
+        guard fd >= 0 else { throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: errno) }
+        slot = CleanupRegistry.register(temporaryPath)
+    }
+
+    deinit { abandon() }
+
+    /// The checks `init` makes before creating anything, for commands that can fail fast before long
+    /// work (`ckpt embed`): existing destination without `overwrite`, destination among `inputs`,
+    /// a folder, a missing output folder, a link out of its folder. Returns the output folder.
+    @discardableResult
+    public static func checkDestination(_ destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws -> String {
         if let existing = FileIdentity.of(path: destination) {
             if inputs.contains(existing) {
                 throw CkptError.outputIsInput(output: destination, input: destination)
@@ -39,19 +58,9 @@ public final class AtomicOutput {
         case .missing: throw CkptError.io(path: dir, operation: "open output folder", code: ENOENT)
         case .file, .other: throw CkptError.io(path: dir, operation: "open output folder", code: ENOTDIR)
         }
-        try Self.refuseLinkOutOfFolder(destination, dir: dir)
-        let name = FileSystem.baseName(destination)
-        let random = UInt32.random(in: 0...UInt32.max)
-        temporaryPath = FileSystem.join(dir, ".\(name)\(AtomicOutput.partialMarker)\(getpid())-\(String(random, radix: 16))")
-        self.destination = destination
-        self.overwrite = overwrite
-        fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
-        // Named after the destination: the hidden temporary name would puzzle the user.
-        guard fd >= 0 else { throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: errno) }
-        slot = CleanupRegistry.register(temporaryPath)
+        try refuseLinkOutOfFolder(destination, dir: dir)
+        return dir
     }
-
-    deinit { abandon() }
 
     /// Refuses a destination that is a symbolic link to somewhere outside its own folder (even a
     /// dangling one): a checkpoint folder planted with `model.safetensors -> ~/.bashrc` must not
