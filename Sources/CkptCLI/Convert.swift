@@ -4,6 +4,7 @@ extension Ckpt {
     /// `ckpt convert <direction>`: one subcommand per conversion.
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "convert",
             abstract: "Convert a checkpoint to another layout or file form.",
             subcommands: [ConvertSafetensors.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self]
         )

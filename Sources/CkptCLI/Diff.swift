@@ -4,6 +4,7 @@ import CkptKit
 extension Ckpt {
     struct Diff: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "diff",
             abstract: "Compare two checkpoints tensor by tensor, across layouts.",
             discussion: """
                 B is mapped into A's layout when they differ (HF ⇄ original DINOv2, DINOHead spellings), so \

@@ -8,6 +8,7 @@ extension PositionInterpolation: ExpressibleByArgument {}
 extension Ckpt {
     struct Embed: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "embed",
             abstract: "Run the DINOv2 backbone (float32, OpenBLAS) on preprocessed pixels and write the embeddings.",
             discussion: """
                 PIXELS holds a tensor pixel_values [B, 3, H, W] (F32, F16 or BF16), already resized and \

@@ -4,6 +4,7 @@ import CkptKit
 extension Ckpt {
     struct Synth: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "synth",
             abstract: "Write synthetic DINOv2 weights (the counter-based generator of golden/SYNTH.md).",
             discussion: """
                 Values depend only on the original key name, the element index and --seed, so the output is \

@@ -23,6 +23,7 @@ struct DTypeArgument: ExpressibleByArgument {
 extension Ckpt {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Check a release: keys, shapes, dtypes, non-finite values, and bytes against a manifest.",
             discussion: """
                 Reports every problem at once: missing and unexpected keys (with a diagnosis for near \

@@ -1,3 +1,4 @@
+import CCkptShims
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -78,9 +79,27 @@ public final class AtomicOutput {
 
     var descriptor: Int32 { fd }
 
+    /// Bytes appended so far, and how many of them have been handed to writeback.
+    private var written: Int64 = 0
+    private var writebackStarted: Int64 = 0
+    /// Writeback is started every this many bytes, so that the disk writes while ckpt still copies
+    /// and `commit`'s fsync waits only for the tail (346 MB: fsync alone took 0.18 s after the copy).
+    static let writebackStride: Int64 = 16 << 20
+
     /// Appends bytes.
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
         try Zstd.writeAll(fd, buffer, path: temporaryPath)
+        didAppend(buffer.count)
+    }
+
+    /// Records `count` bytes appended through `descriptor` by other means (copy_file_range) and
+    /// starts writeback of each completed stride. Only a hint: errors surface at `commit`'s fsync.
+    func didAppend(_ count: Int) {
+        written += Int64(count)
+        if written - writebackStarted >= Self.writebackStride {
+            _ = ckpt_start_writeback(fd, writebackStarted, written - writebackStarted)
+            writebackStarted = written
+        }
     }
 
     public func write(_ bytes: [UInt8]) throws {

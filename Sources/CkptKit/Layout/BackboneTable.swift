@@ -151,16 +151,21 @@ enum BackboneTable {
 
     /// Finds the rule (and block, and HF part) a name belongs to, whatever the architecture.
     static func match(_ name: String, layout: LayoutKind) -> (key: BackboneKey, part: Int)? {
-        for rule in rules {
-            let patterns = layout == .hf ? rule.hf : [rule.dinov2]
-            for (part, pattern) in patterns.enumerated() {
-                if let block = Pattern.match(pattern, name) {
-                    return (BackboneKey(rule: rule, block: block), part)
+        var name = name
+        return name.withUTF8 { n in
+            for entry in compiled {
+                for (part, pattern) in (layout == .hf ? entry.hf : entry.dinov2).enumerated() {
+                    if let block = pattern.match(n) { return (BackboneKey(rule: entry.rule, block: block), part) }
                 }
             }
+            return nil
         }
-        return nil
     }
+
+    /// `rules` with every pattern split at its placeholder once: detection matches each name of a
+    /// checkpoint against all of them.
+    private static let compiled: [(rule: BackboneRule, hf: [Pattern.Compiled], dinov2: [Pattern.Compiled])] =
+        rules.map { ($0, $0.hf.map(Pattern.Compiled.init), [Pattern.Compiled($0.dinov2)]) }
 }
 
 /// Key patterns with one `{i}` placeholder for a block index.
@@ -176,26 +181,42 @@ enum Pattern {
 
     /// `.some(nil)` for an exact match of a pattern without placeholder, `.some(i)` when `{i}` matched
     /// the decimal integer i (no sign, no leading zeros), nil when the name does not match.
-    /// Compares raw UTF-8 bytes: detection calls this for every name against every rule, and the
-    /// generic `firstRange(of:)` of the standard library cost `inspect` half its instructions.
     static func match(_ pattern: String, _ name: String) -> Int?? {
-        var pattern = pattern, name = name
-        return pattern.withUTF8 { p in name.withUTF8 { n in match(p, n) } }
+        var name = name
+        return name.withUTF8 { Compiled(pattern).match($0) }
     }
 
-    private static func match(_ p: UnsafeBufferPointer<UInt8>, _ n: UnsafeBufferPointer<UInt8>) -> Int?? {
-        guard let at = placeholderOffset(p) else { return p.elementsEqual(n) ? .some(nil) : nil }
-        let head = UnsafeBufferPointer(rebasing: p[..<at]), tail = UnsafeBufferPointer(rebasing: p[(at + placeholder.count)...])
-        guard n.count > head.count + tail.count,
-              n.prefix(head.count).elementsEqual(head), n.suffix(tail.count).elementsEqual(tail) else { return nil }
-        return decimal(n[head.count..<(n.count - tail.count)]).map { .some($0) }
+    /// A pattern split at its placeholder, matched on raw UTF-8 bytes (the standard library's generic
+    /// `firstRange(of:)` once cost `inspect` half its instructions).
+    struct Compiled {
+        let head: [UInt8]
+        /// nil for a pattern without placeholder (matched exactly by `head`).
+        let tail: [UInt8]?
+
+        init(_ pattern: String) {
+            let bytes = Array(pattern.utf8)
+            if let at = placeholderOffset(bytes) {
+                head = Array(bytes[..<at])
+                tail = Array(bytes[(at + placeholder.count)...])
+            } else {
+                head = bytes
+                tail = nil
+            }
+        }
+
+        func match(_ n: UnsafeBufferPointer<UInt8>) -> Int?? {
+            guard let tail else { return n.elementsEqual(head) ? .some(nil) : nil }
+            guard n.count > head.count + tail.count,
+                  n.prefix(head.count).elementsEqual(head), n.suffix(tail.count).elementsEqual(tail) else { return nil }
+            return decimal(n[head.count..<(n.count - tail.count)]).map { .some($0) }
+        }
     }
 
-    private static func placeholderOffset<C: RandomAccessCollection>(_ bytes: C) -> Int? where C.Element == UInt8, C.Index == Int {
+    private static func placeholderOffset(_ bytes: [UInt8]) -> Int? {
         let k = placeholder.count
         guard bytes.count >= k else { return nil }
-        for i in bytes.startIndex...(bytes.endIndex - k) where bytes[i] == placeholder[0] {
-            if bytes[(i + 1)..<(i + k)].elementsEqual(placeholder[1...]) { return i - bytes.startIndex }
+        for i in 0...(bytes.count - k) where bytes[i] == placeholder[0] {
+            if bytes[(i + 1)..<(i + k)].elementsEqual(placeholder[1...]) { return i }
         }
         return nil
     }

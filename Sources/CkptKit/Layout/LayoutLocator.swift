@@ -28,9 +28,8 @@ enum LayoutLocator {
     static func candidates(_ names: Set<String>, sorted: [String]) -> [LayoutLocation] {
         var found: [LayoutLocation] = []
         for w in wrappers {
-            if sorted.contains(where: { name in
-                TrainBranch.allCases.contains { b in trainParts.contains { name.hasPrefix(w + b.rawValue + "." + $0) } }
-            }) {
+            let trainPrefixes = TrainBranch.allCases.flatMap { b in trainParts.map { w + b.rawValue + "." + $0 } }
+            if sorted.contains(where: { name in trainPrefixes.contains { name.hasPrefix($0) } }) {
                 found.append(LayoutLocation(kind: .dinov2Train, wrapper: w, prefix: w))
             }
             for sub in ["", "dinov2."] where names.contains(w + sub + hfTelltale) {

@@ -127,8 +127,10 @@ public enum SafetensorsWriter {
             while remaining > 0 {
                 if useCopyRange {
                     var inOffset = Int64(position)
-                    let n = ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor, remaining)
-                    if n > 0 { position += n; remaining -= n; continue }
+                    // At most one writeback stride per call, so the disk starts early even in a large tensor.
+                    let n = ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor,
+                                                 min(remaining, Int(AtomicOutput.writebackStride)))
+                    if n > 0 { position += n; remaining -= n; output.didAppend(n); continue }
                     if n == 0 {
                         throw CkptError.inputChanged(path: file.path, reason: "expected \(remaining) more bytes at offset \(position), the file ended")
                     }
