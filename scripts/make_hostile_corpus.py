@@ -117,7 +117,7 @@ case("header-deep-nesting-objects.safetensors", safetensors(None, raw_header=b'{
 case("header-duplicate-keys.safetensors",
      safetensors(None, raw_header=b'{"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},'
                                   b'"a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}}', data=b"\0" * 8),
-     "duplicate key", "the same tensor name twice (readers disagree on which one wins)")
+     "is listed twice in the header", "the same tensor name twice (readers disagree on which one wins)")
 case("header-duplicate-field.safetensors",
      safetensors(None, raw_header=b'{"a":{"dtype":"F32","dtype":"F16","shape":[1],"data_offsets":[0,4]}}', data=b"\0" * 4),
      "duplicate key", "a field given twice inside one tensor entry")

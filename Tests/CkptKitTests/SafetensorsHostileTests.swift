@@ -88,13 +88,18 @@ final class SafetensorsHostileTests: XCTestCase {
     func testDuplicateTensorName() throws {
         let t = "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}"
         try assertProblem(RawSafetensors.bytes(header: "{" + t + "," + t + "}", data: [7]),
-                          .headerNotJSON(JSONError(offset: 1 + t.utf8.count + 1, message: "duplicate key \"a\"")))
+                          .duplicateTensor(name: "a", offset: 1 + t.utf8.count + 1))
+        XCTAssertEqual(SafetensorsProblem.duplicateTensor(name: "a", offset: 9).description,
+                       "tensor \"a\" is listed twice in the header (second entry at byte 9); readers disagree on which one wins")
+        let meta = "\"__metadata__\":{\"format\":\"pt\"}"
+        try assertProblem(RawSafetensors.bytes(header: "{" + meta + "," + meta + "}", data: []),
+                          .duplicateTensor(name: "__metadata__", offset: 1 + meta.utf8.count + 1))
     }
 
     func testDuplicateKeyInsideTensor() throws {
         let header = "{\"a\":{\"dtype\":\"U8\",\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,1]}}"
         try assertProblem(RawSafetensors.bytes(header: header, data: [7]),
-                          .headerNotJSON(JSONError(offset: 19, message: "duplicate key \"dtype\"")))
+                          .headerNotJSON(JSONError(offset: 19, message: "duplicate key \"dtype\"", duplicateKey: "dtype", depth: 2)))
     }
 
     func testNULPadding() throws {

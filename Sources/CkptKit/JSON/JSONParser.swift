@@ -2,11 +2,17 @@
 public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public let offset: Int
     public let message: String
+    /// For a key given twice in one object: the key, and the object's nesting depth (1 = top level),
+    /// so a caller can say what the key means (a safetensors tensor name, say).
+    public let duplicateKey: String?
+    public let depth: Int
     public var description: String { "\(message) at byte \(offset)" }
 
-    public init(offset: Int, message: String) {
+    public init(offset: Int, message: String, duplicateKey: String? = nil, depth: Int = 0) {
         self.offset = offset
         self.message = message
+        self.duplicateKey = duplicateKey
+        self.depth = depth
     }
 }
 
@@ -108,7 +114,7 @@ public struct StrictJSONParser {
             let keyStart = pos
             let key = try parseString()
             guard seen.insert(key).inserted else {
-                throw JSONError(offset: keyStart, message: "duplicate key \"\(key)\"")
+                throw JSONError(offset: keyStart, message: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
             }
             skipWhitespace()
             guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }

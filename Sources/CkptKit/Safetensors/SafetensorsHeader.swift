@@ -36,6 +36,8 @@ public struct SafetensorsHeader: Sendable {
         do {
             root = try StrictJSONParser.parse(headerBytes)
         } catch let e as JSONError {
+            // A repeated top-level key is a tensor listed twice: readers disagree on which entry wins.
+            if let name = e.duplicateKey, e.depth == 1 { throw .duplicateTensor(name: name, offset: e.offset) }
             throw .headerNotJSON(e)
         } catch {
             throw .headerNotJSON(JSONError(offset: 0, message: "\(error)"))

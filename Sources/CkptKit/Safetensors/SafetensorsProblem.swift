@@ -5,6 +5,8 @@ public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConverti
     case headerPastEnd(length: UInt64, fileSize: Int)
     case headerNotUTF8
     case headerNotJSON(JSONError)
+    /// A top-level key given twice: a tensor (or `__metadata__`) listed twice.
+    case duplicateTensor(name: String, offset: Int)
     case headerNotObject(found: String)
     case metadataNotObject(found: String)
     case metadataValueNotString(key: String, found: String)
@@ -35,6 +37,10 @@ public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConverti
             return "header is not valid UTF-8"
         case let .headerNotJSON(error):
             return "header is not valid JSON: \(error)"
+        case let .duplicateTensor(name, offset) where name == "__metadata__":
+            return "header gives \"__metadata__\" twice (second at byte \(offset)); readers disagree on which one counts"
+        case let .duplicateTensor(name, offset):
+            return "tensor \"\(name)\" is listed twice in the header (second entry at byte \(offset)); readers disagree on which one wins"
         case let .headerNotObject(found):
             return "header must be a JSON object, found \(found)"
         case let .metadataNotObject(found):
