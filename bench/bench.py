@@ -425,7 +425,7 @@ def main():
                             [ckpt, *[a.format(model=hf_dir, pixels=tiny, out=o, threads=args.threads)
                                      for a in CKPT["embed"]]], variants[0][1], [o])
                 D, L, H = ARCHS[args.arch]
-                gemms = [Cmd(f"ceiling: the same cblas_sgemm calls alone, b{b} [{tag}]",
+                gemms = [Cmd(f"ceiling: the forward's GEMMs alone (whole-matrix OpenBLAS calls), b{b} [{tag}]",
                              [vit_gemms, D, L, D // 64, H, int(args.arch == "vitg14"), 37, b], env, parse=parse_json_line)
                          for tag, env in variants]
                 cmds = ckpt_cmds("embed", f"ckpt embed b{b}", outputs=[o], parse=parse_ckpt_embed,

@@ -1,7 +1,8 @@
-/* The forward pass's matrix products alone: every cblas_sgemm a ViT forward makes (patch embedding, and per
- * block qkv, per-head QK^T and AV, proj, FFN), with the same shapes and leading dimensions as
- * Sources/CkptKit/Forward/ViTForward.swift, on dummy data. Its time is what the forward pass would take if
- * LayerNorm, softmax, GELU, residuals and threading cost nothing: the practical floor for `ckpt embed`.
+/* The forward pass's matrix products alone: every cblas_sgemm a ViT forward needs (patch embedding, and per
+ * block qkv, per-head QK^T and AV over all tokens, proj, FFN), as whole-matrix calls threaded by OpenBLAS
+ * itself, on dummy data. ckpt's forward makes the same products split into row and query blocks on its own
+ * workers (Sources/CkptKit/Forward/ViTForward.swift); this is what the products cost when nothing else
+ * (LayerNorm, softmax, GELU, residuals, work splitting) does: the practical floor for `ckpt embed`.
  *
  *   cc -O2 vit_gemms.c -o vit_gemms -lopenblas
  *   ./vit_gemms WIDTH DEPTH HEADS FFN_HIDDEN SWIGLU(0|1) GRID BATCH   -> one JSON line
