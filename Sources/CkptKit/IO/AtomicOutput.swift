@@ -1,4 +1,5 @@
 import CCkptShims
+import Dispatch
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -83,8 +84,12 @@ public final class AtomicOutput {
     private var written: Int64 = 0
     private var writebackStarted: Int64 = 0
     /// Writeback is started every this many bytes, so that the disk writes while ckpt still copies
-    /// and `commit`'s fsync waits only for the tail (346 MB: fsync alone took 0.18 s after the copy).
+    /// and `commit`'s fsync waits only for the tail (346 MB: fsync alone took 0.18 s after the copy;
+    /// with the hints the whole conversion went from 0.37–0.44 s to 0.29–0.34 s, 4.5 GB from a
+    /// median 4.3 s to 3.3 s, alternating runs on this machine's noisy disk).
     static let writebackStride: Int64 = 16 << 20
+    /// `sync_file_range` may block while the disk queue is full; issued from here it never stalls the copy.
+    private let writeback = DispatchQueue(label: "ckpt.writeback")
 
     /// Appends bytes.
     public func write(_ buffer: UnsafeRawBufferPointer) throws {
@@ -97,7 +102,8 @@ public final class AtomicOutput {
     func didAppend(_ count: Int) {
         written += Int64(count)
         if written - writebackStarted >= Self.writebackStride {
-            _ = ckpt_start_writeback(fd, writebackStarted, written - writebackStarted)
+            let fd = fd, start = writebackStarted, length = written - writebackStarted
+            writeback.async { _ = ckpt_start_writeback(fd, start, length) }
             writebackStarted = written
         }
     }
@@ -109,6 +115,7 @@ public final class AtomicOutput {
     /// Syncs the data and moves the file into place.
     public func commit() throws {
         guard fd >= 0 else { throw CkptError.invalidRequest("\(destination): output already closed") }
+        writeback.sync {}  // no hint may outlive the descriptor
         if fsync(fd) != 0 { let e = errno; abandon(); throw CkptError.io(path: temporaryPath, operation: "fsync", code: e) }
         if close(fd) != 0 { let e = errno; fd = -1; abandon(); throw CkptError.io(path: temporaryPath, operation: "close", code: e) }
         fd = -1
@@ -134,6 +141,7 @@ public final class AtomicOutput {
 
     /// Closes and removes the temporary file; the destination is untouched.
     public func abandon() {
+        writeback.sync {}  // no hint may outlive the descriptor
         if fd >= 0 { close(fd); fd = -1 }
         if let slot {
             unlink(temporaryPath)
