@@ -10,17 +10,15 @@ import Foundation
 /// Pointers passed here come from `Workspace` buffers and lent weights; each function touches only
 /// the ranges its shape arguments describe.
 enum Kernels {
-    /// Worker threads of the forward pass; set by `setThreads`.
-    nonisolated(unsafe) static var workers = ProcessInfo.processInfo.activeProcessorCount
-
-    /// Uses `threads` workers (nil: every online core) and keeps OpenBLAS itself single-threaded:
-    /// the forward pass splits its work over the workers (`forEach`) and every `cblas_sgemm` runs
-    /// inside one of them. OpenBLAS's own threads would otherwise spin between calls on cores the
-    /// workers need.
-    static func setThreads(_ threads: Int?) {
-        workers = max(threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
-        openblas_set_num_threads(1)
+    /// Worker threads for a pass asked to use `threads` (nil: every online core).
+    static func workerCount(_ threads: Int?) -> Int {
+        max(threads ?? ProcessInfo.processInfo.activeProcessorCount, 1)
     }
+
+    /// Keeps OpenBLAS itself single-threaded: the forward pass splits its work over its own workers
+    /// (`forEach`) and every `cblas_sgemm` runs inside one of them. OpenBLAS's own threads would
+    /// otherwise spin between calls on cores the workers need.
+    static func useSingleThreadedBLAS() { openblas_set_num_threads(1) }
 
     /// Which code path the transcendental kernels take on this machine ("avx2+libmvec" or "scalar libm").
     static var vectorMathPath: String { String(cString: ckpt_vecmath_path()) }
@@ -66,7 +64,7 @@ enum Kernels {
     /// Calls `body(worker, item)` for every item in `0..<count` on up to `workers` threads. Each
     /// worker claims the next unclaimed item, so a core slowed by other work simply takes fewer;
     /// `worker` (in `0..<workers`) indexes per-worker scratch, never used by two items at once.
-    static func forEach(_ count: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
+    static func forEach(_ count: Int, workers: Int, _ body: (_ worker: Int, _ item: Int) -> Void) {
         let n = min(workers, count)
         if n <= 1 { for i in 0..<count { body(0, i) }; return }
         let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)

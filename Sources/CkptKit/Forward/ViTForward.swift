@@ -33,11 +33,13 @@ public enum ViTForward {
         guard height >= p, width >= p else {
             throw CkptError.invalidRequest("pixel_values: image \(height)×\(width) is smaller than one \(p)×\(p) patch")
         }
-        Kernels.setThreads(threads)
+        Kernels.useSingleThreadedBLAS()
+        let workers = Kernels.workerCount(threads)
         let names = ViTWeights.expectedShapes(a).map(\.0)
         return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
             let w = Dictionary(uniqueKeysWithValues: zip(names, lent))
-            return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width, interpolation: interpolation)
+            return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width,
+                               interpolation: interpolation, workers: workers)
         }
     }
 
@@ -53,8 +55,8 @@ public enum ViTForward {
 
     /// What the pass runs on: worker threads, the OpenBLAS kernel, the vector-math path.
     public static func backendSummary(threads: Int?) -> String {
-        Kernels.setThreads(threads)
-        return "\(Kernels.workers) thread\(Kernels.workers == 1 ? "" : "s"), OpenBLAS \(Kernels.blasCore), expf/erff \(Kernels.vectorMathPath)"
+        let workers = Kernels.workerCount(threads)
+        return "\(workers) thread\(workers == 1 ? "" : "s"), OpenBLAS \(Kernels.blasCore), expf/erff \(Kernels.vectorMathPath)"
     }
 
     // MARK: - The pass
@@ -76,7 +78,7 @@ public enum ViTForward {
     }
 
     private static func compute(_ a: Architecture, w parts: [String: [UnsafeBufferPointer<Float>]], pixels: [Float], batch: Int,
-                                height: Int, width: Int, interpolation: PositionInterpolation) throws -> EmbedOutput {
+                                height: Int, width: Int, interpolation: PositionInterpolation, workers: Int) throws -> EmbedOutput {
         let w = parts.mapValues { $0[0].baseAddress! }  // tensors other than block linears come whole
         let p = a.patchSize, d = a.width, r = a.registers, heads = a.heads, hd = a.headDim
         let gh = height / p, gw = width / p, n = gh * gw
@@ -90,10 +92,10 @@ public enum ViTForward {
 
         // Shared: the residual stream and q/k/v/context of every token (attention needs them all).
         // Per worker: one row item's activations and one query block's scores.
-        let rows = rowItemSize(rows: bt, workers: Kernels.workers), qb = min(queryBlock, t)
+        let rows = rowItemSize(rows: bt, workers: workers), qb = min(queryBlock, t)
         let gateWidth = a.ffn == .swiglu ? a.ffnHidden : 0
         let shared = Workspace([bt * d, bt * 3 * d, bt * d])
-        let scratch = (0..<Kernels.workers).map { _ in
+        let scratch = (0..<workers).map { _ in
             Workspace([rows * d, rows * d, rows * ffnWidth, rows * gateWidth, qb * t, rows * 3 * p * p, qb])
         }
         defer { shared.release(); scratch.forEach { $0.release() } }
@@ -110,7 +112,7 @@ public enum ViTForward {
         let patchItems = (n + rows - 1) / rows
         pixels.withUnsafeBufferPointer { px in
             posPatches.withUnsafeBufferPointer { pos in
-                Kernels.forEach(batch * patchItems) { worker, item in
+                Kernels.forEach(batch * patchItems, workers: workers) { worker, item in
                     let b = item / patchItems, lo = (item % patchItems) * rows, count = min(rows, n - lo)
                     let ws = scratch[worker], cols = ws[5], out = ws[0]
                     im2col(px.baseAddress! + b * 3 * height * width, height: height, width: width, patch: p,
@@ -126,7 +128,7 @@ public enum ViTForward {
         // 5: blocks. Row items run `x += ls2 ⊙ ffn(LN2 x)` of one block and `qkv = LN1 x` of the
         // next in one go; attention items are (image, head, query block).
         func rowItems(_ body: (_ ws: Workspace, _ lo: Int, _ count: Int) -> Void) {
-            Kernels.forEach((bt + rows - 1) / rows) { worker, item in
+            Kernels.forEach((bt + rows - 1) / rows, workers: workers) { worker, item in
                 body(scratch[worker], item * rows, min(rows, bt - item * rows))
             }
         }
@@ -153,7 +155,7 @@ public enum ViTForward {
         }
         let queryBlocks = (t + qb - 1) / qb
         func attention() {
-            Kernels.forEach(batch * heads * queryBlocks) { worker, item in
+            Kernels.forEach(batch * heads * queryBlocks, workers: workers) { worker, item in
                 let b = item / (heads * queryBlocks), head = item / queryBlocks % heads
                 let q0 = item % queryBlocks * qb, m = min(qb, t - q0)
                 let base = qkv + b * t * 3 * d + head * hd, out = ctx + (b * t + q0) * d + head * hd
