@@ -41,7 +41,7 @@ let package = Package(
             name: "CkptTestSupport",
             dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/CkptTestSupport"),
-        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport", "CVecMath"]),
+        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport", "CVecMath", "CZstd"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,3 +1,4 @@
+import CZstd
 import CkptKit
 import CkptTestSupport
 import Foundation
@@ -49,6 +50,64 @@ final class CheckpointTests: XCTestCase {
         XCTAssertThrowsError(try Checkpoint.open(PackagePaths.goldenSafetensors("corrupt.safetensors.zst"))) {
             XCTAssertEqual(($0 as? CkptError).map { "\($0)" },
                            PackagePaths.goldenSafetensors("corrupt.safetensors.zst") + ": zstd: corrupt data: Restored data doesn't match checksum")
+        }
+    }
+
+    /// `bytes` compressed into one zstd frame (level 3) at `path`.
+    private func writeZstd(_ bytes: [UInt8], to path: String) throws {
+        var out = [UInt8](repeating: 0, count: ZSTD_compressBound(bytes.count))
+        let n = out.withUnsafeMutableBytes { o in bytes.withUnsafeBytes { ZSTD_compress(o.baseAddress, o.count, $0.baseAddress, $0.count, 3) } }
+        XCTAssertEqual(ZSTD_isError(n), 0)
+        XCTAssertTrue(FileManager.default.createFile(atPath: path, contents: Data(out[..<n])))
+    }
+
+    /// A zstd bomb: a tiny frame that decompresses to far more than its safetensors header describes.
+    /// Decompression stops at the described size with an error, instead of filling $TMPDIR.
+    func testZstdStreamPastItsHeaderIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let header = RawSafetensors.header([("a", "F32", [4], 0, 16)])
+        let bomb = RawSafetensors.bytes(header: header, data: [UInt8](repeating: 0, count: 64 << 20))
+        let path = dir.file("bomb.safetensors.zst")
+        try writeZstd(bomb, to: path)
+        XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: path)[.size] as! Int, 1 << 20)
+        XCTAssertThrowsError(try Checkpoint.open(path)) {
+            XCTAssertEqual(($0 as? CkptError).map { "\($0)" },
+                           path + ": zstd: decompresses past the \(8 + header.utf8.count + 16) bytes its safetensors header describes")
+        }
+    }
+
+    /// A header that describes more data than the temporary folder can hold is refused before any of it is written.
+    func testZstdLargerThanTheFreeSpaceIsRefused() throws {
+        let dir = try TemporaryDirectory()
+        let huge = 1 << 52  // 4.5 PB: valid safetensors (≤ 2^53), never free anywhere this test runs
+        let header = RawSafetensors.header([("a", "U8", [huge], 0, huge)])
+        let path = dir.file("huge.safetensors.zst")
+        try writeZstd(RawSafetensors.bytes(header: header, data: [1, 2, 3]), to: path)
+        XCTAssertThrowsError(try Checkpoint.open(path)) {
+            let text = ($0 as? CkptError).map { "\($0)" } ?? "\($0)"
+            XCTAssertTrue(text.hasPrefix(path + ": zstd: its safetensors header describes \(8 + header.utf8.count + huge) bytes, more than the "), text)
+            XCTAssertTrue(text.hasSuffix("bytes free where it is decompressed (set TMPDIR to a larger disk)"), text)
+        }
+    }
+
+    /// A compressed file whose header is malformed gets the same safetensors problem as the plain file
+    /// (decompression stops once the header is out).
+    func testZstdWithABadHeaderReportsTheHeaderProblem() throws {
+        let dir = try TemporaryDirectory()
+        let t = "\"a\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[0,1]}"
+        let cases: [(String, [UInt8])] = [
+            ("duplicate", RawSafetensors.bytes(header: "{" + t + "," + t + "}", data: [UInt8](repeating: 7, count: 1 << 20))),
+            ("too-long", RawSafetensors.bytes(header: "{}", data: [UInt8](repeating: 7, count: 1 << 20), declaredLength: 1 << 40)),
+        ]
+        for (name, bytes) in cases {
+            let plain = dir.file(name + ".safetensors"), packed = dir.file(name + ".safetensors.zst")
+            XCTAssertTrue(FileManager.default.createFile(atPath: plain, contents: Data(bytes)))
+            try writeZstd(bytes, to: packed)
+            var plainError = "", packedError = ""
+            XCTAssertThrowsError(try Checkpoint.open(plain)) { plainError = "\($0)".replacingOccurrences(of: plain, with: "FILE") }
+            XCTAssertThrowsError(try Checkpoint.open(packed)) { packedError = "\($0)".replacingOccurrences(of: packed, with: "FILE") }
+            XCTAssertEqual(packedError, plainError, name)
+            XCTAssertFalse(plainError.isEmpty, name)
         }
     }
 

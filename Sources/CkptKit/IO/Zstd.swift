@@ -4,7 +4,9 @@ import Glibc
 #endif
 
 /// Streaming zstd decompression into an unlinked temporary file, which is then mapped like any
-/// other input: memory stays bounded by the stream buffers whatever the decompressed size.
+/// other input: memory stays bounded by the stream buffers whatever the decompressed size. Disk use
+/// is bounded by what the safetensors header inside declares (`SizeBound`): a zstd bomb ends with an
+/// error naming the sizes instead of filling `$TMPDIR`.
 public enum Zstd {
     /// The zstd frame magic number (little-endian `28 B5 2F FD`).
     public static let magic: UInt32 = 0xFD2F_B528
@@ -49,7 +51,8 @@ public enum Zstd {
         let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: inCapacity, alignment: 64)
         defer { inBuffer.deallocate() }
         var consumed = 0
-        while consumed < source.size {
+        var bound = SizeBound()
+        decompressing: while consumed < source.size {
             let n = min(inCapacity, source.size - consumed)
             let chunk = UnsafeMutableRawBufferPointer(rebasing: inBuffer[0..<n])
             try source.read(into: chunk, at: consumed)
@@ -67,12 +70,61 @@ public enum Zstd {
                 pending = ret
                 outputFull = output.pos == outCapacity
                 try writeAll(fd, UnsafeRawBufferPointer(start: out, count: output.pos), path: source.path)
+                if try bound.produced(output.pos, fd: fd, source: source.path) == .stop { break decompressing }
             } while input.pos < input.size || outputFull
             consumed += n
         }
         try source.checkUnchanged()
+        if bound.stopped { return }
         if !sawFrame { throw CkptError.zstd(path: source.path, reason: "empty input") }
         if pending != 0 { throw CkptError.zstd(path: source.path, reason: "truncated: the last frame is incomplete") }
+    }
+
+    /// Tracks the decompressed size against the safetensors header it starts with. Once the 8-byte
+    /// length and the header are out, the file's whole size is known: it must fit in the free space
+    /// of the temporary folder, and the stream may not run past it. A header that cannot be read
+    /// stops the decompression early: opening the partial file then reports exactly what is wrong
+    /// with it, as for an uncompressed file.
+    struct SizeBound {
+        enum Verdict { case more, stop }
+        private(set) var written = 0
+        private var headerLength: Int?
+        private var expected: Int?
+        private(set) var stopped = false
+
+        mutating func produced(_ count: Int, fd: Int32, source: String) throws -> Verdict {
+            written += count
+            if headerLength == nil, written >= 8 {
+                var word: UInt64 = 0
+                guard pread(fd, &word, 8, 0) == 8 else { throw CkptError.io(path: source, operation: "read back", code: errno) }
+                let length = UInt64(littleEndian: word)
+                guard length <= UInt64(SafetensorsHeader.maxHeaderLength) else { return stop() }
+                headerLength = Int(length)
+            }
+            if let headerLength, expected == nil, written >= 8 + headerLength {
+                var header = [UInt8](repeating: 0, count: headerLength)
+                let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, headerLength, 8) }
+                guard got == headerLength else { throw CkptError.io(path: source, operation: "read back", code: errno) }
+                guard let data = SafetensorsHeader.declaredDataSize(headerBytes: header) else { return stop() }
+                let (total, overflow) = (8 + headerLength).addingReportingOverflow(data)
+                var fs = statvfs()
+                let free = fstatvfs(fd, &fs) == 0 ? Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize)) : Int.max
+                if overflow || total - written > free {
+                    throw CkptError.zstd(path: source, reason: "its safetensors header describes \(overflow ? "more than \(Int.max)" : "\(total)") "
+                        + "bytes, more than the \(free) bytes free where it is decompressed (set TMPDIR to a larger disk)")
+                }
+                expected = total
+            }
+            if let expected, written > expected {
+                throw CkptError.zstd(path: source, reason: "decompresses past the \(expected) bytes its safetensors header describes")
+            }
+            return .more
+        }
+
+        private mutating func stop() -> Verdict {
+            stopped = true
+            return .stop
+        }
     }
 
     static func writeAll(_ fd: Int32, _ buffer: UnsafeRawBufferPointer, path: String) throws {

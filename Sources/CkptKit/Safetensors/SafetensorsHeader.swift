@@ -28,6 +28,19 @@ public struct SafetensorsHeader: Sendable {
     /// File offset where tensor data starts: 8 + header length.
     public var dataStart: Int { 8 + headerLength }
 
+    /// The data size a header declares (the largest `data_offsets` end), to bound a decompression
+    /// before the data exists. nil when the header does not read that far; `parse` then says why.
+    static func declaredDataSize(headerBytes: [UInt8]) -> Int? {
+        guard let root = try? StrictJSONParser.parse(headerBytes), case let .object(members) = root else { return nil }
+        var end = 0
+        for (name, value) in members where name != "__metadata__" {
+            guard case let .array(offsets)? = value["data_offsets"], offsets.count == 2,
+                  case let .number(text) = offsets[1], let e = Int(text), e >= 0 else { return nil }
+            end = max(end, e)
+        }
+        return end
+    }
+
     /// Parses and validates a header. `headerBytes` is the JSON text, `dataSize` the bytes after it.
     /// Throws the first problem found (the file is unusable after any of them).
     public static func parse(headerBytes: [UInt8], dataSize: Int) throws(SafetensorsProblem) -> SafetensorsHeader {
