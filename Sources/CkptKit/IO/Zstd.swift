@@ -105,7 +105,7 @@ public enum Zstd {
                 var header = [UInt8](repeating: 0, count: headerLength)
                 let got = header.withUnsafeMutableBytes { pread(fd, $0.baseAddress, headerLength, 8) }
                 guard got == headerLength else { throw CkptError.io(path: source, operation: "read back", code: errno) }
-                guard let data = SafetensorsHeader.declaredDataSize(headerBytes: header) else { return stop() }
+                guard let data = try? SafetensorsHeader.parseDeclaringSize(headerBytes: header).dataSize else { return stop() }
                 let (total, overflow) = (8 + headerLength).addingReportingOverflow(data)
                 var fs = statvfs()
                 let free = fstatvfs(fd, &fs) == 0 ? Int(clamping: UInt64(fs.f_bavail) &* UInt64(fs.f_frsize)) : Int.max

@@ -28,22 +28,18 @@ public struct SafetensorsHeader: Sendable {
     /// File offset where tensor data starts: 8 + header length.
     public var dataStart: Int { 8 + headerLength }
 
-    /// The data size a header declares (the largest `data_offsets` end), to bound a decompression
-    /// before the data exists. nil when the header does not read that far; `parse` then says why.
-    static func declaredDataSize(headerBytes: [UInt8]) -> Int? {
-        guard let root = try? StrictJSONParser.parse(headerBytes), case let .object(members) = root else { return nil }
-        var end = 0
-        for (name, value) in members where name != "__metadata__" {
-            guard case let .array(offsets)? = value["data_offsets"], offsets.count == 2,
-                  case let .number(text) = offsets[1], let e = Int(text), e >= 0 else { return nil }
-            end = max(end, e)
-        }
-        return end
-    }
-
     /// Parses and validates a header. `headerBytes` is the JSON text, `dataSize` the bytes after it.
     /// Throws the first problem found (the file is unusable after any of them).
     public static func parse(headerBytes: [UInt8], dataSize: Int) throws(SafetensorsProblem) -> SafetensorsHeader {
+        let (header, declared) = try parseDeclaringSize(headerBytes: headerBytes)
+        if declared > dataSize { throw .dataTruncated(needed: declared, available: dataSize) }
+        if declared < dataSize { throw .trailingBytes(count: dataSize - declared) }
+        return header
+    }
+
+    /// Every check of `parse` but the last: the header, and the data size its tensors tile. Lets a
+    /// reader bound the data before it exists (`Zstd` stops decompressing there).
+    static func parseDeclaringSize(headerBytes: [UInt8]) throws(SafetensorsProblem) -> (header: SafetensorsHeader, dataSize: Int) {
         guard String(validating: headerBytes, as: UTF8.self) != nil else { throw .headerNotUTF8 }
         let root: JSONValue
         do {
@@ -86,9 +82,7 @@ public struct SafetensorsHeader: Sendable {
             cursor = t.end
             previous = t
         }
-        if cursor > dataSize { throw .dataTruncated(needed: cursor, available: dataSize) }
-        if cursor < dataSize { throw .trailingBytes(count: dataSize - cursor) }
-        return SafetensorsHeader(tensors: tensors, metadata: metadata, headerLength: headerBytes.count)
+        return (SafetensorsHeader(tensors: tensors, metadata: metadata, headerLength: headerBytes.count), cursor)
     }
 
     private static func integer(_ value: JSONValue, tensor: String, field: String) throws(SafetensorsProblem) -> Int {
