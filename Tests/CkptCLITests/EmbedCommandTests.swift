@@ -6,12 +6,7 @@ import CkptKit
 /// `ckpt embed`, run as a process: outputs, exit codes and messages.
 final class EmbedCommandTests: XCTestCase {
     /// The golden root: `golden/` of this repository or `$CKPT_GOLDEN_ROOT`.
-    static var goldenRoot: String? {
-        if let env = ProcessInfo.processInfo.environment["CKPT_GOLDEN_ROOT"] { return env }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("golden").path
-        return FileManager.default.fileExists(atPath: repo + "/forward") ? repo : nil
-    }
+    static var goldenRoot: String? { PackagePaths.goldenRoot(containing: "forward") }
 
     func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
         let r = try CkptProcess.run(args)

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 @testable import CkptKit
@@ -6,9 +7,7 @@ import XCTest
 /// bit-identical to running F32 tensors that hold the same (already rounded) values.
 final class ForwardDTypeTests: XCTestCase {
     static var tinyWeights: String? {
-        let root = ProcessInfo.processInfo.environment["CKPT_GOLDEN_ROOT"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("golden").path
+        guard let root = PackagePaths.goldenRoot(containing: "models") else { return nil }
         let path = root + "/models/tiny-swiglu/dinov2.safetensors"
         return FileManager.default.fileExists(atPath: path) ? path : nil
     }

@@ -1,15 +1,11 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 @testable import CkptKit
 
 /// Loading backbone weights: architecture from shapes, every problem reported at once.
 final class ForwardWeightsTests: XCTestCase {
-    static var root: String? {
-        let root = ProcessInfo.processInfo.environment["CKPT_GOLDEN_ROOT"]
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("golden").path
-        return FileManager.default.fileExists(atPath: root + "/models") ? root : nil
-    }
+    static var root: String? { PackagePaths.goldenRoot(containing: "models") }
 
     /// Architecture read from the tensors matches what the golden generator recorded (case.json).
     func testArchitectureFromShapesInBothLayouts() throws {

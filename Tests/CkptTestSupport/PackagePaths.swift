@@ -14,6 +14,13 @@ public enum PackagePaths {
     /// `golden/`: fixtures written by the upstream Python libraries (see golden/README.md).
     public static var golden: String { root + "/golden" }
 
+    /// The golden root of the forward-pass tests: `$CKPT_GOLDEN_ROOT` when set (fixtures kept
+    /// elsewhere), else `golden/` when it holds `subpath` (nil: the test skips).
+    public static func goldenRoot(containing subpath: String) -> String? {
+        if let env = ProcessInfo.processInfo.environment["CKPT_GOLDEN_ROOT"] { return env }
+        return FileManager.default.fileExists(atPath: golden + "/" + subpath) ? golden : nil
+    }
+
     /// `golden/safetensors/<name>`.
     public static func goldenSafetensors(_ name: String) -> String { golden + "/safetensors/" + name }
 }
