@@ -19,6 +19,7 @@ import torch.nn as nn
 from . import models, synth
 from .common import GOLDEN, log, sha256_bytes, sha256_file, write_bytes, write_json
 from .model_fixtures import TINY_CASES, build_train, synth_backbone, synth_head
+from .tensor_records import flatten
 
 OUT = GOLDEN / "pth"
 MARKER = "/tmp/ckpt-pwned"
@@ -55,27 +56,6 @@ def pickle_globals(data: bytes):
         elif op.name == "STACK_GLOBAL":
             out.append(f"{strings[-2]}.{strings[-1]}")
     return sorted(set(out))
-
-
-def _tensor_rec(name, t: torch.Tensor):
-    c = t.detach().contiguous()
-    b = c.reshape(-1).view(torch.uint8).numpy().tobytes() if c.numel() else b""
-    return {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
-            "stride": list(t.stride()), "storage_offset": t.storage_offset(), "sha256": sha256_bytes(b)}
-
-
-def flatten(obj, prefix=""):
-    """Tensors in an object tree, path components joined with '/' (dict keys, list indices)."""
-    out = []
-    if isinstance(obj, torch.Tensor):
-        out.append(_tensor_rec(prefix, obj))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            out += flatten(v, f"{prefix}/{k}" if prefix else str(k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            out += flatten(v, f"{prefix}/{i}" if prefix else str(i))
-    return out
 
 
 def jsonable(obj):

@@ -8,11 +8,11 @@ ones by torch.save plus byte edits of the zip container (never loaded here). Exp
 listed like golden/pth/pth.json: '/'-joined object path, torch dtype, shape, sha256 of the
 contiguous little-endian bytes.
 """
-import hashlib
 import io
 import json
 import os
 import struct
+import sys
 import zipfile
 from collections import OrderedDict
 from pathlib import Path
@@ -20,30 +20,15 @@ from pathlib import Path
 import torch
 
 OUT = Path(__file__).resolve().parent
+sys.path.insert(0, str(OUT.parent))  # golden/, for gen.tensor_records
+from gen import tensor_records  # noqa: E402
+from gen.common import sha256_bytes  # noqa: E402
 MARKER = "/tmp/ckpt-pwned"
 
 
-def sha(b):
-    return hashlib.sha256(b).hexdigest()
-
-
-def rec(name, t):
-    c = t.detach().contiguous()
-    b = c.reshape(-1).view(torch.uint8).numpy().tobytes() if c.numel() else b""
-    return {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape), "sha256": sha(b)}
-
-
-def flatten(obj, prefix=""):
-    out = []
-    if isinstance(obj, torch.Tensor):
-        out.append(rec(prefix, obj))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            out += flatten(v, f"{prefix}/{k}" if prefix else str(k))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            out += flatten(v, f"{prefix}/{i}" if prefix else str(i))
-    return out
+def flatten(obj):
+    """golden/gen's tensor records, as this file lists them (without stride and storage offset)."""
+    return [{k: r[k] for k in ("name", "dtype", "shape", "sha256")} for r in tensor_records.flatten(obj)]
 
 
 def save(obj, name, **kw):
@@ -152,7 +137,7 @@ def main():
     files[p.name] = {"expect": "refuse", "mention": "not a zip archive", "note": "torch.save(_use_new_zipfile_serialization=False)"}
 
     for name, f in files.items():
-        f["sha256"] = sha((OUT / name).read_bytes())
+        f["sha256"] = sha256_bytes((OUT / name).read_bytes())
     (OUT / "pth-extra.json").write_text(json.dumps({"torch": torch.__version__, "files": files}, indent=2) + "\n")
 
 
