@@ -1,9 +1,19 @@
 // swift-tools-version:6.0
 import PackageDescription
 
+// Modules by dependency direction; each imports only the ones below it, so a cycle does not build:
+//
+//   CkptCLI ─▶ CkptKit (umbrella: re-exports the five public modules)
+//   CkptVerify ─▶ CkptForward ─▶ CkptLayout ─▶ CkptCheckpoint ─▶ CkptPth ─▶ CkptFormat
+//                                                          └──────────────────▶ CkptFormat
+//
+// CkptFormat: safetensors, JSON, tensor byte sources, mapped/atomic I/O, zstd, float casts, errors.
+// CkptPth: the torch.save reader (pickle interpreter, zip). CkptCheckpoint: one logical checkpoint
+// over any input. CkptLayout: key tables, layout detection and conversion, synthetic models.
+// CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
+// CkptVerify: strict verification, manifests, diff (the only module over swift-crypto).
 let package = Package(
     name: "ckpt",
-    platforms: [.macOS(.v13)],
     products: [
         .executable(name: "ckpt", targets: ["CkptCLI"]),
         .library(name: "CkptKit", targets: ["CkptKit"]),
@@ -25,23 +35,40 @@ let package = Package(
         .target(
             name: "CVecMath",
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("dl", .when(platforms: [.linux]))]),
+
+        .target(name: "CkptFormat", dependencies: ["CZstd", "CCkptShims"]),
+        .target(name: "CkptPth", dependencies: ["CkptFormat"]),
+        .target(name: "CkptCheckpoint", dependencies: ["CkptFormat", "CkptPth"]),
+        .target(name: "CkptLayout", dependencies: ["CkptFormat", "CkptCheckpoint"]),
+        .target(name: "CkptForward", dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "COpenBLAS", "CVecMath"]),
         .target(
-            name: "CkptKit",
+            name: "CkptVerify",
             dependencies: [
-                "CZstd", "COpenBLAS", "CCkptShims", "CVecMath",
+                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
+        .target(
+            name: "CkptKit",
+            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify"]),
         .executableTarget(
             name: "CkptCLI",
             dependencies: [
                 "CkptKit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
+
         .target(
             name: "CkptTestSupport",
             dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/CkptTestSupport"),
-        .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport", "CVecMath", "CZstd"]),
+        // Test targets mirror the modules; a test may set up its case through higher modules (a layout
+        // test hashes its output with CkptVerify), so each imports the umbrella plus its own module.
+        .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat", "CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptPthTests", dependencies: ["CkptPth", "CkptKit", "CkptTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CkptCheckpointTests", dependencies: ["CkptCheckpoint", "CkptKit", "CkptTestSupport", "CZstd"]),
+        .testTarget(name: "CkptLayoutTests", dependencies: ["CkptLayout", "CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
+        .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]

@@ -1,7 +1,7 @@
 /* The forward pass's matrix products alone: every cblas_sgemm a ViT forward needs (patch embedding, and per
  * block qkv, per-head QK^T and AV over all tokens, proj, FFN), as whole-matrix calls threaded by OpenBLAS
  * itself, on dummy data. ckpt's forward makes the same products split into row and query blocks on its own
- * workers (Sources/CkptKit/Forward/ViTForward.swift); this is what the products cost when nothing else
+ * workers (Sources/CkptForward/ViTForward.swift); this is what the products cost when nothing else
  * (LayerNorm, softmax, GELU, residuals, work splitting) does: the practical floor for `ckpt embed`.
  *
  *   cc -O2 vit_gemms.c -o vit_gemms -lopenblas

@@ -1,0 +1,91 @@
+import CkptFormat
+import CkptPth
+/// What `ckpt inspect` shows about a checkpoint, in the documented `ckpt.inspect/1` JSON schema and
+/// as text for people.
+public struct InspectReport {
+    public static let schema = "ckpt.inspect/1"
+    public let checkpoint: Checkpoint
+    /// Extra top-level sections added by later stages (e.g. the detected layout), in order.
+    public var sections: [(String, JSONValue)] = []
+
+    public init(_ checkpoint: Checkpoint) { self.checkpoint = checkpoint }
+
+    public var json: JSONValue {
+        let c = checkpoint
+        var members: [(String, JSONValue)] = [
+            ("schema", .string(Self.schema)),
+            ("path", .string(c.path)),
+            ("source", .string(c.kind.rawValue)),
+            ("files", .array(c.files.map { .string($0.path) })),
+            ("metadata", c.metadata.map { .object($0.map { ($0.0, .string($0.1)) }) } ?? .null),
+            ("totals", .object([
+                ("tensors", .int(c.tensors.count)),
+                ("parameters", .int(c.parameterCount)),
+                ("bytes", .int(c.byteCount)),
+            ])),
+            ("tensors", .array(c.tensors.map { t in
+                .object([
+                    ("name", .string(t.name)),
+                    ("dtype", .string(t.dtype.rawValue)),
+                    ("shape", .array(t.shape.map { .int($0) })),
+                    ("bytes", .int(t.byteCount)),
+                ])
+            })),
+        ]
+        if !c.notes.isEmpty { members.append(("notes", .array(c.notes.map { .string($0) }))) }
+        members.append(contentsOf: sections)
+        return .object(members)
+    }
+
+    /// Human-readable text: a summary block, then one line per tensor.
+    public var text: String {
+        let c = checkpoint
+        var lines: [String] = []
+        lines.append("\(c.path) (\(c.kind.rawValue), \(c.files.count) file\(c.files.count == 1 ? "" : "s"))")
+        lines.append("  tensors:    \(c.tensors.count)")
+        lines.append("  parameters: \(Self.grouped(c.parameterCount))")
+        lines.append("  bytes:      \(Self.grouped(c.byteCount)) (\(Self.humanBytes(c.byteCount)))")
+        if let m = c.metadata, !m.isEmpty {
+            lines.append("  metadata:   " + m.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
+        }
+        for note in c.notes { lines.append("  note:       \(note)") }
+        for (key, value) in sections {
+            if case let .string(s) = value { lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(s)") }
+            else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue {
+                lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(summary)")
+            }
+        }
+        let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
+        // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
+        let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0
+        for t in c.tensors {
+            let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
+            let padded = t.name.count < nameWidth ? t.name + String(repeating: " ", count: nameWidth - t.name.count) : t.name
+            let dt = t.dtype.rawValue + String(repeating: " ", count: dtypeWidth - t.dtype.rawValue.count)
+            lines.append("  \(padded)  \(dt)  \(shape)  \(Self.grouped(t.byteCount)) B")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    /// 86580480 → "86,580,480".
+    public static func grouped(_ n: Int) -> String {
+        let digits = String(n.magnitude)
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
+            out.append(ch)
+        }
+        return n < 0 ? "-" + out : out
+    }
+
+    /// 346321920 → "330.3 MiB".
+    public static func humanBytes(_ n: Int) -> String {
+        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
+        var value = Double(n)
+        var unit = 0
+        while value >= 1024, unit < units.count - 1 { value /= 1024; unit += 1 }
+        if unit == 0 { return "\(n) B" }
+        let rounded = (value * 10).rounded() / 10
+        return "\(rounded) \(units[unit])"
+    }
+}

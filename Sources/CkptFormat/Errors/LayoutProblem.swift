@@ -1,0 +1,51 @@
+/// Why a checkpoint could not be read as (or converted to) a known layout. Every case lists all it
+/// found at once, so one run tells the user everything that is wrong.
+public enum LayoutProblem: Equatable, Sendable {
+    /// No known layout fits. `recognised` names the groups of keys that were understood (e.g.
+    /// "HF backbone under \"dinov2.\""), `unrecognised` samples the keys that were not.
+    case unrecognised(recognised: [String], unrecognised: [String])
+    /// More than one layout fits the keys (e.g. a file holding both an HF and an original backbone).
+    case ambiguous(candidates: [String])
+    /// The layout was recognised but its tensors do not form a complete model: every missing key,
+    /// unexpected key and wrong shape is listed.
+    case tensorsDoNotMatch(layout: String, missing: [String], unexpected: [String], wrongShape: [String])
+    /// The tensors disagree with `config.json`; each conflict names the field, its value and what the
+    /// tensors say.
+    case configConflict([String])
+    /// The tensors contradict each other (non-square position grid, mixed dtypes in a qkv, …).
+    case inconsistent([String])
+    /// The requested part is not in this checkpoint (e.g. a head from a backbone-only file).
+    case notPresent(String)
+}
+
+extension LayoutProblem: CustomStringConvertible {
+    public var description: String {
+        switch self {
+        case let .unrecognised(recognised, unrecognised):
+            var lines = ["not a recognised checkpoint layout (hf, dinov2, dino-head, dinov2-train)"]
+            lines.append("  recognised: " + (recognised.isEmpty ? "nothing" : recognised.joined(separator: "; ")))
+            lines.append("  not recognised: " + (unrecognised.isEmpty ? "nothing" : Self.sample(unrecognised)))
+            return lines.joined(separator: "\n")
+        case let .ambiguous(candidates):
+            return "ambiguous layout: the keys fit " + candidates.joined(separator: " and ")
+        case let .tensorsDoNotMatch(layout, missing, unexpected, wrongShape):
+            var lines = ["tensors do not form a complete \(layout) model"]
+            if !missing.isEmpty { lines.append("  missing (\(missing.count)): " + missing.joined(separator: ", ")) }
+            if !unexpected.isEmpty { lines.append("  unexpected (\(unexpected.count)): " + unexpected.joined(separator: ", ")) }
+            if !wrongShape.isEmpty { lines.append("  wrong shape (\(wrongShape.count)): " + wrongShape.joined(separator: "; ")) }
+            return lines.joined(separator: "\n")
+        case let .configConflict(conflicts):
+            return "config.json disagrees with the tensors: " + conflicts.joined(separator: "; ")
+        case let .inconsistent(problems):
+            return "inconsistent tensors: " + problems.joined(separator: "; ")
+        case let .notPresent(what):
+            return what
+        }
+    }
+
+    /// The first 12 names and a count of the rest.
+    package static func sample(_ names: [String]) -> String {
+        let shown = names.prefix(12).joined(separator: ", ")
+        return names.count > 12 ? "\(shown), … (\(names.count) keys)" : shown
+    }
+}

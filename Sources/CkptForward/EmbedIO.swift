@@ -1,0 +1,48 @@
+import CkptCheckpoint
+import CkptFormat
+import CkptLayout
+/// Reading `pixel_values` and writing embeddings as safetensors, for `ckpt embed` and the golden check.
+public enum EmbedIO {
+    /// A preprocessed image batch `[B, 3, H, W]` in float32.
+    public struct Pixels: Sendable {
+        public var values: [Float]
+        public var batch: Int
+        public var height: Int
+        public var width: Int
+    }
+
+    /// Reads tensor `pixel_values` `[B, 3, H, W]` (F32, F16 or BF16; F64 rounded) from a
+    /// safetensors file (or `.zst`).
+    public static func loadPixels(_ path: String, tensor name: String = "pixel_values") throws -> Pixels {
+        let checkpoint = try Checkpoint.open(path)
+        guard let t = checkpoint[name] else {
+            throw CkptError.invalidRequest("\(path): no tensor \"\(name)\" (found: \(checkpoint.names.prefix(8).joined(separator: ", ")))")
+        }
+        guard t.shape.count == 4, t.shape[1] == 3, t.shape.allSatisfy({ $0 > 0 }) else {
+            throw CkptError.invalidRequest("\(path): tensor \"\(name)\" has shape \(t.shape), expected [B, 3, H, W]")
+        }
+        guard t.dtype.isCastableFloat else {
+            throw CkptError.invalidRequest("\(path): tensor \"\(name)\" is \(t.dtype.rawValue); expected F32, F16 or BF16")
+        }
+        return Pixels(values: try t.floatValues(), batch: t.shape[0], height: t.shape[2], width: t.shape[3])
+    }
+
+    /// The output tensors: `pooler_output`, `last_hidden_state`, and `head_output` when present.
+    public static func tensors(_ out: EmbedOutput) -> [(String, [Int], [Float])] {
+        var list: [(String, [Int], [Float])] = [
+            ("pooler_output", [out.batch, out.width], out.poolerOutput),
+            ("last_hidden_state", [out.batch, out.tokens, out.width], out.lastHiddenState),
+        ]
+        if let head = out.headOutput { list.append(("head_output", [out.batch, head.count / max(out.batch, 1)], head)) }
+        return list
+    }
+
+    /// Writes the outputs as F32 safetensors, atomically.
+    public static func write(_ out: EmbedOutput, to path: String, overwrite: Bool = false, protecting: [FileIdentity] = []) throws {
+        let entries = tensors(out).map { name, shape, values in
+            OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape,
+                                     segments: [.memory(values.withUnsafeBytes { Array($0) })], sourcePath: path))
+        }
+        try SafetensorsWriter.write(entries, to: path, overwrite: overwrite, protecting: protecting)
+    }
+}

@@ -1,0 +1,247 @@
+import CkptCheckpoint
+import CkptFormat
+import CkptLayout
+import Foundation
+
+/// The comparison of one forward pass with a golden case.
+public struct GoldenReport: Sendable {
+    /// How one output tensor compares with its expected values.
+    public struct OutputResult: Sendable {
+        public let name: String
+        public let shape: [Int]
+        /// Largest |actual − expected| and where (index into `shape`).
+        public let maxAbs: Double
+        public let worstIndex: [Int]
+        public let worstActual: Float
+        public let worstExpected: Float
+        /// Largest |actual − expected| / |expected| over elements with |expected| ≥ 1e-2.
+        public let maxRel: Double
+        /// Smallest cosine similarity of a last-dimension row, and which row.
+        public let minCosine: Double
+        public let worstCosineRow: [Int]
+        /// Elements outside `atol + rtol·|expected|` (NaN counts as outside).
+        public let failures: Int
+        public let nanCount: Int
+        public let passed: Bool
+    }
+
+    public let caseName: String
+    public let passed: Bool
+    public let atol: Double
+    public let rtol: Double
+    public let minCosine: Double
+    public let outputs: [OutputResult]
+    /// Human-readable report.
+    public let text: String
+    /// Machine-readable report (schema `ckpt.golden/1`).
+    public let json: JSONValue
+}
+
+/// Runs the forward pass on a golden case's pixels and compares the outputs with the upstream
+/// reference.
+///
+/// An element passes when `|a − b| ≤ atol + rtol·|b|`; each last-dimension row must also have cosine
+/// similarity ≥ `minCosine`. NaN never compares equal, so a NaN anywhere fails. The default
+/// tolerances are the case's own (`golden.json` `tolerance`: 10× the measured float32-vs-float64
+/// deviation of the upstream model).
+public enum GoldenVerifier {
+    /// Verifies `weights` (either layout of the case's model) against the case folder `goldenDir`.
+    /// - Parameters:
+    ///   - head: DINOHead weights for cases with `head_output`; by default the file `golden.json` names,
+    ///     relative to the golden root (the folder above `forward/`).
+    ///   - heads: attention heads, when neither the weights nor `golden.json` say.
+    ///   - interpolation: overrides the case's convention (tests use it to show a wrong one fails).
+    public static func verify(weights: Checkpoint, goldenDir: String, atol: Double? = nil, rtol: Double? = nil,
+                              minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
+                              heads: Int? = nil, interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
+        let spec = try GoldenCase(directory: goldenDir)
+        let model = try ViTWeights(checkpoint: weights, heads: heads ?? spec.heads)
+        return try verify(model: model, spec: spec, atol: atol, rtol: rtol, minCosine: minCosine, threads: threads,
+                          head: head, interpolation: interpolation)
+    }
+
+    /// Verifies already loaded backbone weights (tests plant defects in these).
+    public static func verify(model: ViTWeights, goldenDir: String, atol: Double? = nil, rtol: Double? = nil,
+                              minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
+                              interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
+        try verify(model: model, spec: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol, minCosine: minCosine,
+                   threads: threads, head: head, interpolation: interpolation)
+    }
+
+    static func verify(model: ViTWeights, spec: GoldenCase, atol: Double?, rtol: Double?, minCosine: Double?,
+                       threads: Int?, head: Checkpoint?, interpolation: PositionInterpolation?) throws -> GoldenReport {
+        let atol = atol ?? spec.atol, rtol = rtol ?? spec.rtol, minCos = minCosine ?? spec.minCosine
+        guard let atol, let rtol, let minCos else {
+            throw CkptError.invalidRequest("\(spec.directory)/golden.json: no tolerance recorded; pass --atol, --rtol and --min-cosine")
+        }
+        let pixels = try EmbedIO.loadPixels(spec.pixelsPath)
+        let convention = interpolation ?? spec.convention ?? .hf
+        var out = try ViTForward.run(model, pixels: pixels.values, batch: pixels.batch, height: pixels.height,
+                                     width: pixels.width, interpolation: convention, threads: threads)
+        let expected = try Checkpoint.open(spec.expectedPath)
+        if expected["head_output"] != nil {
+            let headCheckpoint = try head ?? spec.headPath.map { try Checkpoint.open($0) }
+            guard let headCheckpoint else {
+                throw CkptError.invalidRequest("\(spec.directory): the case expects head_output but no DINOHead weights were given")
+            }
+            out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
+        }
+        var results: [GoldenReport.OutputResult] = []
+        for ref in expected.tensors {
+            let (actual, shape) = try select(ref, from: out, source: spec.expectedPath)
+            results.append(compare(ref.name, actual: actual, expected: try ref.floatValues(), shape: shape,
+                                   atol: atol, rtol: rtol, minCosine: minCos))
+        }
+        return report(spec: spec, model: model, convention: convention, pixels: pixels, results: results,
+                      atol: atol, rtol: rtol, minCosine: minCos)
+    }
+
+    /// Our values for an expected tensor, including the token subsets large cases store.
+    static func select(_ ref: TensorEntry, from out: EmbedOutput, source: String) throws -> ([Float], [Int]) {
+        let d = out.width
+        func tokens(_ range: Range<Int>) -> [Float] {
+            var v: [Float] = []
+            for b in 0..<out.batch { v += out.lastHiddenState[(b * out.tokens + range.lowerBound) * d..<(b * out.tokens + range.upperBound) * d] }
+            return v
+        }
+        let actual: [Float]
+        switch ref.name {
+        case "pooler_output": actual = out.poolerOutput
+        case "last_hidden_state": actual = out.lastHiddenState
+        case "head_output": actual = out.headOutput ?? []
+        case "last_hidden_state_head", "last_hidden_state_tail":
+            guard ref.shape.count == 3, ref.shape[1] <= out.tokens else { actual = []; break }
+            let k = ref.shape[1]
+            actual = tokens(ref.name.hasSuffix("head") ? 0..<k : (out.tokens - k)..<out.tokens)
+        default:
+            throw CkptError.invalidRequest("\(source): unknown expected tensor \"\(ref.name)\"")
+        }
+        guard actual.count == ref.elementCount else {
+            throw CkptError.invalidRequest("\(source): expected \"\(ref.name)\" has shape \(ref.shape), the forward pass produced \(actual.count) values (\(out.batch) × \(out.tokens) tokens × \(d))")
+        }
+        return (actual, ref.shape)
+    }
+
+    /// Element-wise and row-cosine comparison; NaN in either side is a failure.
+    static func compare(_ name: String, actual: [Float], expected: [Float], shape: [Int], atol: Double, rtol: Double,
+                        minCosine: Double) -> GoldenReport.OutputResult {
+        var maxAbs = 0.0, maxRel = 0.0, worst = 0, failures = 0, nans = 0
+        for i in 0..<expected.count {
+            let a = Double(actual[i]), b = Double(expected[i])
+            if a.isNaN || b.isNaN { nans += 1; failures += 1; if maxAbs.isFinite { maxAbs = .nan; worst = i }; continue }
+            let diff = abs(a - b)
+            if !(diff <= atol + rtol * abs(b)) { failures += 1 }
+            if maxAbs.isFinite, diff > maxAbs || (diff.isNaN) { maxAbs = diff; worst = i }
+            if abs(b) >= 1e-2 { maxRel = max(maxRel, diff / abs(b)) }
+        }
+        let width = shape.last ?? 1
+        var minCos = 1.0, worstRow = 0
+        for r in 0..<(expected.count / max(width, 1)) {
+            var dot = 0.0, na = 0.0, nb = 0.0
+            for i in r * width..<(r + 1) * width {
+                let a = Double(actual[i]), b = Double(expected[i])
+                dot += a * b; na += a * a; nb += b * b
+            }
+            var cos = dot / (na.squareRoot() * nb.squareRoot())
+            if na == 0 && nb == 0 { cos = 1 }
+            if cos.isNaN { minCos = .nan; worstRow = r; break }  // NaN, or one row all zeros: never passes
+            if cos < minCos { minCos = cos; worstRow = r }
+        }
+        let passed = failures == 0 && !minCos.isNaN && minCos >= minCosine
+        return .init(name: name, shape: shape, maxAbs: maxAbs, worstIndex: unravel(worst, shape),
+                     worstActual: actual.isEmpty ? .nan : actual[worst], worstExpected: expected.isEmpty ? .nan : expected[worst],
+                     maxRel: maxRel, minCosine: minCos, worstCosineRow: Array(unravel(worstRow * width, shape).dropLast()),
+                     failures: failures, nanCount: nans, passed: passed)
+    }
+
+    static func unravel(_ flat: Int, _ shape: [Int]) -> [Int] {
+        var index: [Int] = [], rest = flat
+        for dim in shape.reversed() { index.append(rest % max(dim, 1)); rest /= max(dim, 1) }
+        return index.reversed()
+    }
+
+    static func report(spec: GoldenCase, model: ViTWeights, convention: PositionInterpolation, pixels: EmbedIO.Pixels,
+                       results: [GoldenReport.OutputResult], atol: Double, rtol: Double, minCosine: Double) -> GoldenReport {
+        let passed = !results.isEmpty && results.allSatisfy(\.passed)
+        func num(_ x: Double) -> String { x.isNaN ? "NaN" : String(format: "%.3g", x) }
+        var lines = ["golden \(spec.name): \(model.architecture.name), \(pixels.batch)×3×\(pixels.height)×\(pixels.width), interpolation \(spec.conventionName == "none" ? "none (native grid)" : convention.rawValue)"]
+        for r in results {
+            let status = r.passed ? "ok" : "FAIL (\(r.failures) element\(r.failures == 1 ? "" : "s") out of tolerance\(r.nanCount > 0 ? ", \(r.nanCount) NaN" : "")\(r.minCosine < minCosine ? ", cosine below \(minCosine)" : ""))"
+            lines.append("  \(r.name) \(r.shape): max abs \(num(r.maxAbs)) at \(r.worstIndex) (\(r.worstActual) vs \(r.worstExpected)), max rel \(num(r.maxRel)), min cosine \(String(format: "%.12f", r.minCosine)) at row \(r.worstCosineRow): \(status)")
+        }
+        lines.append("tolerance: |a − b| ≤ \(atol) + \(rtol)·|b|, row cosine ≥ \(minCosine)")
+        lines.append(passed ? "PASS" : "FAIL")
+        let json: JSONValue = .object([
+            ("schema", .string("ckpt.golden/1")),
+            ("case", .string(spec.name)),
+            ("passed", .bool(passed)),
+            ("architecture", .string(model.architecture.summary)),
+            ("interpolation", .string(spec.conventionName == "none" ? "none" : convention.rawValue)),
+            ("tolerance", .object([("atol", .double(atol)), ("rtol", .double(rtol)), ("min_cosine", .double(minCosine))])),
+            ("outputs", .array(results.map { r in
+                .object([
+                    ("name", .string(r.name)), ("shape", .array(r.shape.map { .int($0) })), ("passed", .bool(r.passed)),
+                    ("max_abs", r.maxAbs.isNaN ? .string("NaN") : .double(r.maxAbs)),
+                    ("worst_index", .array(r.worstIndex.map { .int($0) })),
+                    ("max_rel", .double(r.maxRel)), ("min_cosine", r.minCosine.isNaN ? .string("NaN") : .double(r.minCosine)),
+                    ("worst_cosine_row", .array(r.worstCosineRow.map { .int($0) })),
+                    ("failures", .int(r.failures)), ("nan", .int(r.nanCount)),
+                ])
+            })),
+        ])
+        return GoldenReport(caseName: spec.name, passed: passed, atol: atol, rtol: rtol, minCosine: minCosine,
+                            outputs: results, text: lines.joined(separator: "\n"), json: json)
+    }
+}
+
+/// One golden case folder: `golden.json`, pixels and expected outputs.
+struct GoldenCase {
+    let directory: String
+    let name: String
+    let conventionName: String
+    let convention: PositionInterpolation?
+    let heads: Int?
+    let atol: Double?
+    let rtol: Double?
+    let minCosine: Double?
+    let pixelsPath: String
+    let expectedPath: String
+    let headPath: String?
+    /// SHA-256 of the weights the case was made with (synthetic file, or the committed files).
+    let weightsSHA256: [String]
+
+    init(directory given: String) throws {
+        var directory = given
+        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
+        self.directory = directory
+        let path = FileSystem.join(directory, "golden.json")
+        let json: JSONValue
+        do { json = try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
+            throw CkptError.invalidRequest("\(path): \(e)")
+        }
+        func need(_ v: JSONValue?, _ what: String) throws -> JSONValue {
+            guard let v else { throw CkptError.invalidRequest("\(path): missing \(what)") }
+            return v
+        }
+        name = json["case"]?.stringValue ?? FileSystem.baseName(directory)
+        conventionName = json["interpolation"]?["convention"]?.stringValue ?? "none"
+        convention = PositionInterpolation(rawValue: conventionName)
+        heads = json["weights"]?["synth"]?["heads"]?.intValue
+        let tol = json["tolerance"]
+        atol = tol?["atol"]?.doubleValue
+        rtol = tol?["rtol"]?.doubleValue
+        minCosine = tol?["min_cosine"]?.doubleValue
+        guard let pixels = try need(json["pixels"], "pixels")["file"]?.stringValue,
+              let expected = try need(json["expected"], "expected")["file"]?.stringValue else {
+            throw CkptError.invalidRequest("\(path): pixels.file / expected.file missing")
+        }
+        pixelsPath = FileSystem.join(directory, pixels)
+        expectedPath = FileSystem.join(directory, expected)
+        let root = FileSystem.directoryName(FileSystem.directoryName(directory))
+        headPath = json["weights"]?["head"]?["file"]?.stringValue.map { FileSystem.join(root, $0) }
+        var shas: [String] = []
+        if let s = json["weights"]?["synth_file_sha256"]?.stringValue { shas.append(s) }
+        for (_, v) in json["weights"]?["file_sha256"]?.objectValue ?? [] { if let s = v.stringValue { shas.append(s) } }
+        weightsSHA256 = shas
+    }
+}

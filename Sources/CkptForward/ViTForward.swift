@@ -1,0 +1,287 @@
+import CkptCheckpoint
+import CkptFormat
+import CkptLayout
+/// The result of a forward pass.
+public struct EmbedOutput: Sendable {
+    public let batch: Int
+    /// Tokens per image: CLS, registers, patches.
+    public let tokens: Int
+    public let width: Int
+    /// Patch grid (rows, columns).
+    public let grid: (rows: Int, columns: Int)
+    /// `[B, 1+R+N, D]`: every token after the final LayerNorm.
+    public var lastHiddenState: [Float]
+    /// `[B, D]`: the final-LayerNorm'ed CLS token (HF `pooler_output`, dinov2 `x_norm_clstoken`).
+    public var poolerOutput: [Float]
+    /// `[B, out]` when a DINOHead was applied to the CLS embedding.
+    public var headOutput: [Float]?
+}
+
+/// A float32 CPU forward pass of a DINOv2 ViT that follows the upstream code step by step:
+/// patch conv (im2col + GEMM), CLS + position embedding (resampled per `PositionInterpolation`),
+/// registers after CLS, then per block `x += ls1 ⊙ attn(LN1 x)`, `x += ls2 ⊙ ffn(LN2 x)`, and a
+/// final LayerNorm. Matrix products are single-threaded `cblas_sgemm` calls on work items that
+/// `Kernels.forEach` spreads over the cores: row blocks for the row-wise stages, (image, head,
+/// query block) for attention. Weights are read in place from the mapping.
+public enum ViTForward {
+    /// Runs the backbone on `pixels` `[B, 3, H, W]` (float32, already normalised). Rows and columns
+    /// past the last whole patch are ignored, as a stride-p convolution does.
+    public static func run(_ weights: ViTWeights, pixels: [Float], batch: Int, height: Int, width: Int,
+                           interpolation: PositionInterpolation, threads: Int? = nil) throws -> EmbedOutput {
+        let a = weights.architecture
+        let p = a.patchSize
+        guard batch > 0, pixels.count == batch * 3 * height * width else {
+            throw CkptError.invalidRequest("pixel_values: \(pixels.count) values do not make [\(batch), 3, \(height), \(width)]")
+        }
+        guard height >= p, width >= p else {
+            throw CkptError.invalidRequest("pixel_values: image \(height)×\(width) is smaller than one \(p)×\(p) patch")
+        }
+        Kernels.useSingleThreadedBLAS()
+        let workers = Kernels.workerCount(threads)
+        let names = ViTWeights.expectedShapes(a).map(\.0)
+        return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
+            let w = Dictionary(uniqueKeysWithValues: zip(names, lent))
+            return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width,
+                               interpolation: interpolation, workers: workers)
+        }
+    }
+
+    /// Floating-point operations of one pass (multiply and add counted apart, as GFLOP/s figures do):
+    /// patch embedding, per block qkv, QKᵀ, weights·V, projection and FFN.
+    public static func flops(_ a: Architecture, batch: Int, height: Int, width: Int) -> Double {
+        let p = a.patchSize, d = Double(a.width)
+        let n = Double((height / p) * (width / p)), t = n + Double(1 + a.registers)
+        let ffnIn = Double(a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden), ffnOut = Double(a.ffnHidden)
+        let block = 2 * t * d * 3 * d + 4 * t * t * d + 2 * t * d * d + 2 * t * d * ffnIn + 2 * t * ffnOut * d
+        return Double(batch) * (2 * n * Double(3 * p * p) * d + Double(a.depth) * block)
+    }
+
+    /// What the pass runs on: worker threads, the OpenBLAS kernel, the vector-math path.
+    public static func backendSummary(threads: Int?) -> String {
+        let workers = Kernels.workerCount(threads)
+        return "\(workers) thread\(workers == 1 ? "" : "s"), OpenBLAS \(Kernels.blasCore), expf/erff \(Kernels.vectorMathPath)"
+    }
+
+    // MARK: - The pass
+
+    /// Most rows per work item in the row-wise stages (LayerNorm, linear layers, residuals). Items
+    /// are as large as an even split over the workers allows up to this: OpenBLAS packs the whole
+    /// weight once per call, so fewer, taller calls amortise it (ViT-B b1: 128-row items took
+    /// 1.8 s in these stages, two 685-row items 1.4 s), while the cap bounds per-worker scratch.
+    static let maxRowsPerItem = 768
+    /// Query rows per attention work item: the `queryBlock × tokens` scores (0.7 MB at 518 px)
+    /// stay in cache from the QKᵀ product through the exponentials into the product with V.
+    static let queryBlock = 128
+
+    /// Row items for `rows` rows: a multiple of the worker count, each at most `maxRowsPerItem` rows.
+    static func rowItemSize(rows: Int, workers: Int) -> Int {
+        let items = max(1, (rows + maxRowsPerItem - 1) / maxRowsPerItem)
+        let even = (items + workers - 1) / workers * workers
+        return max(1, (rows + even - 1) / even)
+    }
+
+    private static func compute(_ a: Architecture, w parts: [String: [UnsafeBufferPointer<Float>]], pixels: [Float], batch: Int,
+                                height: Int, width: Int, interpolation: PositionInterpolation, workers: Int) throws -> EmbedOutput {
+        let w = parts.mapValues { $0[0].baseAddress! }  // tensors other than block linears come whole
+        let p = a.patchSize, d = a.width, r = a.registers, heads = a.heads, hd = a.headDim
+        let gh = height / p, gw = width / p, n = gh * gw
+        let t = 1 + r + n, bt = batch * t
+        let ffnWidth = a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden
+        let posPatches = PositionInterpolation.patchPositions(
+            UnsafeBufferPointer(start: w["pos_embed"]!, count: (1 + a.gridSize * a.gridSize) * d),
+            architecture: a, height: height, width: width, convention: interpolation)
+        let blocks = (0..<a.depth).map { BlockWeights(parts, index: $0, ffn: a.ffn) }
+        let eps = Float(a.layerNormEps), scale = 1 / Float(hd).squareRoot()
+
+        // Shared: the residual stream and q/k/v/context of every token (attention needs them all).
+        // Per worker: one row item's activations and one query block's scores.
+        let rows = rowItemSize(rows: bt, workers: workers), qb = min(queryBlock, t)
+        let gateWidth = a.ffn == .swiglu ? a.ffnHidden : 0
+        let shared = Workspace([bt * d, bt * 3 * d, bt * d])
+        let scratch = (0..<workers).map { _ in
+            Workspace([rows * d, rows * d, rows * ffnWidth, rows * gateWidth, qb * t, rows * 3 * p * p, qb])
+        }
+        defer { shared.release(); scratch.forEach { $0.release() } }
+        let x = shared[0], qkv = shared[1], ctx = shared[2]
+        var last = [Float](repeating: 0, count: bt * d)
+
+        // 1–4: patch embedding (im2col + GEMM), CLS + positions, registers after CLS.
+        let cls = w["cls_token"]!, pos0 = w["pos_embed"]!
+        for b in 0..<batch {
+            let xb = x + b * t * d
+            for i in 0..<d { xb[i] = cls[i] + pos0[i] }
+            if r > 0 { (xb + d).update(from: w["register_tokens"]!, count: r * d) }
+        }
+        let patchItems = (n + rows - 1) / rows
+        pixels.withUnsafeBufferPointer { px in
+            posPatches.withUnsafeBufferPointer { pos in
+                Kernels.forEach(batch * patchItems, workers: workers) { worker, item in
+                    let b = item / patchItems, lo = (item % patchItems) * rows, count = min(rows, n - lo)
+                    let ws = scratch[worker], cols = ws[5], out = ws[0]
+                    im2col(px.baseAddress! + b * 3 * height * width, height: height, width: width, patch: p,
+                           columns: gw, patches: lo..<(lo + count), into: cols)
+                    Kernels.linear(cols, rows: count, in: 3 * p * p, weight: w["patch_embed.proj.weight"]!, out: d,
+                                   bias: w["patch_embed.proj.bias"]!, into: out)
+                    let dst = x + (b * t + 1 + r + lo) * d, src = pos.baseAddress! + lo * d
+                    for i in 0..<(count * d) { dst[i] = out[i] + src[i] }
+                }
+            }
+        }
+
+        // 5: blocks. Row items run `x += ls2 ⊙ ffn(LN2 x)` of one block and `qkv = LN1 x` of the
+        // next in one go; attention items are (image, head, query block).
+        func rowItems(_ body: (_ ws: Workspace, _ lo: Int, _ count: Int) -> Void) {
+            Kernels.forEach((bt + rows - 1) / rows, workers: workers) { worker, item in
+                body(scratch[worker], item * rows, min(rows, bt - item * rows))
+            }
+        }
+        func qkvStage(_ blk: BlockWeights, _ ws: Workspace, _ lo: Int, _ count: Int) {
+            let h = ws[0]
+            Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: blk.norm1.weight, bias: blk.norm1.bias, eps: eps, into: h)
+            Kernels.linear(h, rows: count, in: d, blk.qkv, out: 3 * d, into: qkv + lo * 3 * d)
+        }
+        func residualStage(_ blk: BlockWeights, _ ws: Workspace, _ lo: Int, _ count: Int) {
+            let xr = x + lo * d, h = ws[0], tmp = ws[1], hidden = ws[2], gate = ws[3]
+            Kernels.linear(ctx + lo * d, rows: count, in: d, blk.proj, out: d, into: tmp)
+            Kernels.addScaled(xr, tmp, gamma: blk.ls1, rows: count, width: d)
+            Kernels.layerNorm(xr, rows: count, width: d, weight: blk.norm2.weight, bias: blk.norm2.bias, eps: eps, into: h)
+            Kernels.linear(h, rows: count, in: d, blk.fc1, out: ffnWidth, into: hidden)
+            switch a.ffn {
+            case .mlp:
+                Kernels.gelu(hidden, count: count * ffnWidth)
+                Kernels.linear(hidden, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp)
+            case .swiglu:
+                Kernels.swiGLU(hidden, rows: count, hidden: a.ffnHidden, into: gate)
+                Kernels.linear(gate, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp)
+            }
+            Kernels.addScaled(xr, tmp, gamma: blk.ls2, rows: count, width: d)
+        }
+        let queryBlocks = (t + qb - 1) / qb
+        func attention() {
+            Kernels.forEach(batch * heads * queryBlocks, workers: workers) { worker, item in
+                let b = item / (heads * queryBlocks), head = item / queryBlocks % heads
+                let q0 = item % queryBlocks * qb, m = min(qb, t - q0)
+                let base = qkv + b * t * 3 * d + head * hd, out = ctx + (b * t + q0) * d + head * hd
+                let scores = scratch[worker][4], inverseSums = scratch[worker][6]
+                // softmax(s)·V computed as (exp(s − max)·V) / Σ: the division touches m × hd values, not m × t.
+                Kernels.gemm(transA: false, transB: true, m: m, n: t, k: hd, alpha: scale,
+                             a: base + q0 * 3 * d, lda: 3 * d, b: base + d, ldb: 3 * d, c: scores, ldc: t)
+                Kernels.softmaxNumerators(scores, rows: m, width: t, stride: t, inverseSums: inverseSums)
+                Kernels.gemm(transA: false, transB: false, m: m, n: hd, k: t, alpha: 1,
+                             a: scores, lda: t, b: base + 2 * d, ldb: 3 * d, c: out, ldc: d)
+                Kernels.scaleRows(out, rows: m, width: hd, stride: d, by: inverseSums)
+            }
+        }
+
+        let final = (weight: w["norm.weight"]!, bias: w["norm.bias"]!)
+        last.withUnsafeMutableBufferPointer { out in
+            rowItems { ws, lo, count in qkvStage(blocks[0], ws, lo, count) }
+            for i in 0..<a.depth {
+                attention()
+                rowItems { ws, lo, count in
+                    residualStage(blocks[i], ws, lo, count)
+                    if i + 1 < a.depth {
+                        qkvStage(blocks[i + 1], ws, lo, count)
+                    } else {  // 6: final LayerNorm.
+                        Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: final.weight, bias: final.bias,
+                                          eps: eps, into: out.baseAddress! + lo * d)
+                    }
+                }
+            }
+        }
+        var pooled = [Float](repeating: 0, count: batch * d)
+        for b in 0..<batch { for i in 0..<d { pooled[b * d + i] = last[b * t * d + i] } }
+        return EmbedOutput(batch: batch, tokens: t, width: d, grid: (gh, gw), lastHiddenState: last,
+                           poolerOutput: pooled, headOutput: nil)
+    }
+
+    /// Patches `patches` (row-major grid indices) of one image `[3, H, W]` as rows `[count, 3 · p · p]`
+    /// in (channel, ky, kx) order, matching the conv weight `[D, 3, p, p]`.
+    static func im2col(_ image: UnsafePointer<Float>, height: Int, width: Int, patch p: Int, columns gw: Int,
+                       patches: Range<Int>, into cols: UnsafeMutablePointer<Float>) {
+        var dst = cols
+        for index in patches {
+            let py = index / gw, px = index % gw
+            for c in 0..<3 {
+                for ky in 0..<p {
+                    dst.update(from: image + (c * height + py * p + ky) * width + px * p, count: p)
+                    dst += p
+                }
+            }
+        }
+    }
+}
+
+/// One block's weights, looked up once per pass. `fc1`/`fc2` are `mlp.fc1`/`mlp.fc2` or, for
+/// SwiGLU, `mlp.w12`/`mlp.w3`.
+struct BlockWeights {
+    let norm1, norm2: (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>)
+    let qkv, proj, fc1, fc2: LinearWeights
+    let ls1, ls2: UnsafePointer<Float>
+
+    init(_ w: [String: [UnsafeBufferPointer<Float>]], index i: Int, ffn: Architecture.FFN) {
+        func one(_ name: String) -> UnsafePointer<Float> { w["blocks.\(i).\(name)"]![0].baseAddress! }
+        func linear(_ name: String) -> LinearWeights {
+            LinearWeights(weight: w["blocks.\(i).\(name).weight"]!, bias: w["blocks.\(i).\(name).bias"]!)
+        }
+        norm1 = (one("norm1.weight"), one("norm1.bias")); norm2 = (one("norm2.weight"), one("norm2.bias"))
+        qkv = linear("attn.qkv"); proj = linear("attn.proj")
+        fc1 = linear(ffn == .mlp ? "mlp.fc1" : "mlp.w12"); fc2 = linear(ffn == .mlp ? "mlp.fc2" : "mlp.w3")
+        ls1 = one("ls1.gamma"); ls2 = one("ls2.gamma")
+    }
+
+    /// Whether the forward pass takes `entry` in its stored ranges: a block linear's weight whose
+    /// ranges are whole rows (an HF q/k/v triple), or its bias. Saves copying the fused qkv.
+    static func readInParts(_ entry: TensorEntry) -> Bool {
+        let linear = [".attn.qkv.", ".attn.proj.", ".mlp.fc1.", ".mlp.fc2.", ".mlp.w12.", ".mlp.w3."]
+        guard entry.name.hasPrefix("blocks."), linear.contains(where: { entry.name.contains($0) }) else { return false }
+        guard entry.shape.count == 2 else { return entry.shape.count == 1 }
+        let rowBytes = 4 * entry.shape[1]
+        return rowBytes > 0 && entry.segments.allSatisfy { $0.count % rowBytes == 0 }
+    }
+}
+
+/// Float32 scratch buffers for one run, allocated together and freed by `release()`.
+final class Workspace {
+    private var buffers: [UnsafeMutablePointer<Float>]
+
+    init(_ sizes: [Int]) {
+        // Not zero-filled: every buffer is written before it is read, and zeroing would touch
+        // (fault in) every page up front.
+        buffers = sizes.map { UnsafeMutablePointer<Float>.allocate(capacity: max($0, 1)) }
+    }
+
+    subscript(i: Int) -> UnsafeMutablePointer<Float> { buffers[i] }
+
+    func release() {
+        for b in buffers { b.deallocate() }
+        buffers = []
+    }
+}
+
+/// Lends many tensors as float32 at once: in place from the mapping where possible.
+enum WeightLender {
+    /// Calls `body` with every tensor's values; the buffers are valid only inside `body`.
+    static func lend<R>(_ entries: [TensorEntry], _ body: ([UnsafeBufferPointer<Float>]) throws -> R) throws -> R {
+        try lendParts(entries, split: { _ in false }) { lent in try body(lent.map { $0[0] }) }
+    }
+
+    /// Like `lend`, but a tensor for which `split` is true comes as its in-place ranges
+    /// (`TensorEntry.withFloat32Parts`) instead of one buffer assembled from them.
+    static func lendParts<R>(_ entries: [TensorEntry], split: (TensorEntry) -> Bool,
+                             _ body: ([[UnsafeBufferPointer<Float>]]) throws -> R) throws -> R {
+        var lent: [[UnsafeBufferPointer<Float>]] = []
+        lent.reserveCapacity(entries.count)
+        // One nested lending call per tensor, so each lent pointer lives until `body` returns.
+        func step(_ i: Int) throws -> R {
+            if i == entries.count { return try body(lent) }
+            func keep(_ parts: [UnsafeBufferPointer<Float>]) throws -> R {
+                lent.append(parts)
+                defer { lent.removeLast() }
+                return try step(i + 1)
+            }
+            return split(entries[i]) ? try entries[i].withFloat32Parts(keep) : try entries[i].withFloat32 { try keep([$0]) }
+        }
+        return try step(0)
+    }
+}

@@ -1,0 +1,77 @@
+import CkptCheckpoint
+import CkptFormat
+/// The shape of a DINOv2 vision transformer, recoverable from its tensors.
+public struct Architecture: Equatable, Hashable, Sendable {
+    public enum FFN: String, Sendable, CaseIterable {
+        case mlp
+        case swiglu
+    }
+
+    /// Embedding width D.
+    public var width: Int
+    /// Number of transformer blocks.
+    public var depth: Int
+    public var heads: Int
+    public var patchSize: Int
+    /// Native image size: position grid × patch size.
+    public var imageSize: Int
+    public var registers: Int
+    public var ffn: FFN
+    /// Hidden width of the FFN (4D for MLP; for SwiGLU the H of `w3 [D, H]`).
+    public var ffnHidden: Int
+    public var layerNormEps: Double
+
+    public init(width: Int, depth: Int, heads: Int, patchSize: Int = 14, imageSize: Int = 518,
+                registers: Int = 0, ffn: FFN = .mlp, ffnHidden: Int? = nil, layerNormEps: Double = 1e-6) {
+        self.width = width
+        self.depth = depth
+        self.heads = heads
+        self.patchSize = patchSize
+        self.imageSize = imageSize
+        self.registers = registers
+        self.ffn = ffn
+        self.ffnHidden = ffnHidden ?? (ffn == .mlp ? 4 * width : Architecture.swigluHidden(width: width))
+        self.layerNormEps = layerNormEps
+    }
+
+    /// SwiGLU hidden width as the original code computes it: (int(int(4D)·2/3) + 7) // 8 · 8.
+    public static func swigluHidden(width: Int, mlpRatio: Int = 4) -> Int {
+        ((width * mlpRatio * 2 / 3) + 7) / 8 * 8
+    }
+
+    /// Side of the native position grid.
+    public var gridSize: Int { imageSize / patchSize }
+    /// Tokens at the native size: CLS, registers, patches.
+    public var tokenCount: Int { 1 + registers + gridSize * gridSize }
+    public var headDim: Int { width / heads }
+
+    /// The standard presets (patch 14, MLP ratio 4).
+    public static let presets: [(name: String, arch: Architecture)] = [
+        ("vits14", Architecture(width: 384, depth: 12, heads: 6)),
+        ("vitb14", Architecture(width: 768, depth: 12, heads: 12)),
+        ("vitl14", Architecture(width: 1024, depth: 24, heads: 16)),
+        ("vitg14", Architecture(width: 1536, depth: 40, heads: 24, ffn: .swiglu)),
+    ]
+
+    /// A preset by name (`vits14`, `vitb14`, `vitl14`, `vitg14`), optionally with registers and image size.
+    public static func preset(_ name: String, imageSize: Int = 518, registers: Int = 0) -> Architecture? {
+        guard var arch = presets.first(where: { $0.name == name })?.arch else { return nil }
+        arch.imageSize = imageSize
+        arch.registers = registers
+        return arch
+    }
+
+    /// `ViT-B/14` for a standard width/depth/heads/FFN combination, else `ViT-D384-L2-H6/14`.
+    public var name: String {
+        let letters = [(384, 12, 6, FFN.mlp, "S"), (768, 12, 12, .mlp, "B"), (1024, 24, 16, .mlp, "L"), (1536, 40, 24, .swiglu, "g")]
+        if let match = letters.first(where: { $0.0 == width && $0.1 == depth && $0.2 == heads && $0.3 == ffn }) {
+            return "ViT-\(match.4)/\(patchSize)"
+        }
+        return "ViT-D\(width)-L\(depth)-H\(heads)/\(patchSize)"
+    }
+
+    /// e.g. `ViT-B/14, 518 px (37×37), 0 registers, MLP, 12 blocks`.
+    public var summary: String {
+        "\(name), \(imageSize) px (\(gridSize)×\(gridSize)), \(registers) register\(registers == 1 ? "" : "s"), \(ffn == .mlp ? "MLP" : "SwiGLU"), \(depth) blocks"
+    }
+}

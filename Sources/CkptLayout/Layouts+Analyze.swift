@@ -1,0 +1,117 @@
+import CkptCheckpoint
+import CkptFormat
+/// Reading any input into the canonical form, with detection of the architecture.
+extension Layouts {
+    struct Analysis {
+        var detected: DetectedLayout
+        /// Canonical (original, unprefixed, unchunked) backbone tensors; complete when present.
+        var backbone: [String: TensorEntry]?
+        /// Canonical head tensors (`HeadTable`); complete when present.
+        var head: [String: TensorEntry]?
+        var maskTokenAdded = false
+    }
+
+    /// Locates the model in the key space, reads it into canonical form and checks it is complete.
+    /// `branch` nil picks the teacher of a training checkpoint (the student if there is no teacher).
+    static func analyze(_ c: Checkpoint, branch: TrainBranch?) throws -> Analysis {
+        let sorted = c.names
+        let names = Set(sorted)
+        let found = LayoutLocator.candidates(names, sorted: sorted)
+        if found.isEmpty {
+            let (recognised, unrecognised) = LayoutLocator.explain(sorted)
+            throw CkptError.layout(path: c.path, problem: .unrecognised(recognised: recognised, unrecognised: unrecognised))
+        }
+        if found.count > 1 {
+            throw CkptError.layout(path: c.path, problem: .ambiguous(candidates: found.map(\.description)))
+        }
+        let location = found[0]
+        var notes: [String] = []
+        // Keys outside a `model.` wrapper are trainer state (optimizer, iteration, …), not the model.
+        let outside = sorted.filter { !$0.hasPrefix(location.wrapper) }
+        if !outside.isEmpty {
+            notes.append("ignored \(outside.count) key\(outside.count == 1 ? "" : "s") outside \"\(location.wrapper)\": \(LayoutProblem.sample(outside))")
+        }
+        switch location.kind {
+        case .hf, .dinov2:
+            var owned = sorted.filter { $0.hasPrefix(location.prefix) }
+            if location.prefix.hasSuffix("dinov2.") {
+                // Dinov2ForImageClassification: the classifier is reported and left out of the backbone.
+                let wrapperKeys = sorted.filter { $0.hasPrefix(location.wrapper) && !$0.hasPrefix(location.prefix) }
+                let classifier = wrapperKeys.filter { $0.dropFirst(location.wrapper.count).hasPrefix("classifier.") }
+                if !classifier.isEmpty {
+                    notes.append("left out the image-classification head: " + classifier.map { "\($0) \(c[$0]!.shape)" }.joined(separator: ", "))
+                }
+                owned += wrapperKeys.filter { !classifier.contains($0) }  // anything else is unexpected
+            }
+            let backbone = try readBackbone(c, names: owned, prefix: location.prefix, source: location.kind, notes: &notes)
+            let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
+                                          prefix: location.prefix, notes: notes)
+            return Analysis(detected: detected, backbone: backbone.tensors, head: nil, maskTokenAdded: backbone.maskAdded)
+        case .dinoHead:
+            let head = try readHead(c, names: sorted.filter { $0.hasPrefix(location.prefix) }, prefix: location.prefix)
+            let detected = DetectedLayout(kind: .dinoHead, architecture: nil, head: head.arch, prefix: location.prefix, notes: notes)
+            return Analysis(detected: detected, backbone: nil, head: head.tensors)
+        case .dinov2Train:
+            return try analyzeTrain(c, sorted: sorted, wrapper: location.wrapper, branch: branch, notes: notes)
+        }
+    }
+
+    static func analyzeTrain(_ c: Checkpoint, sorted: [String], wrapper w: String, branch: TrainBranch?,
+                             notes: [String]) throws -> Analysis {
+        var notes = notes
+        func has(_ prefix: String) -> Bool { sorted.contains { $0.hasPrefix(prefix) } }
+        let present = TrainBranch.allCases.filter { has(w + $0.rawValue + ".backbone.") || has(w + $0.rawValue + ".dino_head.") }
+        let chosen: TrainBranch
+        if let branch {
+            guard present.contains(branch) else {
+                throw CkptError.layout(path: c.path, problem: .notPresent(
+                    "no \(branch.rawValue) in this training checkpoint (found: \(present.map(\.rawValue).joined(separator: ", ")))"))
+            }
+            chosen = branch
+        } else {
+            chosen = present.contains(.teacher) ? .teacher : .student
+            if chosen == .student { notes.append("no teacher in this training checkpoint: describing the student") }
+        }
+        // DistributedDataParallel around a sub-module adds `module.` after its name.
+        func part(_ name: String) -> String? {
+            let base = w + chosen.rawValue + "." + name + "."
+            guard has(base) else { return nil }
+            return has(base + "module.") && !sorted.contains { $0.hasPrefix(base) && !$0.hasPrefix(base + "module.") }
+                ? base + "module." : base
+        }
+        let backbonePrefix = part("backbone")
+        let headPrefix = part("dino_head")
+        let used = [backbonePrefix, headPrefix].compactMap { $0 }
+        let ignored = sorted.filter { n in n.hasPrefix(w) && !used.contains { n.hasPrefix($0) } }
+        if !ignored.isEmpty {
+            var groups: [String: Int] = [:]
+            var order: [String] = []
+            for n in ignored {
+                let rest = n.dropFirst(w.count).split(separator: ".")
+                let group = rest.count >= 2 && (rest[0] == "teacher" || rest[0] == "student") ? "\(rest[0]).\(rest[1])" : String(n.dropFirst(w.count))
+                if groups[group] == nil { order.append(group) }
+                groups[group, default: 0] += 1
+            }
+            notes.append("ignored: " + order.map { groups[$0]! > 1 ? "\($0) (\(groups[$0]!) tensors)" : $0 }.joined(separator: ", "))
+        }
+        var result = Analysis(detected: DetectedLayout(kind: .dinov2Train, architecture: nil, head: nil,
+                                                       prefix: backbonePrefix ?? headPrefix ?? w + chosen.rawValue + ".",
+                                                       notes: notes),
+                              backbone: nil, head: nil)
+        if let backbonePrefix {
+            var n = result.detected.notes
+            let b = try readBackbone(c, names: sorted.filter { $0.hasPrefix(backbonePrefix) }, prefix: backbonePrefix,
+                                     source: .dinov2, notes: &n)
+            result.detected.notes = n
+            result.detected.architecture = b.arch
+            result.backbone = b.tensors
+            result.maskTokenAdded = b.maskAdded
+        }
+        if let headPrefix {
+            let h = try readHead(c, names: sorted.filter { $0.hasPrefix(headPrefix) }, prefix: headPrefix)
+            result.detected.head = h.arch
+            result.head = h.tensors
+        }
+        return result
+    }
+}

@@ -1,0 +1,236 @@
+import CkptFormat
+/// The zip container of a `torch.save` file, read from its central directory.
+///
+/// Only what torch writes is accepted: stored (uncompressed), unencrypted entries, optionally zip64.
+/// Because entries are stored, an entry's bytes are a plain range of the mapped file and tensors can
+/// point into it without copying. Everything read from the file is checked before use: the end
+/// records and the central directory must lie inside the file, entry counts are bounded, every local
+/// header must agree with its central entry, and entries must neither overlap each other nor run into
+/// the central directory (the trick behind non-recursive zip bombs).
+struct ZipArchive {
+    /// One stored entry: its name and where its bytes are in the file.
+    struct Entry {
+        let name: String
+        /// Absolute file offset of the first data byte.
+        let dataOffset: Int
+        let size: Int
+        let crc32: UInt32
+    }
+
+    /// Upper bound on entries; a checkpoint has one per storage plus a handful of records.
+    static let maxEntries = 4_000_000
+    /// Upper bound on the central directory (46+ bytes per entry).
+    static let maxDirectoryBytes = 512 << 20
+
+    let file: MappedFile
+    /// Entries in central-directory order.
+    let entries: [Entry]
+    private let byName: [String: Int]
+
+    subscript(name: String) -> Entry? { byName[name].map { entries[$0] } }
+
+    /// True when the file starts with a zip local-header signature.
+    static func hasZipMagic(_ file: MappedFile) -> Bool {
+        guard file.size >= 4, let head = try? file.copyBytes(offset: 0, count: 4) else { return false }
+        return head == [0x50, 0x4B, 0x03, 0x04]
+    }
+
+    init(_ file: MappedFile) throws {
+        self.file = file
+        func fail(_ problem: String) -> CkptError { .malformedPth(path: file.path, problem: problem) }
+        let (cdOffset, cdSize, count) = try Self.findCentralDirectory(file, fail)
+        let cd = ByteCursor(try file.copyBytes(offset: cdOffset, count: cdSize))
+        var entries: [Entry] = []
+        var byName: [String: Int] = [:]
+        var ranges: [(start: Int, end: Int, name: String)] = []
+        var p = 0
+        do {
+            for _ in 0..<count {
+                guard try cd.u32(at: p) == 0x0201_4B50 else {
+                    throw fail("zip central directory entry \(entries.count) at offset \(cdOffset + p) has no signature")
+                }
+                let flags = try cd.u16(at: p + 8)
+                let method = try cd.u16(at: p + 10)
+                let crc = UInt32(try cd.u32(at: p + 16))
+                var compressed = UInt64(try cd.u32(at: p + 20))
+                var size = UInt64(try cd.u32(at: p + 24))
+                let nameLength = try cd.u16(at: p + 28)
+                let extraLength = try cd.u16(at: p + 30)
+                let commentLength = try cd.u16(at: p + 32)
+                var localOffset = UInt64(try cd.u32(at: p + 42))
+                let nameBytes = try cd.slice(at: p + 46, count: nameLength)
+                guard let name = String(validating: nameBytes, as: UTF8.self) else {
+                    throw fail("zip entry \(entries.count) has a name that is not UTF-8")
+                }
+                let extra = ByteCursor(Array(try cd.slice(at: p + 46 + nameLength, count: extraLength)))
+                try Self.applyZip64(extra, size: &size, compressed: &compressed, offset: &localOffset,
+                                    name: name, fail)
+                p += 46 + nameLength + extraLength + commentLength
+                guard flags & 0x1 == 0 else { throw fail("zip entry \"\(name)\" is encrypted") }
+                guard method == 0 else {
+                    throw fail("zip entry \"\(name)\" is compressed (method \(method)); torch.save stores entries uncompressed and ckpt reads only stored entries")
+                }
+                guard compressed == size else {
+                    throw fail("zip entry \"\(name)\" is stored but its sizes differ (\(compressed) vs \(size))")
+                }
+                guard byName[name] == nil else { throw fail("zip entry \"\(name)\" appears twice") }
+                let entry = try Self.locate(file, name: name, localOffset: localOffset, size: size,
+                                            crc: crc, limit: cdOffset, fail)
+                byName[name] = entries.count
+                entries.append(entry)
+                ranges.append((Int(localOffset), entry.dataOffset + entry.size, name))
+            }
+        } catch let e as ByteCursor.OutOfBounds {
+            throw fail("zip central directory is truncated (needed \(e.needed) bytes at offset \(cdOffset + e.offset) of \(cdSize))")
+        }
+        ranges.sort { $0.start < $1.start }
+        for (a, b) in zip(ranges, ranges.dropFirst()) where b.start < a.end {
+            throw fail("zip entries \"\(a.name)\" and \"\(b.name)\" overlap (bytes \(b.start)..<\(a.end))")
+        }
+        self.entries = entries
+        self.byName = byName
+    }
+
+    /// Finds the end-of-central-directory record (and its zip64 form) and returns the directory's
+    /// offset, size and entry count, all checked against the file.
+    private static func findCentralDirectory(_ file: MappedFile, _ fail: (String) -> CkptError) throws
+        -> (offset: Int, size: Int, count: Int)
+    {
+        let tailCount = min(file.size, 22 + 0xFFFF)
+        let tailStart = file.size - tailCount
+        let tail = ByteCursor(try file.copyBytes(offset: tailStart, count: tailCount))
+        var eocd: Int? = nil
+        var i = tailCount - 22
+        while i >= 0 {
+            // The comment length must reach exactly to the end of the file, so a signature inside a
+            // comment or inside data is not taken for the record.
+            if tail.bytes[i] == 0x50, (try? tail.u32(at: i)) == 0x0605_4B50,
+               let comment = try? tail.u16(at: i + 20), i + 22 + comment == tailCount {
+                eocd = i
+                break
+            }
+            i -= 1
+        }
+        guard let e = eocd else {
+            throw fail("no zip end-of-central-directory record (the file is truncated or not a zip archive)")
+        }
+        var count = UInt64(try tail.u16(at: e + 10))
+        var size = UInt64(try tail.u32(at: e + 12))
+        var offset = UInt64(try tail.u32(at: e + 16))
+        let disk = try tail.u16(at: e + 4), cdDisk = try tail.u16(at: e + 6)
+        let absoluteEOCD = tailStart + e
+        var directoryEnd = absoluteEOCD
+        // A zip64 locator sits just before the end record when present (torch always writes one);
+        // its record then holds the authoritative 64-bit count, size and offset.
+        let locatorAt = absoluteEOCD - 20
+        if locatorAt >= 0, let locator = try? ByteCursor(file.copyBytes(offset: locatorAt, count: 20)),
+           (try? locator.u32(at: 0)) == 0x0706_4B50 {
+            let recordAt = try locator.u64(at: 8)
+            guard recordAt <= UInt64(locatorAt), UInt64(locatorAt) - recordAt >= 56 else {
+                throw fail("zip64 end record offset \(recordAt) is outside the file")
+            }
+            let record = ByteCursor(try file.copyBytes(offset: Int(recordAt), count: 56))
+            guard try record.u32(at: 0) == 0x0606_4B50 else {
+                throw fail("zip64 end record at offset \(recordAt) has no signature")
+            }
+            count = try record.u64(at: 32)
+            size = try record.u64(at: 40)
+            offset = try record.u64(at: 48)
+            directoryEnd = Int(recordAt)
+        } else if count == 0xFFFF || size == 0xFFFF_FFFF || offset == 0xFFFF_FFFF {
+            throw fail("zip end record needs zip64 fields but there is no zip64 locator")
+        }
+        guard disk == 0, cdDisk == 0 else { throw fail("multi-disk zip archives are not supported") }
+        guard count <= UInt64(maxEntries) else { throw fail("zip archive claims \(count) entries (limit \(maxEntries))") }
+        guard size <= UInt64(maxDirectoryBytes) else {
+            throw fail("zip central directory claims \(size) bytes (limit \(maxDirectoryBytes))")
+        }
+        guard offset <= UInt64(directoryEnd), size <= UInt64(directoryEnd) - offset else {
+            throw fail("zip central directory (\(size) bytes at offset \(offset)) runs past its end record at \(directoryEnd)")
+        }
+        guard count * 46 <= size else {
+            throw fail("zip archive claims \(count) entries but its central directory holds only \(size) bytes")
+        }
+        return (Int(offset), Int(size), Int(count))
+    }
+
+    /// Replaces 0xFFFFFFFF sizes and offset by the values of the zip64 extra field (id 0x0001).
+    private static func applyZip64(_ extra: ByteCursor, size: inout UInt64, compressed: inout UInt64,
+                                   offset: inout UInt64, name: String, _ fail: (String) -> CkptError) throws {
+        guard size == 0xFFFF_FFFF || compressed == 0xFFFF_FFFF || offset == 0xFFFF_FFFF else { return }
+        var p = 0
+        while p + 4 <= extra.bytes.count {
+            let id = try extra.u16(at: p), length = try extra.u16(at: p + 2)
+            if id == 0x0001 {
+                var q = p + 4
+                let end = p + 4 + length
+                func next() throws -> UInt64 {
+                    guard q + 8 <= end else { throw fail("zip entry \"\(name)\" has a short zip64 extra field") }
+                    defer { q += 8 }
+                    return try extra.u64(at: q)
+                }
+                if size == 0xFFFF_FFFF { size = try next() }
+                if compressed == 0xFFFF_FFFF { compressed = try next() }
+                if offset == 0xFFFF_FFFF { offset = try next() }
+                return
+            }
+            p += 4 + length
+        }
+        throw fail("zip entry \"\(name)\" needs a zip64 extra field and has none")
+    }
+
+    /// Reads the local header of an entry and returns where its data is, checking that the name
+    /// matches the central directory and that the data ends before `limit` (the central directory).
+    private static func locate(_ file: MappedFile, name: String, localOffset: UInt64, size: UInt64, crc: UInt32,
+                               limit: Int, _ fail: (String) -> CkptError) throws -> Entry {
+        guard localOffset <= UInt64(limit), UInt64(limit) - localOffset >= 30 else {
+            throw fail("zip entry \"\(name)\": local header offset \(localOffset) is outside the archive data")
+        }
+        let start = Int(localOffset)
+        let header = ByteCursor(try file.copyBytes(offset: start, count: 30))
+        guard try header.u32(at: 0) == 0x0403_4B50 else {
+            throw fail("zip entry \"\(name)\": no local header signature at offset \(start)")
+        }
+        let nameLength = try header.u16(at: 26), extraLength = try header.u16(at: 28)
+        let dataOffset = start + 30 + nameLength + extraLength
+        guard dataOffset <= limit, size <= UInt64(limit - dataOffset) else {
+            throw fail("zip entry \"\(name)\": \(size) bytes at offset \(dataOffset) run past the archive data (which ends at \(limit))")
+        }
+        let localName = try file.copyBytes(offset: start + 30, count: nameLength)
+        guard localName.elementsEqual(name.utf8) else {
+            throw fail("zip entry \"\(name)\": its local header names \"\(String(decoding: localName, as: UTF8.self))\"")
+        }
+        return Entry(name: name, dataOffset: dataOffset, size: Int(size), crc32: crc)
+    }
+
+    /// A copy of an entry's bytes, checked against its CRC-32 (used for the small records: the pickle,
+    /// `byteorder`, `version`).
+    func read(_ entry: Entry) throws -> [UInt8] {
+        let bytes = try file.copyBytes(offset: entry.dataOffset, count: entry.size)
+        let actual = CRC32.checksum(bytes)
+        guard actual == entry.crc32 else {
+            throw CkptError.malformedPth(path: file.path, problem: "zip entry \"\(entry.name)\" fails its CRC-32 check (stored \(hex(entry.crc32)), computed \(hex(actual)))")
+        }
+        return bytes
+    }
+
+    private func hex(_ v: UInt32) -> String {
+        let s = String(v, radix: 16)
+        return "0x" + String(repeating: "0", count: 8 - s.count) + s
+    }
+}
+
+/// CRC-32 (IEEE 802.3, the zip checksum), table-driven.
+enum CRC32 {
+    static let table: [UInt32] = (0..<256).map { n -> UInt32 in
+        var c = UInt32(n)
+        for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
+        return c
+    }
+
+    static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
+        var c: UInt32 = 0xFFFF_FFFF
+        for b in bytes { c = table[Int((c ^ UInt32(b)) & 0xFF)] ^ (c >> 8) }
+        return c ^ 0xFFFF_FFFF
+    }
+}

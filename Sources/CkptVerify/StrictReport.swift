@@ -1,0 +1,165 @@
+import CkptCheckpoint
+import CkptForward
+import CkptFormat
+import CkptLayout
+/// The result of `ckpt verify`: every problem found, grouped and sorted, as text for people and CI
+/// logs and as JSON in the documented `ckpt.verify/1` schema.
+///
+/// `ckpt.verify/1`, members in this order:
+/// - `schema`: `"ckpt.verify/1"`; `status`: `"pass"` or `"fail"`; `path`: the checked checkpoint
+/// - `expectation`: `{source, name, layout, summary}` — `source` is `spec`, `like` or `detected`
+/// - `strict`: whether unexpected keys and dtype mismatches are errors
+/// - `manifest`: the manifest path or null
+/// - `checked`: `{tensors, parameters, bytes}`
+/// - `counts`: `{errors, warnings}`
+/// - `problems`: `[{key, kind, severity, expected, actual, detail, hint}]`, errors first, then by kind
+///   in the order of `VerifyProblem.Kind`, then by key
+/// - `diagnoses`: `[{kind, count, detail, hint}]` for near-miss keys (`prefixed`, `chunked`,
+///   `other_layout`, `no_mask_token`)
+/// - `golden`: the `ckpt.golden/1` report of `--golden`, or null when it was not run
+public struct StrictReport: Sendable {
+    public static let schema = "ckpt.verify/1"
+
+    /// Where the expected keys, shapes and dtypes came from.
+    public struct Expectation: Equatable, Sendable {
+        public enum Source: String, Sendable { case spec, like, detected }
+        public var source: Source
+        /// The spec name (`raddino`), the `--like` path, or nil for a detected expectation.
+        public var name: String?
+        /// The layout the expectation is spelled in (`hf`, `dinov2`, `dino-head`), when known.
+        public var layout: String?
+        public var summary: String
+
+        public init(source: Source, name: String?, layout: String?, summary: String) {
+            self.source = source
+            self.name = name
+            self.layout = layout
+            self.summary = summary
+        }
+
+        var json: JSONValue {
+            .object([
+                ("source", .string(source.rawValue)),
+                ("name", name.map { .string($0) } ?? .null),
+                ("layout", layout.map { .string($0) } ?? .null),
+                ("summary", .string(summary)),
+            ])
+        }
+    }
+
+    /// A near-miss explanation covering many keys at once.
+    public struct Diagnosis: Equatable, Sendable {
+        public enum Kind: String, Sendable { case prefixed, chunked, otherLayout = "other_layout", noMaskToken = "no_mask_token" }
+        public var kind: Kind
+        /// How many expected keys it explains.
+        public var count: Int
+        public var detail: String
+        public var hint: String?
+
+        public init(kind: Kind, count: Int, detail: String, hint: String?) {
+            self.kind = kind
+            self.count = count
+            self.detail = detail
+            self.hint = hint
+        }
+
+        var json: JSONValue {
+            .object([("kind", .string(kind.rawValue)), ("count", .int(count)), ("detail", .string(detail)),
+                     ("hint", hint.map { .string($0) } ?? .null)])
+        }
+    }
+
+    public var path: String
+    public var expectation: Expectation
+    public var strict: Bool
+    public var manifestPath: String?
+    public var tensorCount: Int
+    public var parameters: Int
+    public var bytes: Int
+    /// Sorted with `VerifyProblem.reportOrder`.
+    public private(set) var problems: [VerifyProblem]
+    public var diagnoses: [Diagnosis]
+    /// The golden forward comparison (`GoldenReport` text and `ckpt.golden/1` JSON), when run.
+    public var golden: (text: String, json: JSONValue)?
+
+    public init(path: String, expectation: Expectation, strict: Bool, manifestPath: String?,
+                tensorCount: Int, parameters: Int, bytes: Int, problems: [VerifyProblem], diagnoses: [Diagnosis]) {
+        self.path = path
+        self.expectation = expectation
+        self.strict = strict
+        self.manifestPath = manifestPath
+        self.tensorCount = tensorCount
+        self.parameters = parameters
+        self.bytes = bytes
+        self.problems = problems.sorted(by: VerifyProblem.reportOrder)
+        self.diagnoses = diagnoses
+    }
+
+    public var errors: [VerifyProblem] { problems.filter { !$0.isWarning } }
+    public var warnings: [VerifyProblem] { problems.filter(\.isWarning) }
+    public var passed: Bool { errors.isEmpty }
+    /// 0 pass, 1 problems found.
+    public var exitCode: Int32 { passed ? 0 : 1 }
+
+    public var json: JSONValue {
+        .object([
+            ("schema", .string(Self.schema)),
+            ("status", .string(passed ? "pass" : "fail")),
+            ("path", .string(path)),
+            ("expectation", expectation.json),
+            ("strict", .bool(strict)),
+            ("manifest", manifestPath.map { .string($0) } ?? .null),
+            ("checked", .object([("tensors", .int(tensorCount)), ("parameters", .int(parameters)), ("bytes", .int(bytes))])),
+            ("counts", .object([("errors", .int(errors.count)), ("warnings", .int(warnings.count))])),
+            ("problems", .array(problems.map(\.json))),
+            ("diagnoses", .array(diagnoses.map(\.json))),
+            ("golden", golden?.json ?? .null),
+        ])
+    }
+
+    /// The one-line verdict that heads the text report.
+    public func verdict(style: TextStyle = .plain) -> String {
+        let e = errors.count, w = warnings.count
+        let counts = "\(e) problem\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
+        let what = "\(tensorCount) tensors, \(InspectReport.grouped(parameters)) parameters"
+        if passed {
+            return "\(style.green("PASS")) \(path): \(what) match \(expectation.summary)\(w > 0 ? " (\(counts))" : "")"
+        }
+        return "\(style.red("FAIL")) \(path): \(counts) against \(expectation.summary)"
+    }
+
+    /// Verdict, then the diagnoses, then each group of findings with its count. Groups list at most
+    /// `limit` entries and say how many more there are.
+    public func text(style: TextStyle = .plain, limit: Int = 25) -> String {
+        var lines = [verdict(style: style)]
+        if let manifestPath { lines.append("  manifest: \(manifestPath)") }
+        // The diagnosis first: one line that explains a hundred near-miss keys.
+        if !diagnoses.isEmpty {
+            lines.append(style.bold("diagnosis"))
+            for d in diagnoses {
+                lines.append("  \(d.detail)" + (d.hint.map { ": \($0)" } ?? ""))
+            }
+        }
+        // Errors first, then warnings; within each, groups in `VerifyProblem.Kind` order.
+        for warning in [false, true] {
+            for kind in VerifyProblem.Kind.allCases {
+                let group = problems.filter { $0.kind == kind && $0.isWarning == warning }
+                guard !group.isEmpty else { continue }
+                let heading = "\(kind.heading) (\(group.count))"
+                lines.append(warning ? style.yellow("warning: " + heading) : style.bold(heading))
+                let width = min(56, group.prefix(limit).map(\.key.count).max() ?? 0)
+                for p in group.prefix(limit) {
+                    var line = "  " + (p.key.isEmpty ? "" : TextStyle.pad(p.key, width) + "  ") + p.detail
+                    if let hint = p.hint { line += style.dim(" — \(hint)") }
+                    lines.append(line)
+                }
+                if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
+            }
+        }
+        if let golden {
+            lines.append(style.bold("golden forward pass"))
+            lines += golden.text.split(separator: "\n", omittingEmptySubsequences: false).map { "  " + $0 }
+        }
+        return lines.joined(separator: "\n")
+    }
+}

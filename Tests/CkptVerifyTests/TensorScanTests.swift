@@ -1,0 +1,70 @@
+import CkptKit
+@testable import CkptVerify
+import XCTest
+
+final class TensorScanTests: XCTestCase {
+    /// The NaN and ±Inf counts and first index of each tensor of `casts.safetensors`, with the expected
+    /// values taken from the bit patterns torch recorded in `casts.json` and classified by Swift's own
+    /// floating-point types.
+    func testNonFiniteCountsMatchUpstreamBits() throws {
+        let record = try VerifyFixtures.json("safetensors/casts.json")
+        let checkpoint = try Checkpoint.open(try VerifyFixtures.path("safetensors/casts.safetensors"))
+        var sawNonFinite = 0
+        for case let element in try XCTUnwrap(record["elementwise"]?.arrayValue) {
+            let name = try XCTUnwrap(element["name"]?.stringValue)
+            let bits = try XCTUnwrap(element["bits"]?.arrayValue).map { UInt64($0.stringValue!.dropFirst(2), radix: 16)! }
+            let values: [Double]
+            switch element["torch_dtype"]?.stringValue {
+            case "torch.float32": values = bits.map { Double(Float(bitPattern: UInt32($0))) }
+            case "torch.float64": values = bits.map { Double(bitPattern: $0) }
+            case "torch.float16": values = bits.map { Double(Float16(bitPattern: UInt16($0))) }
+            case "torch.bfloat16": values = bits.map { Double(Float(bitPattern: UInt32($0) << 16)) }
+            default: XCTFail("unknown dtype in \(name)"); continue
+            }
+            let nan = values.filter(\.isNaN).count
+            let pos = values.filter { $0 == .infinity }.count
+            let neg = values.filter { $0 == -.infinity }.count
+            let first = values.firstIndex { !$0.isFinite }
+            let scan = try TensorScan.scan(try XCTUnwrap(checkpoint[name], name))
+            if nan + pos + neg == 0 {
+                XCTAssertNil(scan.nonFinite, name)
+            } else {
+                sawNonFinite += 1
+                XCTAssertEqual(scan.nonFinite?.nan, nan, "\(name) NaN")
+                XCTAssertEqual(scan.nonFinite?.positiveInfinity, pos, "\(name) +Inf")
+                XCTAssertEqual(scan.nonFinite?.negativeInfinity, neg, "\(name) -Inf")
+                XCTAssertEqual(scan.nonFinite?.firstIndex, first, "\(name) first index")
+            }
+            XCTAssertEqual(scan.allZeros, values.allSatisfy { $0 == 0 }, "\(name) all zeros")
+        }
+        XCTAssertGreaterThan(sawNonFinite, 0, "casts.safetensors holds non-finite values")
+    }
+
+    func testAllZerosAndUnravel() throws {
+        let checkpoint = try Checkpoint.open(try VerifyFixtures.path("models/tiny/dinov2.safetensors"))
+        // SYNTH.md: mask_token is all zeros; nothing else is.
+        for t in checkpoint.tensors {
+            XCTAssertEqual(try TensorScan.scan(t).allZeros, t.name == "mask_token", t.name)
+        }
+        XCTAssertEqual(TensorScan.unravel(0, in: [2, 3]), [0, 0])
+        XCTAssertEqual(TensorScan.unravel(5, in: [2, 3]), [1, 2])
+        XCTAssertEqual(TensorScan.unravel(7, in: [2, 3, 4]), [0, 1, 3])
+        XCTAssertEqual(TensorScan.unravel(0, in: []), [])
+    }
+
+    func testDuplicateGroups() throws {
+        let checkpoint = try Checkpoint.open(try VerifyFixtures.path("models/tiny/dinov2.safetensors"))
+        XCTAssertEqual(try TensorScan.duplicateGroups(checkpoint.tensors, skip: ["mask_token"]), [], "synthetic tensors are distinct")
+        let a = try XCTUnwrap(checkpoint["blocks.0.norm1.weight"])
+        let copies = checkpoint.tensors + [a.renamed("zz.copy"), a.renamed("aa.copy")]
+        XCTAssertEqual(try TensorScan.duplicateGroups(copies, skip: ["mask_token"]),
+                       [["aa.copy", "blocks.0.norm1.weight", "zz.copy"]])
+        // Same first and last bytes, different middle: not duplicates.
+        let big = try XCTUnwrap(checkpoint["blocks.0.mlp.fc1.weight"])
+        var bytes = try big.contiguousBytes()
+        bytes[bytes.count / 2] ^= 1
+        let nearly = VerifyFixtures.replacing(big, bytes: bytes).renamed("nearly")
+        XCTAssertEqual(try TensorScan.fingerprint(big), try TensorScan.fingerprint(nearly))
+        XCTAssertEqual(try TensorScan.duplicateGroups([big, nearly]), [])
+    }
+}
