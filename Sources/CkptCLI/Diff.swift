@@ -31,7 +31,7 @@ extension Ckpt {
 
         func run() throws {
             let report = try CheckpointDiff.diff(try Checkpoint.open(a), try Checkpoint.open(b), atol: atol)
-            print(json ? JSONWriter.pretty(report.json) : report.text(style: Terminal.style))
+            print(json ? JSONWriter.pretty(report.json) : report.text(color: Terminal.color))
             if !report.passed { throw ExitCode(1) }
         }
     }

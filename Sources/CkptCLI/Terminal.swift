@@ -11,9 +11,9 @@ enum Terminal {
     static var stdoutIsTTY: Bool { isatty(1) == 1 }
     static var stderrIsTTY: Bool { isatty(2) == 1 }
 
-    /// The report style for standard output: colour only on a terminal, and never with `NO_COLOR`.
-    static var style: TextStyle {
-        TextStyle(color: stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil)
+    /// Colour for reports on standard output: only on a terminal, and never with `NO_COLOR`.
+    static var color: Bool {
+        stdoutIsTTY && ProcessInfo.processInfo.environment["NO_COLOR"] == nil
     }
 
     /// Workers for hashing: both cores once the work is large enough to be worth a second thread.
@@ -24,7 +24,7 @@ enum Terminal {
 
 /// A one-line progress bar on standard error for multi-second work. It draws only on a terminal, only
 /// once the work has run for half a second, at most ten times a second, and erases itself at the end.
-final class ProgressBar: @unchecked Sendable {
+final class ProgressBar: @unchecked Sendable {  // the drawing state is read and written only under `lock`
     private let label: String
     private let lock = NSLock()
     private let start = DispatchTime.now().uptimeNanoseconds
@@ -58,14 +58,32 @@ final class ProgressBar: @unchecked Sendable {
         let rate = Double(done) / seconds / 1_048_576
         let line = String(format: "\r\u{1B}[K%@ %3d%% %@ %@ / %@  %.0f MiB/s", label, Int(fraction * 100), bar,
                           InspectReport.humanBytes(done), InspectReport.humanBytes(total), rate)
-        fputs(line, stderr)
+        writeStandardError(line)
     }
 
     /// Erases the bar if it was drawn.
     func finish() {
         lock.lock()
         defer { lock.unlock() }
-        if drawn { fputs("\r\u{1B}[K", stderr) }
+        if drawn { writeStandardError("\r\u{1B}[K") }
         drawn = false
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    writeStandardError(message + "\n")
+}
+
+/// Writes `text` to standard error (descriptor 2, unbuffered like C's `stderr`).
+func writeStandardError(_ text: String) {
+    var bytes = Array(text.utf8)[...]
+    while !bytes.isEmpty {
+        let n = bytes.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
+        if n < 0 {
+            if errno == EINTR { continue }
+            return
+        }
+        bytes = bytes.dropFirst(n)
     }
 }

@@ -104,7 +104,7 @@ extension Ckpt {
                 threads: threads ?? Terminal.threads(forBytes: work), progress: bar.counter(total: work))
             let report = try StrictVerifier.verify(checkpoint, options: options)
             bar.finish()
-            print(json ? JSONWriter.pretty(report.json) : report.text(style: Terminal.style))
+            print(json ? JSONWriter.pretty(report.json) : report.text(color: Terminal.color))
             if !report.passed { throw ExitCode(1) }
         }
     }

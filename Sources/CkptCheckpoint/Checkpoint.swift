@@ -2,7 +2,7 @@ import CkptFormat
 import CkptPth
 /// A logical checkpoint: the tensors of one model, whether they sit in one safetensors file, a
 /// zstd-compressed one, or a Hugging Face folder (single file or index + shards).
-public final class Checkpoint: @unchecked Sendable {
+public final class Checkpoint: Sendable {
     /// How the checkpoint is stored.
     public enum SourceKind: String, Sendable {
         case safetensors = "safetensors"

@@ -4,7 +4,7 @@ import CkptLayout
 /// A DINOv2 `DINOHead` (nlayers 3, no batch norm) applied to CLS embeddings:
 /// `Linear → GELU → Linear → GELU → Linear`, L2-normalise (eps 1e-12), then the weight-normed last
 /// layer `x · (g · v / ‖v‖_row)ᵀ` without bias.
-public struct DINOHead: @unchecked Sendable {
+public struct DINOHead: Sendable {
     public let inputWidth: Int
     public let hiddenWidth: Int
     public let bottleneck: Int

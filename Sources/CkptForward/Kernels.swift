@@ -20,8 +20,9 @@ enum Kernels {
 
     /// Keeps OpenBLAS itself single-threaded: the forward pass splits its work over its own workers
     /// (`forEach`) and every `cblas_sgemm` runs inside one of them. OpenBLAS's own threads would
-    /// otherwise spin between calls on cores the workers need.
-    static func useSingleThreadedBLAS() { openblas_set_num_threads(1) }
+    /// otherwise spin between calls on cores the workers need. Set once per process, on first use:
+    /// evaluating this is free after that.
+    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
 
     /// Which code path the transcendental kernels take on this machine ("avx2+libmvec" or "scalar libm").
     static var vectorMathPath: String { String(cString: ckpt_vecmath_path()) }
@@ -73,13 +74,22 @@ enum Kernels {
         let next = UnsafeMutablePointer<Int>.allocate(capacity: 1)
         next.initialize(to: 0)
         defer { next.deallocate() }
-        DispatchQueue.concurrentPerform(iterations: n) { worker in
-            while true {
-                let item = ckpt_claim_next(next)
-                if item >= count { break }
-                body(worker, item)
+        withoutActuallyEscaping(body) { body in
+            let share = WorkShare(next: next, body: body)
+            DispatchQueue.concurrentPerform(iterations: n) { worker in
+                while true {
+                    let item = ckpt_claim_next(share.next)
+                    if item >= count { break }
+                    share.body(worker, item)
+                }
             }
         }
+    }
+
+    /// What `forEach`'s workers share: the atomic claim counter and the body.
+    private struct WorkShare: @unchecked Sendable {  // concurrentPerform returns after every worker; the counter is claimed atomically and each item runs once
+        let next: UnsafeMutablePointer<Int>
+        let body: (_ worker: Int, _ item: Int) -> Void
     }
 
     /// LayerNorm over the last dimension: `(x − mean) / sqrt(var + eps) · weight + bias`, biased

@@ -4,7 +4,7 @@ import CkptLayout
 /// The backbone tensors the forward pass reads, by their original DINOv2 names, checked against an
 /// `Architecture` before anything runs. Any layout `Layouts` reads works: original (plain, chunked,
 /// training checkpoint teacher), HF folder or file, classifier.
-public struct ViTWeights: @unchecked Sendable {
+public struct ViTWeights: Sendable {
     public let architecture: Architecture
     /// Tensors by original name.
     let entries: [String: TensorEntry]

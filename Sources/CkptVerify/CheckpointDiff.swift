@@ -163,7 +163,8 @@ public struct CheckpointDiff: Sendable {
     static func number(_ v: Double) -> JSONValue { v.isFinite ? .number("\(v)") : .null }
 
     /// Verdict line, then only what differs: tensors not identical (worst first) and one-sided keys.
-    public func text(style: TextStyle = .plain, limit: Int = 25) -> String {
+    public func text(color: Bool = false, limit: Int = 25) -> String {
+        let style = TextStyle(color: color)
         let same = entries.filter { $0.status == .identical }.count
         let within = entries.filter { $0.status == .withinAtol }
         let differing = entries.filter { $0.status != .identical && $0.status != .withinAtol }

@@ -7,7 +7,7 @@ import Dispatch
 import Foundation
 
 /// Counts bytes of multi-second work for a progress display. Thread-safe: workers add from any thread.
-public final class ProgressCounter: @unchecked Sendable {
+public final class ProgressCounter: @unchecked Sendable {  // `done` is read and written only under `lock`
     /// Total bytes the work will touch.
     public let total: Int
     private let lock = NSLock()
@@ -118,8 +118,9 @@ public enum Hashing {
             loads[w] += jobs[i].byteCount
         }
         let results = Results(count: jobs.count)
-        let work: (Int) -> Void = { w in
-            for i in bins[w] {
+        let dealt = bins
+        let work: @Sendable (Int) -> Void = { w in
+            for i in dealt[w] {
                 do {
                     switch jobs[i] {
                     case let .file(f): results.set(i, .success(try sha256(of: f, progress: progress)))
@@ -136,12 +137,14 @@ public enum Hashing {
     }
 
     /// Per-job results written by the workers.
-    private final class Results: @unchecked Sendable {
+    private final class Results: @unchecked Sendable {  // `slots` is read and written only under `lock`
         private let lock = NSLock()
         private var slots: [Result<String, Error>?]
         init(count: Int) { slots = Array(repeating: nil, count: count) }
         func set(_ i: Int, _ r: Result<String, Error>) { lock.lock(); slots[i] = r; lock.unlock() }
         func values() throws -> [String] {
+            lock.lock()
+            defer { lock.unlock() }
             // The first failure in job order wins; a worker stops at its first failure, leaving nil slots.
             for case let .failure(e)? in slots { throw e }
             return slots.map { slot in

@@ -118,7 +118,8 @@ public struct StrictReport: Sendable {
     }
 
     /// The one-line verdict that heads the text report.
-    public func verdict(style: TextStyle = .plain) -> String {
+    public func verdict(color: Bool = false) -> String {
+        let style = TextStyle(color: color)
         let e = errors.count, w = warnings.count
         let counts = "\(e) problem\(e == 1 ? "" : "s"), \(w) warning\(w == 1 ? "" : "s")"
         let what = "\(tensorCount) tensors, \(InspectReport.grouped(parameters)) parameters"
@@ -130,8 +131,9 @@ public struct StrictReport: Sendable {
 
     /// Verdict, then the diagnoses, then each group of findings with its count. Groups list at most
     /// `limit` entries and say how many more there are.
-    public func text(style: TextStyle = .plain, limit: Int = 25) -> String {
-        var lines = [verdict(style: style)]
+    public func text(color: Bool = false, limit: Int = 25) -> String {
+        let style = TextStyle(color: color)
+        var lines = [verdict(color: color)]
         if let manifestPath { lines.append("  manifest: \(manifestPath)") }
         // The diagnosis first: one line that explains a hundred near-miss keys.
         if !diagnoses.isEmpty {

@@ -3,12 +3,12 @@ import CkptForward
 import CkptFormat
 import CkptLayout
 /// ANSI styling for reports: on for a terminal, off for logs and pipes (the CLI decides with `isatty`).
-public struct TextStyle: Sendable {
-    public var color: Bool
+struct TextStyle: Sendable {
+    var color: Bool
 
-    public init(color: Bool) { self.color = color }
+    init(color: Bool) { self.color = color }
 
-    public static let plain = TextStyle(color: false)
+    static let plain = TextStyle(color: false)
 
     func wrap(_ s: String, _ code: String) -> String { color ? "\u{1B}[\(code)m\(s)\u{1B}[0m" : s }
     func red(_ s: String) -> String { wrap(s, "1;31") }

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import CkptKit
 import Foundation
 import XCTest
@@ -46,7 +47,7 @@ final class CrashSafetyTests: XCTestCase {
             let reference = try TemporaryFolder("crash-reference")
             defer { reference.remove() }
             let started = Date()
-            let full = try GuardedRun.run(["convert", "safetensors", source, "-o", reference.file("model.safetensors")] + extra,
+            let full = try CkptProcess.run(["convert", "safetensors", source, "-o", reference.file("model.safetensors")] + extra,
                                            timeout: 900)
             let duration = Date().timeIntervalSince(started)
             XCTAssertEqual(full.exitCode, 0, "uninterrupted \(label): \(full.summary)")
@@ -56,7 +57,7 @@ final class CrashSafetyTests: XCTestCase {
                 let work = try TemporaryFolder("crash-kill")
                 defer { work.remove() }
                 let capture = try OutputCapture()
-                let process = try GuardedRun.start(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
+                let process = try CkptProcess.start(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
                                                     stdout: capture.stdout, stderr: capture.stderr)
                 let pid = process.processIdentifier
                 usleep(useconds_t(delay * 1_000_000))
@@ -75,13 +76,13 @@ final class CrashSafetyTests: XCTestCase {
                 outcomes.append("\(String(format: "%.2f", delay)) s: " + (finished ? "complete" : names.isEmpty ? "nothing" : "temporary file only"))
                 guard !finished else { continue }
                 // A leftover temporary is not a checkpoint: the folder has no model in it...
-                let inspect = try GuardedRun.run(["inspect", work.path])
+                let inspect = try CkptProcess.run(["inspect", work.path], timeout: 120)
                 XCTAssertEqual(inspect.exitCode, 2, "\(context): \(inspect.summary)")
                 XCTAssertTrue(inspect.stderr.contains("no model.safetensors"), "\(context): \(inspect.summary)")
                 // ...and it does not stand in the way of the next conversion (checked on the fast
                 // copy path only: the debug-build F16 cast of 346 MB takes half a minute).
                 guard extra.isEmpty else { continue }
-                let rerun = try GuardedRun.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
+                let rerun = try CkptProcess.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
                                                 timeout: 900)
                 XCTAssertEqual(rerun.exitCode, 0, "\(context): rerun: \(rerun.summary)")
                 XCTAssertTrue(try GeneratedCheckpoints.identical(work.file("model.safetensors"), reference.file("model.safetensors")),
@@ -100,7 +101,7 @@ final class CrashSafetyTests: XCTestCase {
         let work = try TemporaryFolder("crash-fsize")
         defer { work.remove() }
         for extra in [[String](), ["--dtype", "f16"]] {
-            let result = try GuardedRun.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
+            let result = try CkptProcess.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
                                              wrapper: ["/bin/sh", "-c", "ulimit -f 2048 && exec \"$0\" \"$@\""], timeout: 600)
             XCTAssertEqual(result.exitCode, 2, result.summary)
             XCTAssertTrue(result.stderr.contains("File too large"), result.summary)
@@ -123,7 +124,7 @@ final class CrashSafetyTests: XCTestCase {
         guard mount.terminationStatus == 0 else { throw XCTSkip("cannot mount a tmpfs here (not root?)") }
         defer { _ = umount2(work.path, Int32(MNT_DETACH)) }
         for extra in [[String](), ["--dtype", "f16"]] {
-            let result = try GuardedRun.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
+            let result = try CkptProcess.run(["convert", "safetensors", source, "-o", work.file("model.safetensors")] + extra,
                                              timeout: 600)
             XCTAssertEqual(result.exitCode, 2, result.summary)
             XCTAssertTrue(result.stderr.contains("No space left on device"), result.summary)
@@ -151,7 +152,7 @@ final class CrashSafetyTests: XCTestCase {
             destinations.append((work.file("read-only/model.safetensors"), "Permission denied"))
         }
         for (destination, words) in destinations {
-            let result = try GuardedRun.run(["convert", "safetensors", source, "-o", destination])
+            let result = try CkptProcess.run(["convert", "safetensors", source, "-o", destination], timeout: 120)
             XCTAssertEqual(result.exitCode, 2, result.summary)
             XCTAssertTrue(result.stderr.contains(words), "message should contain \"\(words)\": \(result.summary)")
             XCTAssertFalse(FileManager.default.fileExists(atPath: destination), result.summary)
@@ -180,7 +181,7 @@ final class CrashSafetyTests: XCTestCase {
             let shrink = trial % 2 == 0
             let extra = trial < 2 ? ["--dtype", "f16"] : []
             let capture = try OutputCapture()
-            let process = try GuardedRun.start(["convert", "safetensors", source, "-o", out.file("model.safetensors")] + extra,
+            let process = try CkptProcess.start(["convert", "safetensors", source, "-o", out.file("model.safetensors")] + extra,
                                                 stdout: capture.stdout, stderr: capture.stderr)
             // Wait until the output's temporary file exists: the source is open and being copied.
             let deadline = Date().addingTimeInterval(300)
@@ -192,7 +193,7 @@ final class CrashSafetyTests: XCTestCase {
                 XCTAssertEqual(pwrite(fd, [UInt8](repeating: 0x5A, count: 4096), 4096, off_t(size - 4096)), 4096)
                 close(fd)
             }
-            XCTAssertTrue(GuardedRun.wait(process, timeout: 600), "trial \(trial) hung")
+            XCTAssertTrue(CkptProcess.wait(process, timeout: 600), "trial \(trial) hung")
             let result = capture.result(of: process, arguments: ["convert", "safetensors"] + extra, timedOut: false)
             let context = "trial \(trial) (\(shrink ? "truncated" : "rewritten in place"), \(extra.isEmpty ? "copy" : "F16 cast")): \(result.summary)"
             XCTAssertNil(result.signal, "crash: \(context)")
@@ -233,7 +234,7 @@ final class CrashSafetyTests: XCTestCase {
         ]
         for (label, arguments, directory) in spellings {
             for force in [false, true] {
-                let result = try GuardedRun.run(["convert", "safetensors"] + arguments + (force ? ["--force"] : []), in: directory)
+                let result = try CkptProcess.run(["convert", "safetensors"] + arguments + (force ? ["--force"] : []), in: directory, timeout: 120)
                 let context = "\(label)\(force ? " --force" : ""): \(result.summary)"
                 XCTAssertEqual(result.exitCode, 2, context)
                 XCTAssertTrue(result.stderr.contains("output is the input file"), context)
@@ -266,7 +267,7 @@ final class CrashSafetyTests: XCTestCase {
             let link = work.file("out/model.safetensors")
             try? fm.removeItem(atPath: link)
             try fm.createSymbolicLink(atPath: link, withDestinationPath: target)
-            let result = try GuardedRun.run(["convert", "safetensors", source, "-o", link, "--force"])
+            let result = try CkptProcess.run(["convert", "safetensors", source, "-o", link, "--force"], timeout: 120)
             XCTAssertEqual(result.exitCode, 2, "\(label): \(result.summary)")
             XCTAssertTrue(result.stderr.contains("outside the destination folder"), "\(label): \(result.summary)")
             XCTAssertEqual(try fm.destinationOfSymbolicLink(atPath: link), target, "\(label): the link was replaced")
@@ -280,7 +281,7 @@ final class CrashSafetyTests: XCTestCase {
         try fm.removeItem(atPath: link)
         fm.createFile(atPath: work.file("out/other.txt"), contents: Data("other\n".utf8))
         try fm.createSymbolicLink(atPath: link, withDestinationPath: "other.txt")
-        let result = try GuardedRun.run(["convert", "safetensors", source, "-o", link, "--force"])
+        let result = try CkptProcess.run(["convert", "safetensors", source, "-o", link, "--force"], timeout: 120)
         XCTAssertEqual(result.exitCode, 0, result.summary)
         XCTAssertFalse(FileSystem.isSymlink(link))
         XCTAssertTrue(try GeneratedCheckpoints.identical(link, source))

@@ -10,7 +10,7 @@ final class EmbedCommandTests: XCTestCase {
 
     func run(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
         let r = try CkptProcess.run(args)
-        return (r.exitCode, r.stdout, r.stderr)
+        return (r.status, r.stdout, r.stderr)
     }
 
     func tempPath(_ name: String) -> String {

@@ -59,7 +59,7 @@ final class HostileCorpusTests: XCTestCase {
     static func available(_ command: CorpusCommand) throws -> Bool {
         var parent: [String] = []
         for name in command.subcommand {
-            guard try GuardedRun.subcommands(of: parent).contains(name) else { return false }
+            guard try CkptProcess.subcommands(of: parent).contains(name) else { return false }
             parent.append(name)
         }
         return true
@@ -113,7 +113,7 @@ final class HostileCorpusTests: XCTestCase {
                     .replacingOccurrences(of: "{pixels}", with: PackagePaths.golden + "/forward/tiny-native/pixels.safetensors")
                     .replacingOccurrences(of: "{valid}", with: PackagePaths.golden + "/models/tiny/dinov2.safetensors")
             }
-            let result = try GuardedRun.run(arguments, in: work.url, timeout: 60)
+            let result = try CkptProcess.run(arguments, in: work.url, timeout: 60)
             let context = "case \(c.path) (\(c.why)): \(result.summary)"
             XCTAssertFalse(result.timedOut, "hang: \(context)")
             XCTAssertNil(result.signal, "crash: \(context)")

@@ -13,7 +13,7 @@ final class LayoutCommandTests: XCTestCase {
 
     func ckpt(_ args: [String]) throws -> Result {
         let r = try CkptProcess.run(args)
-        return Result(status: r.exitCode, stdout: r.stdout, stderr: r.stderr)
+        return Result(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func model(_ path: String) throws -> String {

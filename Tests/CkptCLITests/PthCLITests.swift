@@ -21,7 +21,7 @@ final class PthCLITests: XCTestCase {
 
     private func ckpt(_ args: [String]) throws -> (code: Int32, out: String, err: String) {
         let r = try CkptProcess.run(args)
-        return (r.exitCode, r.stdout, r.stderr)
+        return (r.status, r.stdout, r.stderr)
     }
 
     func testInspectShowsTensorsAndNotes() throws {

@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 #if canImport(Glibc)
@@ -36,7 +37,7 @@ final class SpecialFileTests: XCTestCase {
         ]
         for (input, words) in cases {
             for arguments in [["inspect", input], ["convert", "safetensors", input, "-o", work.file("out.safetensors")]] {
-                let result = try GuardedRun.run(arguments, timeout: 30)
+                let result = try CkptProcess.run(arguments, timeout: 30)
                 XCTAssertFalse(result.timedOut, "hang: \(result.summary)")
                 XCTAssertEqual(result.exitCode, 2, result.summary)
                 XCTAssertTrue(result.stderr.contains(words), "message should contain \"\(words)\": \(result.summary)")

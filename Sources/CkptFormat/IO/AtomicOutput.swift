@@ -6,7 +6,8 @@ import Glibc
 
 /// A file written under a temporary name in the destination folder and renamed into place only when
 /// complete and synced. Until `commit()` nothing exists at the destination; on failure, `abandon()`
-/// (also run by the SIGINT/SIGTERM/SIGHUP handler) removes the temporary file.
+/// removes the temporary file, and while it exists it is listed in `PendingOutputs` for a signal
+/// handler to remove.
 ///
 /// Temporary files are named `.<name>.ckpt-partial-<pid>-<random>`: hidden, recognisable, and never
 /// a name ckpt reads as a checkpoint.
@@ -15,7 +16,7 @@ public final class AtomicOutput {
     public let temporaryPath: String
     private var fd: Int32
     private let overwrite: Bool
-    private var slot: Int?
+    private var slot: Int32?
 
     /// Marker in every temporary file name.
     public static let partialMarker = ".ckpt-partial-"
@@ -32,7 +33,7 @@ public final class AtomicOutput {
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         // Named after the destination: the hidden temporary name would puzzle the user.
         guard fd >= 0 else { throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: errno) }
-        slot = CleanupRegistry.register(temporaryPath)
+        slot = PendingOutputs.register(temporaryPath)
     }
 
     deinit { abandon() }
@@ -133,7 +134,7 @@ public final class AtomicOutput {
             }
             unlink(temporaryPath)
         }
-        if let slot { CleanupRegistry.release(slot) }
+        if let slot { PendingOutputs.release(slot) }
         slot = nil
         let dirfd = open(FileSystem.directoryName(destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
@@ -145,48 +146,8 @@ public final class AtomicOutput {
         if fd >= 0 { close(fd); fd = -1 }
         if let slot {
             unlink(temporaryPath)
-            CleanupRegistry.release(slot)
+            PendingOutputs.release(slot)
         }
         slot = nil
-    }
-}
-
-/// Temporary paths to remove if the process is interrupted by a signal. The handler only calls
-/// `unlink`, `signal` and `raise`, which are async-signal-safe.
-enum CleanupRegistry {
-    static let slots = 8
-    static let pathCapacity = 4096
-    nonisolated(unsafe) static let storage: UnsafeMutablePointer<CChar> = {
-        let p = UnsafeMutablePointer<CChar>.allocate(capacity: slots * pathCapacity)
-        p.initialize(repeating: 0, count: slots * pathCapacity)
-        return p
-    }()
-    nonisolated(unsafe) static var installed = false
-
-    static func register(_ path: String) -> Int? {
-        installHandlers()
-        let utf8 = Array(path.utf8CString)
-        guard utf8.count <= pathCapacity else { return nil }
-        for i in 0..<slots where storage[i * pathCapacity] == 0 {
-            for (j, c) in utf8.enumerated() { storage[i * pathCapacity + j] = c }
-            return i
-        }
-        return nil
-    }
-
-    static func release(_ slot: Int) { storage[slot * pathCapacity] = 0 }
-
-    static func installHandlers() {
-        guard !installed else { return }
-        installed = true
-        for sig in [SIGINT, SIGTERM, SIGHUP] {
-            signal(sig) { received in
-                for i in 0..<CleanupRegistry.slots where CleanupRegistry.storage[i * CleanupRegistry.pathCapacity] != 0 {
-                    unlink(CleanupRegistry.storage + i * CleanupRegistry.pathCapacity)
-                }
-                signal(received, SIG_DFL)
-                raise(received)
-            }
-        }
     }
 }

@@ -9,7 +9,7 @@ import Darwin
 /// Every access is bounds-checked against the size seen at open time and pointers never escape the
 /// closures they are lent to. Streaming copies use `pread` through `read(into:at:)` instead of the
 /// mapping, so a file that shrinks underneath ckpt produces an error rather than a SIGBUS.
-public final class MappedFile: @unchecked Sendable {
+public final class MappedFile: @unchecked Sendable {  // immutable after init; the read-only mapping is lent only inside closures and unmapped in deinit
     /// The path used in messages.
     public let path: String
     /// File size in bytes when it was opened.

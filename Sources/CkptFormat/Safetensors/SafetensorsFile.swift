@@ -1,6 +1,6 @@
 /// An open, validated safetensors file. Opening reads only the header; tensor data stays in the
 /// mapping until something asks for it.
-public final class SafetensorsFile: @unchecked Sendable {
+public final class SafetensorsFile: Sendable {
     public let file: MappedFile
     public let header: SafetensorsHeader
     private let index: [String: Int]

@@ -1,5 +1,5 @@
 /// A run of bytes that makes up (part of) a tensor.
-public enum ByteSegment: @unchecked Sendable {
+public enum ByteSegment: Sendable {
     /// `count` bytes at absolute `offset` of a mapped file: zero-copy.
     case file(MappedFile, offset: Int, count: Int)
     /// Bytes held in memory (small generated tensors such as a zero `mask_token`).
@@ -25,7 +25,7 @@ public enum ByteSegment: @unchecked Sendable {
 ///
 /// A tensor's bytes may be several segments (a fused qkv is three source ranges), so conversions
 /// describe their output without copying anything; the writer streams the segments.
-public struct TensorEntry: @unchecked Sendable {
+public struct TensorEntry: Sendable {
     public let name: String
     public let dtype: DType
     public let shape: [Int]

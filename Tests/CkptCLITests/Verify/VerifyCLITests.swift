@@ -20,7 +20,7 @@ final class VerifyCLITests: XCTestCase {
 
     func run(_ arguments: [String]) throws -> (code: Int32, stdout: String, stderr: String) {
         let r = try CkptProcess.run(arguments)
-        return (r.exitCode, r.stdout, r.stderr)
+        return (r.status, r.stdout, r.stderr)
     }
 
     func scratch() throws -> String {
