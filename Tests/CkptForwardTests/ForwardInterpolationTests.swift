@@ -1,11 +1,11 @@
+import CkptTestSupport
 import XCTest
 import CkptKit
 @testable import CkptForward
 
 /// Bicubic position-grid resampling against torch's own output (`Tests/Fixtures/forward/make_interpolation.py`).
 final class ForwardInterpolationTests: XCTestCase {
-    static let fixture = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-        .deletingLastPathComponent().appendingPathComponent("Fixtures/forward/interpolation.safetensors").path
+    static let fixture = PackagePaths.root + "/Tests/Fixtures/forward/interpolation.safetensors"
 
     /// Every stored case, bit for bit: the kernels reproduce torch's float32 arithmetic exactly.
     func testMatchesTorchBitExactly() throws {

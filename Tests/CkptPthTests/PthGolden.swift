@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Crypto
 import Foundation
 import CkptKit
@@ -7,11 +8,7 @@ import CkptKit
 /// `golden/pth-extra/` (this area's generator). Until the lead commits `golden/pth/`, it is read from
 /// the lead's checkout at `/work/main/golden/pth` (or `$CKPT_GOLDEN/pth`).
 enum PthGolden {
-    static let repoRoot: String = {
-        var url = URL(fileURLWithPath: #filePath)
-        for _ in 0..<3 { url.deleteLastPathComponent() }
-        return url.path
-    }()
+    static var repoRoot: String { PackagePaths.root }
 
     static func directory(_ name: String) -> String? {
         var candidates = [repoRoot + "/golden/" + name]

@@ -1,4 +1,5 @@
 import CkptKit
+import CkptTestSupport
 import Foundation
 import XCTest
 
@@ -8,9 +9,7 @@ enum VerifyFixtures {
     /// The golden folder, or nil when this checkout has none.
     static let golden: String? = {
         if let dir = ProcessInfo.processInfo.environment["CKPT_GOLDEN_DIR"] { return dir }
-        let repo = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent()
-        let dir = repo.appendingPathComponent("golden").path
+        let dir = PackagePaths.golden
         return FileManager.default.fileExists(atPath: dir + "/models/tiny") ? dir : nil
     }()
 

@@ -11,19 +11,19 @@ import Glibc
 ///
 /// Temporary files are named `.<name>.ckpt-partial-<pid>-<random>`: hidden, recognisable, and never
 /// a name ckpt reads as a checkpoint.
-public final class AtomicOutput {
-    public let destination: String
-    public let temporaryPath: String
+package final class AtomicOutput {
+    package let destination: String
+    package let temporaryPath: String
     private var fd: Int32
     private let overwrite: Bool
     private var slot: Int32?
 
     /// Marker in every temporary file name.
-    public static let partialMarker = ".ckpt-partial-"
+    package static let partialMarker = ".ckpt-partial-"
 
     /// Prepares to write `destination`. Refuses an existing destination without `overwrite`, and a
     /// destination that is one of `inputs` (same device and inode, whatever the path spelling).
-    public init(destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws {
+    package init(destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws {
         let dir = try Self.checkDestination(destination, overwrite: overwrite, protecting: inputs)
         let name = FileSystem.baseName(destination)
         let random = UInt32.random(in: 0...UInt32.max)
@@ -42,7 +42,7 @@ public final class AtomicOutput {
     /// work (`ckpt embed`): existing destination without `overwrite`, destination among `inputs`,
     /// a folder, a missing output folder, a link out of its folder. Returns the output folder.
     @discardableResult
-    public static func checkDestination(_ destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws -> String {
+    package static func checkDestination(_ destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws -> String {
         if let existing = FileIdentity.of(path: destination) {
             if inputs.contains(existing) {
                 throw CkptError.outputIsInput(output: destination, input: destination)
@@ -93,7 +93,7 @@ public final class AtomicOutput {
     private let writeback = DispatchQueue(label: "ckpt.writeback")
 
     /// Appends bytes.
-    public func write(_ buffer: UnsafeRawBufferPointer) throws {
+    package func write(_ buffer: UnsafeRawBufferPointer) throws {
         try Zstd.writeAll(fd, buffer, path: temporaryPath)
         didAppend(buffer.count)
     }
@@ -109,12 +109,12 @@ public final class AtomicOutput {
         }
     }
 
-    public func write(_ bytes: [UInt8]) throws {
+    package func write(_ bytes: [UInt8]) throws {
         try bytes.withUnsafeBytes { try write($0) }
     }
 
     /// Syncs the data and moves the file into place.
-    public func commit() throws {
+    package func commit() throws {
         guard fd >= 0 else { throw CkptError.invalidRequest("\(destination): output already closed") }
         writeback.sync {}  // no hint may outlive the descriptor
         if fsync(fd) != 0 { let e = errno; abandon(); throw CkptError.io(path: temporaryPath, operation: "fsync", code: e) }
@@ -141,7 +141,7 @@ public final class AtomicOutput {
     }
 
     /// Closes and removes the temporary file; the destination is untouched.
-    public func abandon() {
+    package func abandon() {
         writeback.sync {}  // no hint may outlive the descriptor
         if fd >= 0 { close(fd); fd = -1 }
         if let slot {

@@ -18,10 +18,10 @@ public struct FileIdentity: Hashable, Sendable {
 }
 
 /// Small path helpers over POSIX calls.
-public enum FileSystem {
-    public enum Kind { case missing, file, directory, other }
+package enum FileSystem {
+    package enum Kind { case missing, file, directory, other }
 
-    public static func kind(of path: String) -> Kind {
+    package static func kind(of path: String) -> Kind {
         var st = stat()
         guard stat(path, &st) == 0 else { return .missing }
         switch st.st_mode & S_IFMT {
@@ -32,14 +32,14 @@ public enum FileSystem {
     }
 
     /// True for a symbolic link at `path` itself (not followed).
-    public static func isSymlink(_ path: String) -> Bool {
+    package static func isSymlink(_ path: String) -> Bool {
         var st = stat()
         guard lstat(path, &st) == 0 else { return false }
         return (st.st_mode & S_IFMT) == S_IFLNK
     }
 
     /// The target of the symbolic link at `path` as written in the link, or nil.
-    public static func linkTarget(_ path: String) -> String? {
+    package static func linkTarget(_ path: String) -> String? {
         var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
         let n = readlink(path, &buffer, buffer.count - 1)
         guard n >= 0 else { return nil }
@@ -47,29 +47,29 @@ public enum FileSystem {
     }
 
     /// The canonical absolute path (symlinks, `.` and `..` resolved), or nil when it does not exist.
-    public static func realPath(_ path: String) -> String? {
+    package static func realPath(_ path: String) -> String? {
         guard let p = realpath(path, nil) else { return nil }
         defer { free(p) }
         return String(cString: p)
     }
 
-    public static func directoryName(_ path: String) -> String {
+    package static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])
         return dir.isEmpty ? "/" : dir
     }
 
-    public static func baseName(_ path: String) -> String {
+    package static func baseName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
     }
 
-    public static func join(_ dir: String, _ name: String) -> String {
+    package static func join(_ dir: String, _ name: String) -> String {
         dir.hasSuffix("/") ? dir + name : dir + "/" + name
     }
 
     /// Names in a directory (without `.` and `..`), sorted.
-    public static func contents(of dir: String) throws -> [String] {
+    package static func contents(of dir: String) throws -> [String] {
         guard let d = opendir(dir) else { throw CkptError.io(path: dir, operation: "opendir", code: errno) }
         defer { closedir(d) }
         var names: [String] = []
@@ -83,7 +83,7 @@ public enum FileSystem {
     }
 
     /// Reads a whole small file (configs, indexes); refuses files over `limit` bytes.
-    public static func readSmallFile(_ path: String, limit: Int = 100_000_000) throws -> [UInt8] {
+    package static func readSmallFile(_ path: String, limit: Int = 100_000_000) throws -> [UInt8] {
         let file = try MappedFile(path: path)
         guard file.size <= limit else {
             throw CkptError.unsupportedInput(path: path, reason: "\(file.size) bytes is over the \(limit)-byte limit for this file")

@@ -7,19 +7,19 @@ import Glibc
 /// other input: memory stays bounded by the stream buffers whatever the decompressed size. Disk use
 /// is bounded by what the safetensors header inside declares (`SizeBound`): a zstd bomb ends with an
 /// error naming the sizes instead of filling `$TMPDIR`.
-public enum Zstd {
+package enum Zstd {
     /// The zstd frame magic number (little-endian `28 B5 2F FD`).
-    public static let magic: UInt32 = 0xFD2F_B528
+    package static let magic: UInt32 = 0xFD2F_B528
 
     /// True when the file starts with a zstd frame.
-    public static func isCompressed(_ file: MappedFile) -> Bool {
+    package static func isCompressed(_ file: MappedFile) -> Bool {
         guard file.size >= 4, let word = try? file.withBytes(offset: 0, count: 4, { $0.loadUnaligned(as: UInt32.self) })
         else { return false }
         return UInt32(littleEndian: word) == magic
     }
 
     /// Decompresses `source` into a new anonymous temporary file and maps it.
-    public static func decompressToTemporaryFile(_ source: MappedFile) throws -> MappedFile {
+    package static func decompressToTemporaryFile(_ source: MappedFile) throws -> MappedFile {
         let tmpdir = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array(FileSystem.join(tmpdir, "ckpt-zstd-XXXXXX").utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }

@@ -85,7 +85,7 @@ public enum SafetensorsWriter {
     /// Writes `tensors` completely into a temporary file next to `destination` but does not move it
     /// into place: the caller commits (or abandons) it, so several files can appear together or not
     /// at all (an HF folder's weights, head and config).
-    public static func stage(_ tensors: [OutputTensor], to destination: String,
+    package static func stage(_ tensors: [OutputTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata,
                              overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws -> AtomicOutput {
         try validate(tensors, destination: destination)
