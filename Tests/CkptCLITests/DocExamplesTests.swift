@@ -299,7 +299,7 @@ final class DocScratch {
         try Self.writeCandidate(to: directory.file("candidate.safetensors"))
     }
 
-    /// golden/models/tiny/hf/model.safetensors with the lowest bit of one byte in the middle of
+    /// golden/models/tiny/hf/model.safetensors with the lowest bit of the third byte of the middle element of
     /// encoder.layer.0.mlp.fc2.weight flipped: the "one flipped bit" the verify and diff pages show.
     private static func writeCandidate(to path: String) throws {
         var bytes = try readBytes(PackagePaths.golden + "/models/tiny/hf/model.safetensors")
@@ -309,7 +309,7 @@ final class DocScratch {
               let offsets = tensor["data_offsets"] as? [Int], offsets.count == 2 else {
             throw DocExampleError("golden/models/tiny/hf/model.safetensors has no encoder.layer.0.mlp.fc2.weight")
         }
-        bytes[8 + headerLength + (offsets[0] + offsets[1]) / 2 + 1] ^= 0x01
+        bytes[8 + headerLength + (offsets[0] + offsets[1]) / 2 + 2] ^= 0x01
         try Data(bytes).write(to: URL(fileURLWithPath: path))
     }
 }
