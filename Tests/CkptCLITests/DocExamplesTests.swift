@@ -35,7 +35,7 @@ final class DocExamplesTests: XCTestCase {
     ]
 
     func testEveryExampleInTheDocsPrintsWhatThePageShows() throws {
-        guard PackagePaths.goldenRoot(containing: "models/tiny/hf") != nil else {
+        guard let golden = PackagePaths.goldenRoot(containing: "models/tiny/hf") else {
             throw XCTSkip("no golden/ folder: the examples read it")
         }
         var total = 0
@@ -45,7 +45,7 @@ final class DocExamplesTests: XCTestCase {
                 XCTAssertFalse(examples.isEmpty, "\(page.name) shows no `$ ckpt` example")
             }
             guard !examples.isEmpty else { continue }
-            let scratch = try DocScratch()
+            let scratch = try DocScratch(golden: golden)
             for example in examples {
                 total += 1
                 let result = try CkptProcess.run(example.arguments, currentDirectory: scratch.directory.path)
@@ -290,19 +290,20 @@ enum DocOutput {
 final class DocScratch {
     let directory: TemporaryDirectory
 
-    init() throws {
+    /// `golden`: the golden folder the examples' `golden/` stands for.
+    init(golden: String) throws {
         directory = try TemporaryDirectory("ckpt-docs")
         let fm = FileManager.default
-        try fm.createSymbolicLink(atPath: directory.file("golden"), withDestinationPath: PackagePaths.golden)
+        try fm.createSymbolicLink(atPath: directory.file("golden"), withDestinationPath: golden)
         try fm.createSymbolicLink(atPath: directory.file("hostile"),
                                   withDestinationPath: PackagePaths.root + "/Tests/Corpus/hostile")
-        try Self.writeCandidate(to: directory.file("candidate.safetensors"))
+        try Self.writeCandidate(from: golden + "/models/tiny/hf/model.safetensors", to: directory.file("candidate.safetensors"))
     }
 
     /// golden/models/tiny/hf/model.safetensors with the lowest bit of the third byte of the middle element of
     /// encoder.layer.0.mlp.fc2.weight flipped: the "one flipped bit" the verify and diff pages show.
-    private static func writeCandidate(to path: String) throws {
-        var bytes = try readBytes(PackagePaths.golden + "/models/tiny/hf/model.safetensors")
+    private static func writeCandidate(from source: String, to path: String) throws {
+        var bytes = try readBytes(source)
         let headerLength = bytes[0..<8].reversed().reduce(0) { $0 << 8 | Int($1) }
         let header = try JSONSerialization.jsonObject(with: Data(bytes[8..<(8 + headerLength)])) as? [String: Any]
         guard let tensor = header?["encoder.layer.0.mlp.fc2.weight"] as? [String: Any],
