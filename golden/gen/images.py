@@ -391,6 +391,12 @@ def case_matrix():
     add("rgb8-se61-identity-nocrop", "rgb8.png", cfg(size={"shortest_edge": 61}, do_center_crop=False))
     add("rgb8-hw40x33-crop32x30", "rgb8.png", cfg(size={"height": 40, "width": 33},
                                                   crop_size={"height": 32, "width": 30}))
+    # other spellings transformers accepts: int size -> shortest_edge (default_to_square is false for Bit),
+    # with default_to_square true -> height = width; [h, w] list -> height/width; int crop_size -> square
+    add("rgb8-size-int28-nocrop", "rgb8.png", cfg(size=28, do_center_crop=False))
+    add("rgb8-size-int28-square-nocrop", "rgb8.png", cfg(size=28, default_to_square=True, do_center_crop=False))
+    add("rgb8-size-list40x33-nocrop", "rgb8.png", cfg(size=[40, 33], do_center_crop=False))
+    add("rgb8-cropsize-int24", "rgb8.png", cfg(crop_size=24))
     # crop offsets: odd margins (28x44 -> 25x27: top 1 of 3, left 8 of 17)
     add("rgb8-se28-crop25x27", "rgb8.png", cfg(crop_size={"height": 25, "width": 27}))
     add("rgb8-se28-crop24x30", "rgb8.png", cfg(crop_size={"height": 24, "width": 30}))
@@ -425,9 +431,6 @@ REFUSED = [
     (cfg(do_pad=True, pad_size={"height": 32, "width": 32}), "do_pad"),
     (cfg(size={"shortest_edge": 28, "longest_edge": 40}), "size.longest_edge"),
     (cfg(size={"max_height": 40, "max_width": 40}), "size.max_height"),
-    (cfg(size=28), "size"),  # a bare int: transformers turns it into shortest_edge (default_to_square False)
-    (cfg(crop_size=24), "crop_size"),
-    (cfg(default_to_square=True), "default_to_square"),
     (cfg(image_processor_type="ViTImageProcessor"), "image_processor_type"),
     (cfg(image_processor_type="CLIPImageProcessor", crop_pct=0.875), "image_processor_type"),
 ]
