@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden-data generator for ckpt (see golden/README.md).
 
-    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, forward
+    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
 
@@ -19,7 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "forward")
+SECTIONS = ("safetensors", "models", "pth", "images", "forward")
 
 
 def main(argv=None):
@@ -65,6 +65,10 @@ def main(argv=None):
             from gen import pth_fixtures
 
             pth_fixtures.run()
+        elif sec == "images":
+            from gen import images
+
+            images.run()
         elif sec == "forward":
             from gen import forward
 

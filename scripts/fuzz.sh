@@ -7,7 +7,7 @@
 # Seeds: the committed Fuzz/Corpus/<fuzzer>/ (read-only here) plus, for the safetensors fuzzer,
 # the hostile corpus. New inputs go to .build-fuzz/corpus/<fuzzer>/; a failing input is written to
 # .build-fuzz/artifacts/ — minimise it (`<fuzzer> -minimize_crash=1 -runs=10000 <file>`), add it to
-# Fuzz/Corpus/<fuzzer>/, and fix the bug. Prints the executions run, for the README's tally.
+# Fuzz/Corpus/<fuzzer>/, and fix the bug. Prints the executions run, for the tally in Fuzz/README.md.
 set -eu
 cd "$(dirname "$0")/.."
 total=${1:-60}

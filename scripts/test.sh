@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command (README "Quick start"; .ci/run runs exactly this):
+# The test command (README "Try it, test it"; .ci/run runs exactly this):
 #   1. swift test — every Swift test; the tests copy each file ckpt's writer produced into a scratch
 #      folder ($CKPT_INTEROP_DIR) with the arrays they expect;
 #   2. scripts/interop_safetensors.py — Python `safetensors` (numpy backend) reads every one of those

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import importlib.metadata
 import json
 import shutil
 from collections import OrderedDict
@@ -157,13 +158,22 @@ def interp_record(convention, registers, grid_native, grid):
 
 
 def make_case(d: Path, *, ref_kind, build, H, W, convention, registers, grid_native, weights, head_build=None,
-              cross=None, extra=None, batch=BATCH, measure=True):
-    """build(dtype) -> model for ref_kind; cross = (kind, build, label) for a cross-check forward."""
+              cross=None, extra=None, batch=BATCH, measure=True, pixels=None):
+    """build(dtype) -> model for ref_kind; cross = (kind, build, label) for a cross-check forward.
+    pixels: (pixel_values [B,3,H,W] float32, how) from elsewhere (image cases); default: images_u8 normalised."""
     if d.exists():
         shutil.rmtree(d)
     d.mkdir(parents=True)
-    u8 = images_u8(batch, H, W)
-    px = torch.from_numpy(normalise(u8))
+    if pixels is None:
+        u8 = images_u8(batch, H, W)
+        px = torch.from_numpy(normalise(u8))
+        pix_tensors = OrderedDict([("pixel_values", px), ("pixel_values_u8", torch.from_numpy(u8))])
+        pix_how = PIXELS_DOC
+    else:
+        px, pix_how = pixels
+        pix_tensors = OrderedDict([("pixel_values", px)])
+        batch = px.shape[0]
+        assert tuple(px.shape[2:]) == (H, W), (px.shape, H, W)
     model = build(torch.float32)
     model_class = type(model).__name__
     head = head_build(torch.float32) if head_build else None
@@ -204,8 +214,7 @@ def make_case(d: Path, *, ref_kind, build, H, W, convention, registers, grid_nat
         expected["last_hidden_state"] = lhs
     if "head_output" in out:
         expected["head_output"] = out["head_output"]
-    pix_rec = _write_maybe_zst(d, "pixels.safetensors",
-                               _st_bytes(OrderedDict([("pixel_values", px), ("pixel_values_u8", torch.from_numpy(u8))])))
+    pix_rec = _write_maybe_zst(d, "pixels.safetensors", _st_bytes(pix_tensors))
     exp_rec = _write_maybe_zst(d, "expected.safetensors", _st_bytes(expected))
     gh, gw = H // models.PATCH, W // models.PATCH
     rec = OrderedDict()
@@ -226,8 +235,7 @@ def make_case(d: Path, *, ref_kind, build, H, W, convention, registers, grid_nat
                        "PatchEmbed asserts H, W % patch == 0 and refuses this input, so there is no dinov2 reference.")
     rec["tokens"] = {"total": T, "cls": 1, "registers": registers, "patches": gh * gw,
                      "order": "CLS, registers, patches (row-major over the grid)"}
-    rec["pixels"] = dict(pix_rec, tensors={"pixel_values": [batch, 3, H, W], "pixel_values_u8": [batch, 3, H, W]},
-                         how=PIXELS_DOC)
+    rec["pixels"] = dict(pix_rec, tensors={k: list(v.shape) for k, v in pix_tensors.items()}, how=pix_how)
     rec["expected"] = dict(exp_rec, tensors={k: list(v.shape) for k, v in expected.items()},
                            meaning={"pooler_output": "final-LayerNorm'ed CLS token (HF pooler_output / dinov2 x_norm_clstoken)",
                                     "last_hidden_state": "final-LayerNorm'ed tokens [B, 1+R+N, D]",
@@ -351,6 +359,11 @@ def run():
     for n in TINY_CASES:
         if not (GOLDEN / "models" / n / "dinov2.safetensors").exists():
             raise SystemExit("forward: golden/models/ is missing; run `generate.py --only models` first")
+    from .images import FORWARD_IMAGES, OUT as IMAGES
+
+    for n in FORWARD_IMAGES:
+        if not (IMAGES / "inputs" / n).exists():
+            raise SystemExit("forward: golden/images/ is missing; run `generate.py --only images` first")
     if OUT.exists():
         shutil.rmtree(OUT)
     OUT.mkdir(parents=True)
@@ -375,6 +388,35 @@ def run():
     make_case(OUT / "raddino-synth", ref_kind="hf", build=hf, H=518, W=518, convention="none", registers=0,
               grid_native=37, weights=w,
               cross=("dinov2", orig, "original dinov2 layout, same input (must agree within tolerance)"))
+    image_cases(c)
+
+
+def image_cases(c):
+    """tiny-images-{hf,dinov2}: the tiny model on transformers' pixel_values of real image files (golden/images)."""
+    from . import images
+
+    px, img_rec = images.forward_pixels("pil")
+    cfg = TINY_CASES["tiny"]
+    t = c.tensors("tiny", cfg)
+    orig, hf = builders(cfg, t)
+    w = weights_record("tiny", cfg, t, True)
+    S = cfg["image_size"]
+    how = (f"{img_rec['processor']} with preprocessor_config.json on the image files listed under "
+           "'images', in that order (Image.open(file), return_tensors='pt'; batch of differently sized images)")
+    for kind, build, other in (("hf", hf, ("dinov2", orig)), ("dinov2", orig, ("hf", hf))):
+        name = f"tiny-images-{kind}"
+        log(f"[forward] {name}")
+        d = OUT / name
+        rec = make_case(d, ref_kind=kind, build=build, H=S, W=S, convention="none", registers=0,
+                        grid_native=S // models.PATCH, weights=w, pixels=(px, how),
+                        cross=(other[0], other[1], f"the {other[0]} layout on the same pixels (must agree within "
+                                                   "tolerance)"),
+                        extra={"images": img_rec})
+        write_bytes(d / "preprocessor_config.json", images.forward_config_text())
+        rec["images"]["preprocessor_config_sha256"] = sha256_file(d / "preprocessor_config.json")
+        for n in ("pillow", "torchvision"):
+            rec["versions"][n] = importlib.metadata.version(n)
+        write_json(d / "golden.json", rec)
 
 
 # ---------------------------------------------------------------------------------------------
