@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "ckpt", targets: ["CkptCLI"]),
         .library(name: "CkptKit", targets: ["CkptKit"]),
+        .library(name: "CkptImage", targets: ["CkptImage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -20,6 +21,16 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // Image codecs: Debian's libpng-dev and libjpeg62-turbo-dev. Every libpng/libjpeg call, and the
+        // setjmp/longjmp of their error paths, stays inside the C shim CImageCodecs.
+        .systemLibrary(
+            name: "CPng", path: "Sources/CPng", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CJpeg", path: "Sources/CJpeg", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
+        .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -42,6 +53,7 @@ let package = Package(
             dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
             path: "Tests/CkptTestSupport"),
         .testTarget(name: "CkptKitTests", dependencies: ["CkptKit", "CkptTestSupport", "CVecMath", "CZstd"]),
+        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v5]
