@@ -39,25 +39,34 @@ public struct ImageProcessor: Sendable {
 
     /// PilBackend.process_image + _preprocess: convert_to_rgb, resize, center_crop, rescale, normalize.
     public func process(_ image: DecodedImage, path: String) throws -> PixelValues {
-        let rgb: RGBImage
         if config.doConvertRGB {
-            rgb = image.transformersRGB()
-        } else {
-            // np.array(image) keeps PIL's mode; only an RGB image then has the 3 channels this output holds.
-            guard image.mode == .rgb else {
-                throw ImageProblem.notProcessable(
-                    path: path,
-                    reason: "do_convert_rgb is false and the image is PIL mode \(image.mode.rawValue), not RGB; "
-                        + "transformers would keep its \(image.mode.rawValue) channels")
-            }
-            rgb = image.convertedToRGB()
+            return try process(rgb: image.transformersRGB(), grayscale: image.isGrayscaleSource, path: path)
         }
-        return try process(rgb: rgb, grayscale: image.isGrayscaleSource && config.doConvertRGB, path: path)
+        // np.array(image) keeps PIL's mode: RGB gives the same 3 channels; "L" gives one channel, which
+        // transformers carries through when nothing needs 3 (normalize's 3-element mean would refuse it).
+        switch image.mode {
+        case .rgb:
+            return try process(rgb: image.convertedToRGB(), path: path)
+        case .gray where !config.doNormalize:
+            return try process(rgb: image.convertedToRGB(), grayscale: true, outputChannels: 1, path: path)
+        default:
+            throw ImageProblem.notProcessable(
+                path: path,
+                reason: "do_convert_rgb is false and the image is PIL mode \(image.mode.rawValue); transformers "
+                    + "keeps its own channels and then fails or differs (only RGB, or L without do_normalize, are done)")
+        }
     }
 
     /// The steps after the conversion to RGB. `grayscale` says all three channels are equal, which lets the
     /// resize run on one channel (each channel is resampled on its own, so the result is the same).
     public func process(rgb: RGBImage, grayscale: Bool = false, path: String = "<image>") throws -> PixelValues {
+        try process(rgb: rgb, grayscale: grayscale, outputChannels: 3, path: path)
+    }
+
+    /// `outputChannels` 1 (gray only) keeps a single channel, as transformers does for an "L" image
+    /// without `do_convert_rgb`.
+    func process(rgb: RGBImage, grayscale: Bool, outputChannels: Int, path: String) throws -> PixelValues {
+        precondition(outputChannels == 3 || (outputChannels == 1 && grayscale))
         var plane = rgb.pixels
         var channels = 3
         var (height, width) = (rgb.height, rgb.width)
@@ -88,10 +97,10 @@ public struct ImageProcessor: Sendable {
             }
         }
         // Pixels the crop adds outside the image are zeros in uint8 before the float steps.
-        var values = [Float](repeating: 0, count: 3 * outHeight * outWidth)
+        var values = [Float](repeating: 0, count: outputChannels * outHeight * outWidth)
         values.withUnsafeMutableBufferPointer { out in
             plane.withUnsafeBufferPointer { src in
-                for c in 0..<3 {
+                for c in 0..<outputChannels {
                     let t = table[c], plane = c * outHeight * outWidth, sc = channels == 1 ? 0 : c
                     for y in 0..<outHeight {
                         let sy = y + top
@@ -104,7 +113,7 @@ public struct ImageProcessor: Sendable {
                 }
             }
         }
-        return PixelValues(channels: 3, height: outHeight, width: outWidth, values: values, notes: rgb.notes)
+        return PixelValues(channels: outputChannels, height: outHeight, width: outWidth, values: values, notes: rgb.notes)
     }
 
     /// get_resize_output_image_size (default_to_square=False) for shortest_edge; height/width as given.

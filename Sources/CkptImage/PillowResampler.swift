@@ -46,7 +46,8 @@ public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible
 
 /// Pillow's `Image.resize` on 8-bit images, bit for bit: libImaging/Resample.c's separable convolution with
 /// coefficients normalised to 22-bit fixed point (horizontal pass first, only over the rows the vertical
-/// pass reads), and Geometry.c's affine nearest-neighbour scaling for filter 0.
+/// pass reads, except when the width grows and the height shrinks), and Geometry.c's affine
+/// nearest-neighbour scaling for filter 0.
 public enum PillowResampler {
     /// `PRECISION_BITS` in Resample.c: 32 - 8 (result) - 2 (overflow headroom).
     static let precisionBits: Int32 = 22
@@ -92,11 +93,19 @@ public enum PillowResampler {
         let needHorizontal = toWidth != image.width || box[0] != 0 || box[2] != Float(toWidth)
         let needVertical = toHeight != image.height || box[1] != 0 || box[3] != Float(toHeight)
         var vertical = Coefficients(inSize: image.height, in0: box[1], in1: box[3], outSize: toHeight, kernel: kernel)
+        let horizontal = needHorizontal
+            ? Coefficients(inSize: image.width, in0: box[0], in1: box[2], outSize: toWidth, kernel: kernel) : nil
+        // Pillow 13 (measured against it; the C in its source tree shows only the other order) runs the vertical
+        // pass first when the width grows and the height shrinks; the rounding between passes makes the order
+        // visible in the result.
+        if let horizontal, needVertical, toWidth > image.width, toHeight < image.height {
+            let shrunk = verticalPass(image, outHeight: toHeight, coefficients: vertical)
+            return horizontalPass(shrunk, rows: 0..<toHeight, coefficients: horizontal)
+        }
         let firstRow = Int(vertical.bounds[0])
         let lastRow = Int(vertical.bounds[2 * toHeight - 2] + vertical.bounds[2 * toHeight - 1])
         var current = image
-        if needHorizontal {
-            let horizontal = Coefficients(inSize: image.width, in0: box[0], in1: box[2], outSize: toWidth, kernel: kernel)
+        if let horizontal {
             for i in 0..<toHeight { vertical.bounds[2 * i] -= Int32(firstRow) }
             current = horizontalPass(image, rows: firstRow..<lastRow, coefficients: horizontal)
         }
