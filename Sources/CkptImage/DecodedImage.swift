@@ -4,17 +4,6 @@ public struct DecodedImage: Sendable {
     public enum Mode: String, Sendable {
         case bilevel = "1", gray = "L", grayAlpha = "LA", gray16 = "I;16", palette = "P"
         case rgb = "RGB", rgba = "RGBA", cmyk = "CMYK"
-
-        /// Samples per pixel in `DecodedImage.samples` (palette: one index).
-        var channels: Int {
-            switch self {
-            case .bilevel, .gray, .palette: return 1
-            case .grayAlpha: return 2
-            case .gray16: return 1
-            case .rgb: return 3
-            case .rgba, .cmyk: return 4
-            }
-        }
     }
 
     /// PNG's tRNS chunk as PIL keeps it in `info["transparency"]`.

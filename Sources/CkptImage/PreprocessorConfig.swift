@@ -70,6 +70,11 @@ public struct PreprocessorConfig: Equatable, Sendable {
             guard case .bool(let b) = value else { throw fail(.badValue(key: "default_to_square", expected: "true or false")) }
             defaultToSquare = b
         }
+        // The processor class first: for another class every other key means something else.
+        if let type = object["image_processor_type"], type != .null {
+            guard case .string(let name) = type else { throw fail(.badValue(key: "image_processor_type", expected: "a string")) }
+            guard supportedProcessorTypes.contains(name) else { throw fail(.unsupportedProcessor(name: name)) }
+        }
         var doPad = false
         for key in object.keys.sorted() {
             let value = object[key]!
@@ -79,10 +84,7 @@ public struct PreprocessorConfig: Equatable, Sendable {
                 return b
             }
             switch key {
-            case "image_processor_type":
-                guard case .string(let name) = value else { throw fail(.badValue(key: key, expected: "a string")) }
-                guard supportedProcessorTypes.contains(name) else { throw fail(.unsupportedProcessor(name: name)) }
-            case "default_to_square": break
+            case "image_processor_type", "default_to_square": break  // checked above
             case "do_convert_rgb": config.doConvertRGB = try bool()
             case "do_resize": config.doResize = try bool()
             case "do_center_crop": config.doCenterCrop = try bool()

@@ -74,4 +74,18 @@ final class GoldenImageTests: XCTestCase {
             if let diff = firstDifference(ours, theirs) { XCTFail("\(name): pixel_values bits: \(diff)") }
         }
     }
+
+    func testRefusedConfigsNameTheKey() throws {
+        let golden = try GoldenImages.load()
+        let refused = golden.entries("refused_configs")
+        XCTAssertFalse(refused.isEmpty, "images.json lists no refused configs")
+        for entry in refused {
+            let key = entry["key"] as! String
+            let data = try JSONSerialization.data(withJSONObject: entry["config"]!)
+            XCTAssertThrowsError(try PreprocessorConfig.parse(data, path: "cfg.json"), key) { error in
+                guard case ImageProblem.config = error else { return XCTFail("\(key): \(error)") }
+                XCTAssertTrue("\(error)".contains(key), "\(key) not named in: \(error)")
+            }
+        }
+    }
 }
