@@ -3,7 +3,7 @@ import PackageDescription
 
 // Modules by dependency direction; each imports only the ones below it, so a cycle does not build:
 //
-//   CkptCLI ─▶ CkptKit (umbrella: re-exports the five public modules)
+//   CkptCLI ─▶ CkptKit (umbrella: re-exports the six public modules)
 //   CkptVerify ─▶ CkptForward ─▶ CkptLayout ─▶ CkptCheckpoint ─▶ CkptPth ─▶ CkptFormat
 //                                                          └──────────────────▶ CkptFormat
 //
@@ -11,12 +11,16 @@ import PackageDescription
 // CkptPth: the torch.save reader (pickle interpreter, zip). CkptCheckpoint: one logical checkpoint
 // over any input. CkptLayout: key tables, layout detection and conversion, synthetic models.
 // CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
-// CkptVerify: strict verification, manifests, diff (the only module over swift-crypto).
+// CkptVerify: strict verification, manifests, diff (the only module over swift-crypto); its golden check
+// preprocesses image cases through CkptImage.
+// CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
+// resampling); it depends on nothing of ours, only on its C shim.
 let package = Package(
     name: "ckpt",
     products: [
         .executable(name: "ckpt", targets: ["CkptCLI"]),
         .library(name: "CkptKit", targets: ["CkptKit"]),
+        .library(name: "CkptImage", targets: ["CkptImage"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
@@ -32,6 +36,16 @@ let package = Package(
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
             providers: [.apt(["libopenblas-dev"])]),
+        // Image codecs: Debian's libpng-dev and libjpeg62-turbo-dev. Every libpng/libjpeg call, and the
+        // setjmp/longjmp of their error paths, stays inside the C shim CImageCodecs.
+        .systemLibrary(
+            name: "CPng", path: "Sources/CPng", pkgConfig: "libpng",
+            providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(
+            name: "CJpeg", path: "Sources/CJpeg", pkgConfig: "libjpeg",
+            providers: [.apt(["libjpeg62-turbo-dev"])]),
+        .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
+        .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -46,12 +60,12 @@ let package = Package(
         .target(
             name: "CkptVerify",
             dependencies: [
-                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward",
+                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .target(
             name: "CkptKit",
-            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify"]),
+            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify", "CkptImage"]),
         .executableTarget(
             name: "CkptCLI",
             dependencies: [
@@ -71,6 +85,7 @@ let package = Package(
         .testTarget(name: "CkptLayoutTests", dependencies: ["CkptLayout", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v6]

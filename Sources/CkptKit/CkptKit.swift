@@ -6,3 +6,4 @@
 @_exported import CkptFormat
 @_exported import CkptLayout
 @_exported import CkptVerify
+@_exported import CkptImage

@@ -1,0 +1,73 @@
+/// Why an image file or a preprocessor config was refused. Every case names the file it is about.
+public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file has no bytes.
+    case emptyFile(path: String)
+    /// The bytes are no image format ckpt knows (PNG, JPEG) nor one it can name.
+    case notAnImage(path: String)
+    /// A known image format that ckpt does not read, named from its magic bytes.
+    case unsupportedFormat(path: String, format: String)
+    /// A PNG or JPEG variant ckpt (like PIL) does not read, e.g. a 12-bit JPEG.
+    case unsupportedVariant(path: String, format: String, detail: String)
+    /// The data ends before the image does.
+    case truncated(path: String, format: String, detail: String)
+    /// A PNG chunk's CRC does not match its contents.
+    case crcMismatch(path: String, detail: String)
+    /// The decoder refused the data; `detail` is libpng's or libjpeg's own message.
+    case corrupt(path: String, format: String, detail: String)
+    /// The header claims more pixels than `limit` (a decompression bomb); refused before allocating.
+    case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
+    /// Memory for the pixels could not be had.
+    case outOfMemory(path: String)
+    /// The file could not be read at all.
+    case unreadable(path: String, reason: String)
+    /// A preprocessor config key whose value ckpt cannot use, or a key/processor it does not implement.
+    case config(path: String, problem: ConfigProblem)
+    /// The image and config together ask for something transformers would do differently or reject.
+    case notProcessable(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .emptyFile(let path): return "\(path): empty file, not an image"
+        case .notAnImage(let path): return "\(path): not an image (neither PNG nor JPEG by its first bytes)"
+        case .unsupportedFormat(let path, let format):
+            return "\(path): \(format) images are not supported (ckpt reads PNG and JPEG)"
+        case .unsupportedVariant(let path, let format, let detail):
+            return "\(path): unsupported \(format): \(detail)"
+        case .truncated(let path, let format, let detail):
+            return "\(path): truncated \(format) file: \(detail)"
+        case .crcMismatch(let path, let detail): return "\(path): PNG CRC error: \(detail)"
+        case .corrupt(let path, let format, let detail): return "\(path): corrupt \(format) data: \(detail)"
+        case .tooManyPixels(let path, let width, let height, let limit):
+            return "\(path): \(width) x \(height) = \(width * height) pixels is over the limit of \(limit) "
+                + "pixels (a possible decompression bomb); raise the limit to read it"
+        case .outOfMemory(let path): return "\(path): not enough memory to decode the image"
+        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
+        case .config(let path, let problem): return "\(path): \(problem)"
+        case .notProcessable(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// What is wrong with a `preprocessor_config.json`.
+public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
+    case notJSONObject(detail: String)
+    /// A key transformers knows (or ckpt does not) that would change the result and is not implemented.
+    case unsupportedKey(key: String, reason: String)
+    /// A key with a value of the wrong type or out of range.
+    case badValue(key: String, expected: String)
+    /// `image_processor_type` names a processor other than BitImageProcessor.
+    case unsupportedProcessor(name: String)
+    /// The combination is invalid in transformers too (e.g. do_normalize without image_mean).
+    case missing(key: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notJSONObject(let detail): return "not a JSON object: \(detail)"
+        case .unsupportedKey(let key, let reason): return "key \"\(key)\" is not supported: \(reason)"
+        case .badValue(let key, let expected): return "key \"\(key)\": expected \(expected)"
+        case .unsupportedProcessor(let name):
+            return "image_processor_type \"\(name)\" is not supported (ckpt implements BitImageProcessor)"
+        case .missing(let key, let reason): return "key \"\(key)\" is needed: \(reason)"
+        }
+    }
+}

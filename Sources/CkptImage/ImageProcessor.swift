@@ -1,0 +1,150 @@
+/// `pixel_values` for one image: Float32, channels first.
+public struct PixelValues: Equatable, Sendable {
+    public let channels: Int
+    public let height: Int
+    public let width: Int
+    /// [channels, height, width], row-major.
+    public var values: [Float]
+    /// What the conversion of the source image lost (for the CLI to print as notes).
+    public var notes: [ConversionNote]
+}
+
+/// Which transformers implementation to reproduce.
+public enum ImageBackend: String, Sendable, CaseIterable {
+    /// `BitImageProcessorPil` / `use_fast=False`: PIL resampling, then numpy float steps.
+    case pil
+    /// transformers 5's default with torchvision installed (`BitImageProcessor`): not implemented yet.
+    case torchvision
+}
+
+/// transformers' BitImageProcessor pipeline (PIL backend) on decoded images.
+public struct ImageProcessor: Sendable {
+    public let config: PreprocessorConfig
+    public let backend: ImageBackend
+
+    /// Refuses the torchvision backend: its uint8 antialiased resize is not reproduced yet.
+    public init(config: PreprocessorConfig, backend: ImageBackend = .pil) throws {
+        guard backend == .pil else {
+            throw ImageProblem.notProcessable(
+                path: "--image-backend", reason: "the torchvision backend is not implemented; use pil (transformers' use_fast=False)")
+        }
+        self.config = config
+        self.backend = backend
+    }
+
+    /// Decodes `path` and preprocesses it.
+    public func process(contentsOf path: String, maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> PixelValues {
+        try process(ImageDecoder.decode(contentsOf: path, maxPixels: maxPixels), path: path)
+    }
+
+    /// PilBackend.process_image + _preprocess: convert_to_rgb, resize, center_crop, rescale, normalize.
+    public func process(_ image: DecodedImage, path: String) throws -> PixelValues {
+        if config.doConvertRGB {
+            return try process(rgb: image.transformersRGB(), grayscale: image.isGrayscaleSource, path: path)
+        }
+        // np.array(image) keeps PIL's mode: RGB gives the same 3 channels; "L" gives one channel, which
+        // transformers carries through when nothing needs 3 (normalize's 3-element mean would refuse it).
+        switch image.mode {
+        case .rgb:
+            return try process(rgb: image.convertedToRGB(), path: path)
+        case .gray where !config.doNormalize:
+            return try process(rgb: image.convertedToRGB(), grayscale: true, outputChannels: 1, path: path)
+        default:
+            throw ImageProblem.notProcessable(
+                path: path,
+                reason: "do_convert_rgb is false and the image is PIL mode \(image.mode.rawValue); transformers "
+                    + "keeps its own channels and then fails or differs (only RGB, or L without do_normalize, are done)")
+        }
+    }
+
+    /// The steps after the conversion to RGB. `grayscale` says all three channels are equal, which lets the
+    /// resize run on one channel (each channel is resampled on its own, so the result is the same).
+    public func process(rgb: RGBImage, grayscale: Bool = false, path: String = "<image>") throws -> PixelValues {
+        try process(rgb: rgb, grayscale: grayscale, outputChannels: 3, path: path)
+    }
+
+    /// `outputChannels` 1 (gray only) keeps a single channel, as transformers does for an "L" image
+    /// without `do_convert_rgb`.
+    func process(rgb: RGBImage, grayscale: Bool, outputChannels: Int, path: String) throws -> PixelValues {
+        precondition(outputChannels == 3 || (outputChannels == 1 && grayscale))
+        var plane = rgb.pixels
+        var channels = 3
+        var (height, width) = (rgb.height, rgb.width)
+        if grayscale {
+            channels = 1
+            plane = (0..<(width * height)).map { rgb.pixels[3 * $0] }
+        }
+        if config.doResize {
+            let (newHeight, newWidth) = Self.resizeTarget(height: height, width: width, size: config.size)
+            plane = PillowResampler.resize(plane, channels: channels, width: width, height: height,
+                                           toWidth: newWidth, toHeight: newHeight, filter: config.resample)
+            (height, width) = (newHeight, newWidth)
+        }
+        var top = 0, left = 0, outHeight = height, outWidth = width
+        if config.doCenterCrop {
+            (top, left) = Self.centerCropOrigin(height: height, width: width, cropHeight: config.cropHeight, cropWidth: config.cropWidth)
+            (outHeight, outWidth) = (config.cropHeight, config.cropWidth)
+        }
+        // Float steps in numpy's order: rescale as float64 `x * scale` then cast to float32; normalize in
+        // float32 as `(x - float32(mean)) / float32(std)`. Without rescale, normalize starts from float32(x).
+        var table = [[Float]](repeating: [Float](repeating: 0, count: 256), count: 3)
+        for c in 0..<3 {
+            let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
+            for v in 0..<256 {
+                var x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                if config.doNormalize { x = (x - mean) / std }
+                table[c][v] = x
+            }
+        }
+        // Pixels the crop adds outside the image are zeros in uint8 before the float steps.
+        var values = [Float](repeating: 0, count: outputChannels * outHeight * outWidth)
+        values.withUnsafeMutableBufferPointer { out in
+            plane.withUnsafeBufferPointer { src in
+                for c in 0..<outputChannels {
+                    let t = table[c], plane = c * outHeight * outWidth, sc = channels == 1 ? 0 : c
+                    for y in 0..<outHeight {
+                        let sy = y + top
+                        for x in 0..<outWidth {
+                            let sx = x + left
+                            let v = sy >= 0 && sy < height && sx >= 0 && sx < width ? src[(sy * width + sx) * channels + sc] : 0
+                            out[plane + y * outWidth + x] = t[Int(v)]
+                        }
+                    }
+                }
+            }
+        }
+        return PixelValues(channels: outputChannels, height: outHeight, width: outWidth, values: values, notes: rgb.notes)
+    }
+
+    /// get_resize_output_image_size (default_to_square=False) for shortest_edge; height/width as given.
+    /// Returns (height, width).
+    public static func resizeTarget(height: Int, width: Int, size: PreprocessorConfig.Size) -> (Int, Int) {
+        switch size {
+        case .exact(let h, let w): return (h, w)
+        case .shortestEdge(let edge):
+            let (short, long) = width <= height ? (width, height) : (height, width)
+            // Python: int(edge * long / short): an exact integer product, one correctly rounded division.
+            let newLong = Int(Double(edge * long) / Double(short))
+            return width <= height ? (newLong, edge) : (edge, newLong)
+        }
+    }
+
+    /// transformers' numpy center_crop: the crop's top-left corner in image coordinates,
+    /// `(size - crop) // 2` per axis (Python floor division). When the crop is larger, numpy pads the image
+    /// by ceil(margin / 2) zeros before it and slices from 0, which is the same negative origin.
+    public static func centerCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
+        (floorDiv(height - cropHeight, 2), floorDiv(width - cropWidth, 2))
+    }
+
+    static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }
+}
+
+extension DecodedImage {
+    /// Whether every RGB pixel of `transformersRGB()` has equal channels by construction.
+    var isGrayscaleSource: Bool {
+        switch mode {
+        case .bilevel, .gray, .gray16, .grayAlpha: return true
+        default: return false
+        }
+    }
+}

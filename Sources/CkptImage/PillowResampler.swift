@@ -1,0 +1,293 @@
+import Foundation
+
+/// PIL's resampling filters, numbered as `PIL.Image.Resampling` (and transformers' `resample`).
+public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible {
+    case nearest = 0, lanczos = 1, bilinear = 2, bicubic = 3, box = 4, hamming = 5
+
+    public var description: String {
+        switch self {
+        case .nearest: return "nearest"
+        case .lanczos: return "lanczos"
+        case .bilinear: return "bilinear"
+        case .bicubic: return "bicubic"
+        case .box: return "box"
+        case .hamming: return "hamming"
+        }
+    }
+
+    /// The filter kernel and its support, as in libImaging/Resample.c (all in double precision there).
+    var kernel: (support: Double, function: (Double) -> Double)? {
+        switch self {
+        case .nearest: return nil
+        case .box: return (0.5, { x in x > -0.5 && x <= 0.5 ? 1.0 : 0.0 })
+        case .bilinear: return (1.0, { x in let x = abs(x); return x < 1.0 ? 1.0 - x : 0.0 })
+        case .hamming:
+            return (1.0, { x in
+                let x = abs(x)
+                if x == 0.0 { return 1.0 }
+                if x >= 1.0 { return 0.0 }
+                let px = x * Double.pi
+                // The C source writes 0.54f and 0.46f: float constants widened to double.
+                return sin(px) / px * (Double(Float(0.54)) + Double(Float(0.46)) * cos(px))
+            })
+        case .bicubic:
+            return (2.0, { x in
+                let a = -0.5, x = abs(x)
+                if x < 1.0 { return ((a + 2.0) * x - (a + 3.0)) * x * x + 1 }
+                if x < 2.0 { return (((x - 5) * x + 8) * x - 4) * a }
+                return 0.0
+            })
+        case .lanczos:
+            func sinc(_ x: Double) -> Double { x == 0.0 ? 1.0 : sin(x * Double.pi) / (x * Double.pi) }
+            return (3.0, { x in -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0 })
+        }
+    }
+}
+
+/// Pillow's `Image.resize` on 8-bit images, bit for bit: libImaging/Resample.c's separable convolution with
+/// coefficients normalised to 22-bit fixed point (horizontal pass first, only over the rows the vertical
+/// pass reads, except when the width grows and the height shrinks), and Geometry.c's affine
+/// nearest-neighbour scaling for filter 0.
+public enum PillowResampler {
+    /// `PRECISION_BITS` in Resample.c: 32 - 8 (result) - 2 (overflow headroom).
+    static let precisionBits: Int32 = 22
+
+    /// `image.resize((width, height), resample=filter)` as transformers calls it (`reducing_gap=None`).
+    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
+        let pixels = resize(image.pixels, channels: 3, width: image.width, height: image.height,
+                            toWidth: width, toHeight: height, filter: filter)
+        return RGBImage(width: width, height: height, pixels: pixels, notes: image.notes)
+    }
+
+    /// The same on an interleaved buffer of 1...4 channels (each channel is resampled on its own, so a gray
+    /// image resized as one channel equals its RGB copy resized as three).
+    public static func resize(
+        _ pixels: [UInt8], channels: Int, width: Int, height: Int, toWidth: Int, toHeight: Int, filter: ResampleFilter
+    ) -> [UInt8] {
+        precondition(pixels.count == width * height * channels && toWidth > 0 && toHeight > 0)
+        let image = Plane(pixels: pixels, width: width, height: height, channels: channels)
+        if width == toWidth && height == toHeight { return pixels }  // Image.resize returns a copy
+        let full: [Float] = [0, 0, Float(width), Float(height)]
+        // Image.resize: very tall images are first resized vertically alone, then horizontally.
+        if height > width * 100 && toHeight < height {
+            let tall = resizeCore(image, toWidth: width, toHeight: toHeight, filter: filter,
+                                  box: [0, full[1], Float(width), full[3]])
+            return resizeCore(tall, toWidth: toWidth, toHeight: toHeight, filter: filter,
+                              box: [full[0], 0, full[2], Float(toHeight)]).pixels
+        }
+        return resizeCore(image, toWidth: toWidth, toHeight: toHeight, filter: filter, box: full).pixels
+    }
+
+    struct Plane {
+        var pixels: [UInt8]
+        var width: Int, height: Int, channels: Int
+    }
+
+    /// ImagingResize's dispatch (`_resize` in _imaging.c): copy when nothing changes, affine nearest for
+    /// filter 0, Resample.c otherwise.
+    static func resizeCore(_ image: Plane, toWidth: Int, toHeight: Int, filter: ResampleFilter, box: [Float]) -> Plane {
+        if image.width == toWidth && image.height == toHeight && box == [0, 0, Float(toWidth), Float(toHeight)] {
+            return image
+        }
+        guard let kernel = filter.kernel else { return nearest(image, toWidth: toWidth, toHeight: toHeight, box: box) }
+        let needHorizontal = toWidth != image.width || box[0] != 0 || box[2] != Float(toWidth)
+        let needVertical = toHeight != image.height || box[1] != 0 || box[3] != Float(toHeight)
+        var vertical = Coefficients(inSize: image.height, in0: box[1], in1: box[3], outSize: toHeight, kernel: kernel)
+        let horizontal = needHorizontal
+            ? Coefficients(inSize: image.width, in0: box[0], in1: box[2], outSize: toWidth, kernel: kernel) : nil
+        // Pillow 13 (measured against it; the C in its source tree shows only the other order) runs the vertical
+        // pass first when the width grows and the height shrinks; the rounding between passes makes the order
+        // visible in the result.
+        if let horizontal, needVertical, toWidth > image.width, toHeight < image.height {
+            let shrunk = verticalPass(image, outHeight: toHeight, coefficients: vertical)
+            return horizontalPass(shrunk, rows: 0..<toHeight, coefficients: horizontal)
+        }
+        let firstRow = Int(vertical.bounds[0])
+        let lastRow = Int(vertical.bounds[2 * toHeight - 2] + vertical.bounds[2 * toHeight - 1])
+        var current = image
+        if let horizontal {
+            for i in 0..<toHeight { vertical.bounds[2 * i] -= Int32(firstRow) }
+            current = horizontalPass(image, rows: firstRow..<lastRow, coefficients: horizontal)
+        }
+        if needVertical {
+            current = verticalPass(current, outHeight: toHeight, coefficients: vertical)
+        }
+        return current
+    }
+
+    // MARK: - Coefficients
+
+    /// precompute_coeffs + normalize_coeffs_8bpc: per output pixel, the first input index, the tap count and
+    /// `ksize` fixed-point weights.
+    struct Coefficients {
+        let ksize: Int
+        var bounds: [Int32]  // xmin, count per output pixel
+        var weights: [Int32]
+
+        init(inSize: Int, in0: Float, in1: Float, outSize: Int, kernel: (support: Double, function: (Double) -> Double)) {
+            let scale = Double(in1 - in0) / Double(outSize)
+            let filterScale = max(scale, 1.0)
+            let support = kernel.support * filterScale
+            ksize = Int(support.rounded(.up)) * 2 + 1
+            bounds = [Int32](repeating: 0, count: outSize * 2)
+            weights = [Int32](repeating: 0, count: outSize * ksize)
+            var k = [Double](repeating: 0, count: ksize)
+            let invFilterScale = 1.0 / filterScale
+            for xx in 0..<outSize {
+                let center = Double(in0) + (Double(xx) + 0.5) * scale
+                var ww = 0.0
+                let xmin = max(Int(center - support + 0.5), 0)
+                let xmax = min(Int(center + support + 0.5), inSize) - xmin
+                for x in 0..<max(xmax, 0) {
+                    let w = kernel.function((Double(x + xmin) - center + 0.5) * invFilterScale)
+                    k[x] = w
+                    ww += w
+                }
+                if ww != 0.0 { for x in 0..<max(xmax, 0) { k[x] /= ww } }
+                let one = Double(1 << PillowResampler.precisionBits)
+                for x in 0..<ksize {
+                    let value = x < xmax ? k[x] : 0
+                    weights[xx * ksize + x] = value < 0 ? Int32(-0.5 + value * one) : Int32(0.5 + value * one)
+                }
+                bounds[2 * xx] = Int32(xmin)
+                bounds[2 * xx + 1] = Int32(max(xmax, 0))
+            }
+        }
+    }
+
+    @inline(__always)
+    static func clip8(_ ss: Int32) -> UInt8 {
+        let v = ss >> precisionBits
+        return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)
+    }
+
+    /// Runs `body` over `0..<count` split into contiguous chunks on up to two threads. Each index writes
+    /// only its own output rows, so the result does not depend on the split.
+    static func forEachRow(_ count: Int, work: Int, _ body: @escaping @Sendable (Range<Int>) -> Void) {
+        let chunks = work > 2_000_000 && count >= 2 ? 2 : 1
+        if chunks == 1 { body(0..<count); return }
+        DispatchQueue.concurrentPerform(iterations: chunks) { c in
+            body((count * c / chunks)..<(count * (c + 1) / chunks))
+        }
+    }
+
+    // MARK: - Passes
+
+    static func horizontalPass(_ image: Plane, rows: Range<Int>, coefficients: Coefficients) -> Plane {
+        let channels = image.channels, outWidth = coefficients.bounds.count / 2, ksize = coefficients.ksize
+        var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
+        let inRow = image.width * channels, outRow = outWidth * channels
+        let half: Int32 = 1 << (precisionBits - 1)
+        out.withUnsafeMutableBufferPointer { dst in
+            image.pixels.withUnsafeBufferPointer { src in
+                coefficients.weights.withUnsafeBufferPointer { kk in
+                    coefficients.bounds.withUnsafeBufferPointer { bounds in
+                        // Pointers are used only inside this call; rows written by the two workers are disjoint.
+                        let (d, s, k, b) = (Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
+                                            Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
+                                            Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
+                        forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
+                            for yy in part {
+                                let line = s.p + (yy + rows.lowerBound) * inRow
+                                let target = d.p + yy * outRow
+                                for xx in 0..<outWidth {
+                                    let xmin = Int(b.p[2 * xx]), count = Int(b.p[2 * xx + 1])
+                                    let w = k.p + xx * ksize
+                                    let start = line + xmin * channels
+                                    if channels == 3 {
+                                        var s0 = half, s1 = half, s2 = half
+                                        for x in 0..<count {
+                                            let c = w[x], px = start + 3 * x
+                                            s0 &+= Int32(px[0]) &* c
+                                            s1 &+= Int32(px[1]) &* c
+                                            s2 &+= Int32(px[2]) &* c
+                                        }
+                                        target[3 * xx] = clip8(s0); target[3 * xx + 1] = clip8(s1); target[3 * xx + 2] = clip8(s2)
+                                    } else {
+                                        for ch in 0..<channels {
+                                            var acc = half
+                                            for x in 0..<count { acc &+= Int32(start[channels * x + ch]) &* w[x] }
+                                            target[channels * xx + ch] = clip8(acc)
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Plane(pixels: out, width: outWidth, height: rows.count, channels: channels)
+    }
+
+    static func verticalPass(_ image: Plane, outHeight: Int, coefficients: Coefficients) -> Plane {
+        let rowLength = image.width * image.channels, ksize = coefficients.ksize
+        var out = [UInt8](repeating: 0, count: outHeight * rowLength)
+        let half: Int32 = 1 << (precisionBits - 1)
+        out.withUnsafeMutableBufferPointer { dst in
+            image.pixels.withUnsafeBufferPointer { src in
+                coefficients.weights.withUnsafeBufferPointer { kk in
+                    coefficients.bounds.withUnsafeBufferPointer { bounds in
+                        let (d, s, k, b) = (Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
+                                            Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
+                                            Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
+                        forEachRow(outHeight, work: outHeight * rowLength * ksize) { part in
+                            // One accumulator row per worker: the sums run over input rows in order, as in C.
+                            var acc = [Int32](repeating: 0, count: rowLength)
+                            acc.withUnsafeMutableBufferPointer { a in
+                                for yy in part {
+                                    let ymin = Int(b.p[2 * yy]), count = Int(b.p[2 * yy + 1])
+                                    let w = k.p + yy * ksize
+                                    for i in 0..<rowLength { a[i] = half }
+                                    for y in 0..<count {
+                                        let c = w[y], line = s.p + (ymin + y) * rowLength
+                                        for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
+                                    }
+                                    let target = d.p + yy * rowLength
+                                    for i in 0..<rowLength { target[i] = clip8(a[i]) }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return Plane(pixels: out, width: image.width, height: outHeight, channels: image.channels)
+    }
+
+    /// Geometry.c ImagingScaleAffine, as `_resize` sets it up for NEAREST: the source position advances by
+    /// repeated addition of the scale (so rounding accumulates exactly as in C); outside pixels stay 0.
+    static func nearest(_ image: Plane, toWidth: Int, toHeight: Int, box: [Float]) -> Plane {
+        let a0 = Double(box[2] - box[0]) / Double(toWidth)
+        let a4 = Double(box[3] - box[1]) / Double(toHeight)
+        func coord(_ v: Double) -> Int { v < 0.0 ? -1 : Int(v) }
+        var columns = [Int](repeating: -1, count: toWidth)
+        var xo = Double(box[0]) + a0 * 0.5
+        for x in 0..<toWidth {
+            let xin = coord(xo)
+            if xin >= 0 && xin < image.width { columns[x] = xin }
+            xo += a0
+        }
+        let channels = image.channels
+        var out = [UInt8](repeating: 0, count: toWidth * toHeight * channels)
+        var yo = Double(box[1]) + a4 * 0.5
+        for y in 0..<toHeight {
+            let yi = coord(yo)
+            if yi >= 0 && yi < image.height {
+                for x in 0..<toWidth where columns[x] >= 0 {
+                    for c in 0..<channels {
+                        out[(y * toWidth + x) * channels + c] = image.pixels[(yi * image.width + columns[x]) * channels + c]
+                    }
+                }
+            }
+            yo += a4
+        }
+        return Plane(pixels: out, width: toWidth, height: toHeight, channels: channels)
+    }
+}
+
+/// A raw pointer handed to the row workers of one pass; it never outlives the `withUnsafe…` call that made it.
+struct Pointer<T>: @unchecked Sendable {  // shared by two workers that write disjoint rows
+    let p: UnsafeMutablePointer<T>
+    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+}

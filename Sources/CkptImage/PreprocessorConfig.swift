@@ -1,0 +1,192 @@
+import Foundation
+
+/// A `preprocessor_config.json` for transformers' `BitImageProcessor` (RAD-DINO, facebook/dinov2-*) and
+/// configs written with the same keys, with transformers 5.24's class defaults for absent or null keys.
+public struct PreprocessorConfig: Equatable, Sendable {
+    /// How `size` asks to resize.
+    public enum Size: Equatable, Sendable {
+        /// Shorter side to this length, aspect kept (long side truncated as transformers computes it).
+        case shortestEdge(Int)
+        case exact(height: Int, width: Int)
+    }
+
+    public var doConvertRGB = true
+    public var doResize = true
+    public var size = Size.shortestEdge(224)
+    public var resample = ResampleFilter.bicubic
+    public var doCenterCrop = true
+    public var cropHeight = 224, cropWidth = 224
+    public var doRescale = true
+    public var rescaleFactor = 1.0 / 255.0
+    public var doNormalize = true
+    /// OPENAI_CLIP_MEAN / OPENAI_CLIP_STD are BitImageProcessor's defaults.
+    public var imageMean: [Double] = [0.48145466, 0.4578275, 0.40821073]
+    public var imageStd: [Double] = [0.26862954, 0.26130258, 0.27577711]
+
+    public init() {}
+
+    /// Processor classes whose preprocessing is exactly what ckpt implements.
+    public static let supportedProcessorTypes: Set<String> = ["BitImageProcessor", "BitImageProcessorPil", "BitImageProcessorFast"]
+
+    /// Keys that never change `pixel_values` for a PIL image input: bookkeeping, output container and device
+    /// choices. transformers pops or ignores them (image_processing_base.py, processing_utils.ImagesKwargs).
+    static let harmlessKeys: Set<String> = [
+        "processor_class", "feature_extractor_type", "return_tensors", "device", "disable_grouping",
+        "image_seq_length", "input_data_format",
+    ]
+
+    /// Reads a `preprocessor_config.json` file, or the one inside an HF folder.
+    public static func load(contentsOf path: String) throws -> PreprocessorConfig {
+        var isDirectory: ObjCBool = false
+        var file = path
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            file = (path as NSString).appendingPathComponent("preprocessor_config.json")
+        }
+        guard let data = FileManager.default.contents(atPath: file) else {
+            throw ImageProblem.unreadable(path: file, reason: "no such file or not readable")
+        }
+        return try parse(data, path: file)
+    }
+
+    /// Parses the JSON text of a config. Keys that would change the result but are not implemented, and
+    /// keys ckpt does not know, are refused with the key named.
+    public static func parse(_ data: Data, path: String) throws -> PreprocessorConfig {
+        func fail(_ problem: ConfigProblem) -> ImageProblem { .config(path: path, problem: problem) }
+        let object: [String: JSONValue]
+        do {
+            guard case .object(let o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+                throw fail(.notJSONObject(detail: "the top level is not an object"))
+            }
+            object = o
+        } catch let problem as ImageProblem {
+            throw problem
+        } catch {
+            throw fail(.notJSONObject(detail: "\(error)"))
+        }
+        var config = PreprocessorConfig()
+        // default_to_square decides what an integer `size` means (BitImageProcessor: False).
+        var defaultToSquare = false
+        if let value = object["default_to_square"], value != .null {
+            guard case .bool(let b) = value else { throw fail(.badValue(key: "default_to_square", expected: "true or false")) }
+            defaultToSquare = b
+        }
+        // The processor class first: for another class every other key means something else.
+        if let type = object["image_processor_type"], type != .null {
+            guard case .string(let name) = type else { throw fail(.badValue(key: "image_processor_type", expected: "a string")) }
+            guard supportedProcessorTypes.contains(name) else { throw fail(.unsupportedProcessor(name: name)) }
+        }
+        var doPad = false
+        for key in object.keys.sorted() {
+            let value = object[key]!
+            if value == .null { continue }  // transformers: a None kwarg takes the class default
+            func bool() throws -> Bool {
+                guard case .bool(let b) = value else { throw fail(.badValue(key: key, expected: "true or false")) }
+                return b
+            }
+            switch key {
+            case "image_processor_type", "default_to_square": break  // checked above
+            case "do_convert_rgb": config.doConvertRGB = try bool()
+            case "do_resize": config.doResize = try bool()
+            case "do_center_crop": config.doCenterCrop = try bool()
+            case "do_rescale": config.doRescale = try bool()
+            case "do_normalize": config.doNormalize = try bool()
+            case "do_pad": doPad = try bool()
+            case "pad_size": break  // used only with do_pad, refused below
+            case "data_format":
+                guard value == .string("channels_first") else {
+                    throw fail(.unsupportedKey(key: key, reason: "ckpt writes channels_first pixel_values only"))
+                }
+            case "size":
+                config.size = try parseSize(value, key: key, defaultToSquare: defaultToSquare, fail: fail)
+            case "crop_size":
+                switch try parseSize(value, key: key, defaultToSquare: true, fail: fail) {
+                case .exact(let h, let w): (config.cropHeight, config.cropWidth) = (h, w)
+                case .shortestEdge: throw fail(.badValue(key: key, expected: "{\"height\", \"width\"}"))
+                }
+            case "resample":
+                guard case .int(let r) = value, let filter = ResampleFilter(rawValue: Int(exactly: r) ?? -1) else {
+                    throw fail(.badValue(key: key, expected: "an integer 0...5 (PIL.Image.Resampling)"))
+                }
+                config.resample = filter
+            case "rescale_factor":
+                guard let number = value.number else { throw fail(.badValue(key: key, expected: "a number")) }
+                config.rescaleFactor = number
+            case "image_mean", "image_std":
+                let values: [Double]
+                if let number = value.number {
+                    values = [number, number, number]
+                } else if case .array(let items) = value, items.count == 3, items.allSatisfy({ $0.number != nil }) {
+                    values = items.map { $0.number! }
+                } else {
+                    throw fail(.badValue(key: key, expected: "a number or a list of 3 numbers"))
+                }
+                if key == "image_mean" { config.imageMean = values } else { config.imageStd = values }
+            default:
+                if harmlessKeys.contains(key) { continue }
+                throw fail(.unsupportedKey(key: key, reason: "ckpt does not know what it does to pixel_values"))
+            }
+        }
+        if doPad {
+            throw fail(.unsupportedKey(key: "do_pad", reason: "padding a batch to one size is not implemented"))
+        }
+        return config
+    }
+
+    private static func parseSize(
+        _ value: JSONValue, key: String, defaultToSquare: Bool, fail: (ConfigProblem) -> ImageProblem
+    ) throws -> Size {
+        func positive(_ v: JSONValue?) -> Int? {
+            guard case .int(let i)? = v, i > 0, i <= 1 << 20 else { return nil }
+            return Int(i)
+        }
+        switch value {
+        case .int:
+            guard let n = positive(value) else { throw fail(.badValue(key: key, expected: "a positive integer")) }
+            return defaultToSquare ? .exact(height: n, width: n) : .shortestEdge(n)
+        case .array(let items):
+            guard items.count == 2, let h = positive(items[0]), let w = positive(items[1]) else {
+                throw fail(.badValue(key: key, expected: "[height, width]"))
+            }
+            return .exact(height: h, width: w)
+        case .object(let dict):
+            let keys = Set(dict.keys)
+            if keys == ["shortest_edge"], let n = positive(dict["shortest_edge"]) { return .shortestEdge(n) }
+            if keys == ["height", "width"], let h = positive(dict["height"]), let w = positive(dict["width"]) {
+                return .exact(height: h, width: w)
+            }
+            if ["longest_edge", "max_height", "max_width", "min_pixels", "max_pixels"].contains(where: keys.contains) {
+                throw fail(.unsupportedKey(
+                    key: "\(key).\(keys.sorted().joined(separator: "+"))",
+                    reason: "only shortest_edge or height+width sizes are implemented"))
+            }
+            throw fail(.badValue(key: key, expected: "{\"shortest_edge\": n} or {\"height\": h, \"width\": w}"))
+        default:
+            throw fail(.badValue(key: key, expected: "an integer, [height, width] or a size object"))
+        }
+    }
+}
+
+/// A JSON value that keeps booleans, integers and other numbers apart.
+enum JSONValue: Decodable, Equatable {
+    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        if container.decodeNil() { self = .null }
+        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
+        else if let i = try? container.decode(Int64.self) { self = .int(i) }
+        else if let d = try? container.decode(Double.self) { self = .double(d) }
+        else if let s = try? container.decode(String.self) { self = .string(s) }
+        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try container.decode([String: JSONValue].self)) }
+    }
+
+    /// The value as a Python float would hold it.
+    var number: Double? {
+        switch self {
+        case .int(let i): return Double(i)
+        case .double(let d): return d
+        default: return nil
+        }
+    }
+}

@@ -1,0 +1,91 @@
+import CkptImage
+import Foundation
+import XCTest
+
+/// Bit-for-bit comparisons with PIL and transformers through the golden data.
+final class GoldenImageTests: XCTestCase {
+    func testDecodedImagesMatchPIL() throws {
+        let golden = try GoldenImages.load()
+        let images = golden.entries("images")
+        XCTAssertFalse(images.isEmpty, "images.json lists no images")
+        for entry in images {
+            let file = entry["file"] as! String
+            let image = try ImageDecoder.decode(contentsOf: golden.path(file))
+            let size = (entry["size"] as! [NSNumber]).map(\.intValue)
+            XCTAssertEqual([image.width, image.height], size, "\(file): size")
+            XCTAssertEqual(image.mode.rawValue, entry["pil_mode"] as? String, "\(file): PIL mode")
+            let (tensors, _) = try GoldenTensor.read(golden.path(entry["decoded"] as! String))
+            let rgb = image.convertedToRGB().pixels
+            if let diff = firstDifference(rgb, tensors["rgb"]!.uint8) { XCTFail("\(file): convert('RGB'): \(diff)") }
+            guard let native = tensors["native"] else { continue }
+            switch image.mode {
+            case .gray16:
+                let expected = native.dtype == "U16" ? native.uint16 : native.int32.map { UInt16(truncatingIfNeeded: $0) }
+                if let diff = firstDifference(image.gray16Values!, expected) { XCTFail("\(file): I;16 samples: \(diff)") }
+            case .bilevel:
+                // numpy gives mode "1" as booleans.
+                let ours = image.nativeSamples!.map { $0 != 0 }, theirs = native.uint8.map { $0 != 0 }
+                if let diff = firstDifference(ours, theirs) { XCTFail("\(file): mode 1 samples: \(diff)") }
+            default:
+                if let diff = firstDifference(image.nativeSamples!, native.uint8) { XCTFail("\(file): \(image.mode.rawValue) samples: \(diff)") }
+            }
+        }
+    }
+
+    func testResizeMatchesPIL() throws {
+        let golden = try GoldenImages.load()
+        let resizes = golden.entries("resize")
+        XCTAssertFalse(resizes.isEmpty, "images.json lists no resize cases")
+        var cache: [String: RGBImage] = [:]
+        for entry in resizes {
+            let file = entry["image"] as! String
+            let filter = ResampleFilter(rawValue: (entry["filter"] as! NSNumber).intValue)!
+            let size = (entry["size"] as! [NSNumber]).map(\.intValue)
+            let source = try cache[file] ?? ImageDecoder.decode(contentsOf: golden.path(file)).convertedToRGB()
+            cache[file] = source
+            let resized = PillowResampler.resize(source, width: size[0], height: size[1], filter: filter)
+            let expected = try GoldenTensor.read(golden.path(entry["file"] as! String)).tensors["rgb"]!.uint8
+            if let diff = firstDifference(resized.pixels, expected) {
+                XCTFail("\(file) \(filter) -> \(size[0])x\(size[1]): \(diff)")
+            }
+        }
+    }
+
+    func testPixelValuesMatchTransformers() throws {
+        let golden = try GoldenImages.load()
+        let cases = golden.entries("cases").filter { ($0["backend"] as? String ?? "pil") == "pil" }
+        XCTAssertFalse(cases.isEmpty, "images.json lists no pil cases")
+        for entry in cases {
+            let name = entry["name"] as! String
+            let configData = try JSONSerialization.data(withJSONObject: entry["config"]!)
+            let config = try PreprocessorConfig.parse(configData, path: "\(name)/config")
+            let processor = try ImageProcessor(config: config, backend: .pil)
+            let image = golden.path(entry["image"] as! String)
+            guard let pixelsFile = entry["pixels"] as? String else {
+                // transformers raised (e.g. a 3-element mean on a 1-channel image); ckpt must refuse too.
+                XCTAssertThrowsError(try processor.process(contentsOf: image), "\(name): transformers refused: \(entry["error"] ?? "")")
+                continue
+            }
+            let expected = try GoldenTensor.read(golden.path(pixelsFile)).tensors["pixel_values"]!
+            let pixels = try processor.process(contentsOf: image)
+            XCTAssertEqual([1, pixels.channels, pixels.height, pixels.width], expected.shape, "\(name): shape")
+            let ours = pixels.values.map(\.bitPattern)
+            let theirs = expected.dtype == "F32" ? expected.float32Bits : expected.uint8.map { Float($0).bitPattern }
+            if let diff = firstDifference(ours, theirs) { XCTFail("\(name): pixel_values bits: \(diff)") }
+        }
+    }
+
+    func testRefusedConfigsNameTheKey() throws {
+        let golden = try GoldenImages.load()
+        let refused = golden.entries("refused_configs")
+        XCTAssertFalse(refused.isEmpty, "images.json lists no refused configs")
+        for entry in refused {
+            let key = entry["key"] as! String
+            let data = try JSONSerialization.data(withJSONObject: entry["config"]!)
+            XCTAssertThrowsError(try PreprocessorConfig.parse(data, path: "cfg.json"), key) { error in
+                guard case ImageProblem.config = error else { return XCTFail("\(key): \(error)") }
+                XCTAssertTrue("\(error)".contains(key), "\(key) not named in: \(error)")
+            }
+        }
+    }
+}
