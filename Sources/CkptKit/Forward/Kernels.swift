@@ -53,14 +53,6 @@ enum Kernels {
         linear(x, rows: m, in: k, layer, out: n, into: y)
     }
 
-    /// General `C[M, N] = alpha · op(A) · op(B)` with explicit leading dimensions (attention per head).
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
-    }
-
     /// Calls `body(worker, item)` for every item in `0..<count` on up to `workers` threads. Each
     /// worker claims the next unclaimed item, so a core slowed by other work simply takes fewer;
     /// `worker` (in `0..<workers`) indexes per-worker scratch, never used by two items at once.
@@ -107,14 +99,6 @@ enum Kernels {
     static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, rows: Int, width n: Int, stride: Int,
                                   inverseSums: UnsafeMutablePointer<Float>) {
         ckpt_softmax_numerators(x, rows, n, stride, inverseSums)
-    }
-
-    /// Scales row r of `x` (`width` values, rows `stride` apart) by `factors[r]`.
-    static func scaleRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width n: Int, stride: Int, by factors: UnsafePointer<Float>) {
-        for r in 0..<rows {
-            let row = x + r * stride, f = factors[r]
-            for i in 0..<n { row[i] *= f }
-        }
     }
 
     /// `x += gamma ⊙ y` row-wise (layer scale and residual).
