@@ -13,13 +13,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
     ],
     targets: [
-        // System libraries: Debian's libzstd-dev and libopenblas-dev, found through pkg-config.
+        // System libraries: Debian's libzstd-dev, found through pkg-config, and libopenblas-dev,
+        // whose headers only are used: OpenBLAS is dlopen'ed on first use (COpenBLASLoader), so
+        // commands without linear algebra never load it or start its threads.
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            name: "COpenBLAS", path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
+        .target(
+            name: "COpenBLASLoader", dependencies: ["COpenBLAS"],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -28,7 +33,7 @@ let package = Package(
         .target(
             name: "CkptKit",
             dependencies: [
-                "CZstd", "COpenBLAS", "CCkptShims", "CVecMath",
+                "CZstd", "COpenBLASLoader", "CCkptShims", "CVecMath",
                 .product(name: "Crypto", package: "swift-crypto"),
             ]),
         .executableTarget(

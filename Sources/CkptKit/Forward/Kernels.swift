@@ -1,4 +1,4 @@
-import COpenBLAS
+import COpenBLASLoader
 import CVecMath
 import Foundation
 
@@ -18,13 +18,22 @@ enum Kernels {
     /// Keeps OpenBLAS itself single-threaded: the forward pass splits its work over its own workers
     /// (`forEach`) and every `cblas_sgemm` runs inside one of them. OpenBLAS's own threads would
     /// otherwise spin between calls on cores the workers need.
-    static func useSingleThreadedBLAS() { openblas_set_num_threads(1) }
+    /// Loads OpenBLAS on first use; throws when it cannot be.
+    static func useSingleThreadedBLAS() throws {
+        try loadBLAS()
+        ckpt_openblas_set_num_threads(1)
+    }
+
+    /// Loads OpenBLAS (dlopen, once per process) or throws naming what failed.
+    static func loadBLAS() throws {
+        if let failure = ckpt_openblas_load() { throw CkptError.libraryUnavailable(String(cString: failure)) }
+    }
 
     /// Which code path the transcendental kernels take on this machine ("avx2+libmvec" or "scalar libm").
     static var vectorMathPath: String { String(cString: ckpt_vecmath_path()) }
 
     /// The OpenBLAS kernel in use (`openblas_get_corename`, e.g. "Haswell", "Zen").
-    static var blasCore: String { String(cString: openblas_get_corename()) }
+    static var blasCore: String { String(cString: ckpt_openblas_corename()) }
 
     /// `out[M, N] = x[M, K] · w[N, K]ᵀ + bias` (a torch `Linear`): one `cblas_sgemm` per row block
     /// of the weight, each filling its own columns of `y`.
@@ -39,8 +48,8 @@ enum Kernels {
         var column = 0
         for block in layer.weight {
             let blockRows = block.count / k
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(blockRows), blasint(k), 1, x, blasint(k),
-                        block.baseAddress, blasint(k), layer.bias == nil ? 0 : 1, y + column, blasint(n))
+            ckpt_sgemm(0, 1, Int32(m), Int32(blockRows), Int32(k), 1, x, Int32(k),
+                       block.baseAddress, Int32(k), layer.bias == nil ? 0 : 1, y + column, Int32(n))
             column += blockRows
         }
     }

@@ -35,7 +35,7 @@ public enum ViTForward {
         guard height >= p, width >= p else {
             throw CkptError.invalidRequest("pixel_values: image \(height)×\(width) is smaller than one \(p)×\(p) patch")
         }
-        Kernels.useSingleThreadedBLAS()
+        try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)
         let names = ViTWeights.expectedShapes(a).map(\.0)
         return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
