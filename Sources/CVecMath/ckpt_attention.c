@@ -8,17 +8,19 @@ enum { QB = CKPT_ATTENTION_QUERY_BLOCK, KB = CKPT_ATTENTION_KEY_BLOCK };
 // Scratch of one query block: Qᵀ [hd][QB] (queries contiguous, zero past m), scores Sᵀ [KB][QB]
 // (one key's scores against every query contiguous, so the softmax state runs across queries in
 // vector lanes), the unnormalised output O [QB][hd], and per query the running max, the running
-// sum and the rescale factor of the current key block.
-size_t ckpt_attention_scratch_floats(size_t hd) { return hd * QB + KB * QB + QB * hd + 3 * QB; }
+// sum and the rescale factor of the current key block; then the key block's V in 16-column
+// panels [hd / 16][KB][16], so the ·V product streams one contiguous 8 KB panel per 16 columns
+// (V's own rows are 3·width floats apart, a stride that maps every few rows onto the same L1 sets).
+size_t ckpt_attention_scratch_floats(size_t hd) { return hd * QB + KB * QB + QB * hd + 3 * QB + (hd / 16) * 16 * KB; }
 
 typedef struct {
-    float *qt, *s, *o, *mx, *l, *corr;
+    float *qt, *s, *o, *mx, *l, *corr, *vp;
 } blockspace;
 
 static blockspace carve(float *ws, size_t hd) {
     blockspace b;
     b.qt = ws; b.s = b.qt + hd * QB; b.o = b.s + KB * QB;
-    b.mx = b.o + QB * hd; b.l = b.mx + QB; b.corr = b.l + QB;
+    b.mx = b.o + QB * hd; b.l = b.mx + QB; b.corr = b.l + QB; b.vp = b.corr + QB;
     return b;
 }
 
@@ -104,26 +106,46 @@ AVX2 static inline void qk_tile(const float *const kr[6], size_t nr, const float
     }
 }
 
-// O[i0 + r][c0 .. c0 + 8·W) = corr_i · O + Σ_j P[j][i] · V[j] for six queries (rows past nr repeat
-// the last query and are not stored); W = 2 (sixteen columns) or 1 (eight).
+// O[i0 + r][c0 .. c0 + 8·W) = corr_i · O + Σ_j P[j][r] · V[j] for six queries (rows past nr repeat
+// the last query and are not stored); W = 2 (sixteen columns) or 1 (eight). P rows are ldp apart,
+// V rows ldv apart.
+// Named accumulators, not an array: GCC keeps an array of __m256 on the stack, and the
+// load-FMA-store per key then bounds the loop by store forwarding.
+#define PV_ROW(r, W)                                                                                 \
+    do {                                                                                             \
+        __m256 b = _mm256_broadcast_ss(pj + r);                                                      \
+        o##r##0 = _mm256_fmadd_ps(b, v0, o##r##0);                                                   \
+        if (W == 2) o##r##1 = _mm256_fmadd_ps(b, v1, o##r##1);                                       \
+    } while (0)
 #define PV_TILE(W)                                                                                   \
     AVX2 static inline void pv_tile##W(float *const orow[6], size_t nr, const float *corr,           \
-                                       const float *p, const float *vb, size_t ldv, size_t kb) {    \
-        __m256 acc[6][W];                                                                            \
-        for (size_t r = 0; r < 6; r++) {                                                             \
-            __m256 f = _mm256_broadcast_ss(corr + r);                                                \
-            for (size_t w = 0; w < W; w++) acc[r][w] = _mm256_mul_ps(_mm256_loadu_ps(orow[r] + 8 * w), f); \
-        }                                                                                            \
+                                       const float *p, size_t ldp, const float *vb, size_t ldv,     \
+                                       size_t kb) {                                                 \
+        __m256 f, o00, o01, o10, o11, o20, o21, o30, o31, o40, o41, o50, o51;                        \
+        o01 = o11 = o21 = o31 = o41 = o51 = _mm256_setzero_ps();                                     \
+        f = _mm256_broadcast_ss(corr + 0); o00 = _mm256_mul_ps(_mm256_loadu_ps(orow[0]), f);         \
+        if (W == 2) o01 = _mm256_mul_ps(_mm256_loadu_ps(orow[0] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 1); o10 = _mm256_mul_ps(_mm256_loadu_ps(orow[1]), f);         \
+        if (W == 2) o11 = _mm256_mul_ps(_mm256_loadu_ps(orow[1] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 2); o20 = _mm256_mul_ps(_mm256_loadu_ps(orow[2]), f);         \
+        if (W == 2) o21 = _mm256_mul_ps(_mm256_loadu_ps(orow[2] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 3); o30 = _mm256_mul_ps(_mm256_loadu_ps(orow[3]), f);         \
+        if (W == 2) o31 = _mm256_mul_ps(_mm256_loadu_ps(orow[3] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 4); o40 = _mm256_mul_ps(_mm256_loadu_ps(orow[4]), f);         \
+        if (W == 2) o41 = _mm256_mul_ps(_mm256_loadu_ps(orow[4] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 5); o50 = _mm256_mul_ps(_mm256_loadu_ps(orow[5]), f);         \
+        if (W == 2) o51 = _mm256_mul_ps(_mm256_loadu_ps(orow[5] + 8), f);                            \
         for (size_t j = 0; j < kb; j++) {                                                            \
-            __m256 vv[W];                                                                            \
-            for (size_t w = 0; w < W; w++) vv[w] = _mm256_loadu_ps(vb + j * ldv + 8 * w);            \
-            for (size_t r = 0; r < 6; r++) {                                                         \
-                __m256 b = _mm256_broadcast_ss(p + j * QB + r);                                      \
-                for (size_t w = 0; w < W; w++) acc[r][w] = _mm256_fmadd_ps(b, vv[w], acc[r][w]);     \
-            }                                                                                        \
+            const float *pj = p + j * ldp;                                                           \
+            __m256 v0 = _mm256_loadu_ps(vb + j * ldv), v1 = v0;                                      \
+            if (W == 2) v1 = _mm256_loadu_ps(vb + j * ldv + 8);                                      \
+            PV_ROW(0, W); PV_ROW(1, W); PV_ROW(2, W); PV_ROW(3, W); PV_ROW(4, W); PV_ROW(5, W);      \
         }                                                                                            \
-        for (size_t r = 0; r < nr; r++)                                                              \
-            for (size_t w = 0; w < W; w++) _mm256_storeu_ps(orow[r] + 8 * w, acc[r][w]);             \
+        __m256 acc[12] = {o00, o01, o10, o11, o20, o21, o30, o31, o40, o41, o50, o51};               \
+        for (size_t r = 0; r < nr; r++) {                                                            \
+            _mm256_storeu_ps(orow[r], acc[2 * r]);                                                   \
+            if (W == 2) _mm256_storeu_ps(orow[r] + 8, acc[2 * r + 1]);                               \
+        }                                                                                            \
     }
 PV_TILE(2)
 PV_TILE(1)
@@ -168,15 +190,19 @@ AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k
         }
         softmax_block(&b, mp, kb, vexp);
         const float *vb = v + j0 * ldv;
+        size_t panels = hd / 16;
+        for (size_t pn = 0; pn < panels; pn++)
+            for (size_t j = 0; j < kb; j++)
+                memcpy(b.vp + (pn * KB + j) * 16, vb + j * ldv + pn * 16, 16 * sizeof(float));
         for (size_t i0 = 0; i0 < m; i0 += 6) {
             size_t nr = m - i0 < 6 ? m - i0 : 6;
-            // Clamped rows repeat the last query: its O row, factor and probabilities.
+            // Rows past nr repeat the last query: its O row, factor and probabilities.
             size_t row[6];
             for (size_t r = 0; r < 6; r++) row[r] = i0 + (r < nr ? r : nr - 1);
             float corr[6];
             for (size_t r = 0; r < 6; r++) corr[r] = b.corr[row[r]];
-            // Probabilities of the six queries side by side per key: P[j][i0 + r], r < 6 (clamped
-            // rows read their real query's column through a gathered copy only when nr < 6).
+            // The six queries' probabilities side by side per key: in place (stride QB) for a full
+            // tile, else a gathered copy (stride 6) that repeats the last query.
             float pg[KB * 6];
             const float *p = b.s + i0;
             size_t pstride = QB;
@@ -185,26 +211,16 @@ AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k
                     for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b.s[j * QB + row[r]];
                 p = pg; pstride = 6;
             }
+            float *orow[6];
             size_t c0 = 0;
-            for (; c0 + 8 <= hd; ) {
-                float *orow[6];
+            for (size_t pn = 0; pn < panels; pn++, c0 += 16) {
                 for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
-                if (pstride == QB) {
-                    if (c0 + 16 <= hd) { pv_tile2(orow, nr, corr, p, vb + c0, ldv, kb); c0 += 16; }
-                    else { pv_tile1(orow, nr, corr, p, vb + c0, ldv, kb); c0 += 8; }
-                } else {
-                    // Same tile over the gathered probabilities (stride 6 instead of QB).
-                    __m256 acc[6];
-                    for (size_t r = 0; r < 6; r++)
-                        acc[r] = _mm256_mul_ps(_mm256_loadu_ps(orow[r]), _mm256_broadcast_ss(corr + r));
-                    for (size_t j = 0; j < kb; j++) {
-                        __m256 vv = _mm256_loadu_ps(vb + j * ldv + c0);
-                        for (size_t r = 0; r < 6; r++)
-                            acc[r] = _mm256_fmadd_ps(_mm256_broadcast_ss(p + j * 6 + r), vv, acc[r]);
-                    }
-                    for (size_t r = 0; r < nr; r++) _mm256_storeu_ps(orow[r], acc[r]);
-                    c0 += 8;
-                }
+                pv_tile2(orow, nr, corr, p, pstride, b.vp + pn * KB * 16, 16, kb);
+            }
+            if (c0 + 8 <= hd) {
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
+                pv_tile1(orow, nr, corr, p, pstride, vb + c0, ldv, kb);
+                c0 += 8;
             }
             for (; c0 < hd; c0++) {  // head_dim % 8 columns
                 for (size_t r = 0; r < nr; r++) {

@@ -19,9 +19,9 @@ public struct EmbedOutput: Sendable {
 /// A float32 CPU forward pass of a DINOv2 ViT that follows the upstream code step by step:
 /// patch conv (im2col + GEMM), CLS + position embedding (resampled per `PositionInterpolation`),
 /// registers after CLS, then per block `x += ls1 ⊙ attn(LN1 x)`, `x += ls2 ⊙ ffn(LN2 x)`, and a
-/// final LayerNorm. Matrix products are single-threaded `cblas_sgemm` calls on work items that
-/// `Kernels.forEach` spreads over the cores: row blocks for the row-wise stages, (image, head,
-/// query block) for attention. Weights are read in place from the mapping.
+/// final LayerNorm. Linear layers are single-threaded `cblas_sgemm` calls on row blocks and
+/// attention is the fused kernel (`Kernels.attention`) on (image, head, query block) items, all
+/// spread over the cores by `Kernels.forEach`. Weights are read in place from the mapping.
 public enum ViTForward {
     /// Runs the backbone on `pixels` `[B, 3, H, W]` (float32, already normalised). Rows and columns
     /// past the last whole patch are ignored, as a stride-p convolution does.
