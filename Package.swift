@@ -29,12 +29,14 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
-        // System libraries: Debian's libzstd-dev and libopenblas-dev, found through pkg-config.
+        // System libraries: Debian's libzstd-dev, found through pkg-config, and libopenblas-dev,
+        // whose headers only are used: OpenBLAS is dlopen'ed on first use (COpenBLASLoader), so
+        // commands without linear algebra never load it or start its threads.
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
         .systemLibrary(
-            name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+            name: "COpenBLAS", path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
         // Image codecs: Debian's libpng-dev and libjpeg62-turbo-dev. Every libpng/libjpeg call, and the
         // setjmp/longjmp of their error paths, stays inside the C shim CImageCodecs.
@@ -46,6 +48,9 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
         .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
+        .target(
+            name: "COpenBLASLoader", dependencies: ["COpenBLAS"],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -56,7 +61,7 @@ let package = Package(
         .target(name: "CkptPth", dependencies: ["CkptFormat"]),
         .target(name: "CkptCheckpoint", dependencies: ["CkptFormat", "CkptPth"]),
         .target(name: "CkptLayout", dependencies: ["CkptFormat", "CkptCheckpoint"]),
-        .target(name: "CkptForward", dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "COpenBLAS", "CVecMath"]),
+        .target(name: "CkptForward", dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "COpenBLASLoader", "CVecMath"]),
         .target(
             name: "CkptVerify",
             dependencies: [

@@ -1,7 +1,7 @@
 #ifndef CKPT_COPENBLAS_SHIM_H
 #define CKPT_COPENBLAS_SHIM_H
 #include <cblas.h>
-/* Declared by OpenBLAS's cblas.h; restated so the shim documents what ckpt uses. */
+/* Headers only: nothing links against OpenBLAS; COpenBLASLoader dlopens it and resolves these. */
 void openblas_set_num_threads(int num_threads);
 int openblas_get_num_threads(void);
 char *openblas_get_corename(void);

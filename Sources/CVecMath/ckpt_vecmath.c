@@ -1,4 +1,5 @@
 #include "ckpt_vecmath.h"
+#include "vecmath_internal.h"
 #include <math.h>
 #include <pthread.h>
 
@@ -51,6 +52,8 @@ static int vector_path(void) {
 }
 
 void ckpt_vecmath_force_scalar(int on) { __atomic_store_n(&forced_scalar, on, __ATOMIC_RELAXED); }
+
+ckpt_vec8_fn ckpt_vecmath_exp8(void) { return vector_path() ? vexp8 : NULL; }
 
 #define AVX2 __attribute__((target("avx2,fma")))
 

@@ -75,6 +75,7 @@ extension Ckpt {
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
             print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
+            if let profile = out.profile { profile.lines.forEach { print($0) } }
         }
     }
 }

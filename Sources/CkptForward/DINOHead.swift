@@ -50,6 +50,7 @@ public struct DINOHead: Sendable {
         guard x.count == rows * inputWidth else {
             throw CkptError.invalidRequest("\(source): DINOHead expects \(inputWidth)-wide embeddings, got \(x.count / max(rows, 1))")
         }
+        try Kernels.loadBLAS()
         return try WeightLender.lend(DINOHead.order.map { entries[$0]! }) { lent in
             let p = lent.map { $0.baseAddress! }
             let ws = Workspace([rows * hiddenWidth, rows * hiddenWidth, rows * bottleneck, outputWidth * bottleneck, rows * outputWidth])

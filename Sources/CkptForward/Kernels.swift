@@ -1,7 +1,7 @@
 import CkptCheckpoint
 import CkptFormat
 import CkptLayout
-import COpenBLAS
+import COpenBLASLoader
 import CVecMath
 import Foundation
 
@@ -20,15 +20,25 @@ enum Kernels {
 
     /// Keeps OpenBLAS itself single-threaded: the forward pass splits its work over its own workers
     /// (`forEach`) and every `cblas_sgemm` runs inside one of them. OpenBLAS's own threads would
-    /// otherwise spin between calls on cores the workers need. Set once per process, on first use:
-    /// evaluating this is free after that.
-    static let singleThreadedBLAS: Void = openblas_set_num_threads(1)
+    /// otherwise spin between calls on cores the workers need. Loads OpenBLAS on first use (throws when
+    /// it cannot be) and sets its thread count once per process.
+    static func useSingleThreadedBLAS() throws {
+        try loadBLAS()
+        _ = singleThreadedBLAS
+    }
+
+    private static let singleThreadedBLAS: Void = ckpt_openblas_set_num_threads(1)
+
+    /// Loads OpenBLAS (dlopen, once per process) or throws naming what failed.
+    static func loadBLAS() throws {
+        if let failure = ckpt_openblas_load() { throw CkptError.libraryUnavailable(String(cString: failure)) }
+    }
 
     /// Which code path the transcendental kernels take on this machine ("avx2+libmvec" or "scalar libm").
     static var vectorMathPath: String { String(cString: ckpt_vecmath_path()) }
 
     /// The OpenBLAS kernel in use (`openblas_get_corename`, e.g. "Haswell", "Zen").
-    static var blasCore: String { String(cString: openblas_get_corename()) }
+    static var blasCore: String { String(cString: ckpt_openblas_corename()) }
 
     /// `out[M, N] = x[M, K] · w[N, K]ᵀ + bias` (a torch `Linear`): one `cblas_sgemm` per row block
     /// of the weight, each filling its own columns of `y`.
@@ -43,8 +53,8 @@ enum Kernels {
         var column = 0
         for block in layer.weight {
             let blockRows = block.count / k
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, blasint(m), blasint(blockRows), blasint(k), 1, x, blasint(k),
-                        block.baseAddress, blasint(k), layer.bias == nil ? 0 : 1, y + column, blasint(n))
+            ckpt_sgemm(0, 1, Int32(m), Int32(blockRows), Int32(k), 1, x, Int32(k),
+                       block.baseAddress, Int32(k), layer.bias == nil ? 0 : 1, y + column, Int32(n))
             column += blockRows
         }
     }
@@ -55,14 +65,6 @@ enum Kernels {
         let layer = LinearWeights(weight: [UnsafeBufferPointer(start: w, count: n * k)],
                                   bias: bias.map { [UnsafeBufferPointer(start: $0, count: n)] })
         linear(x, rows: m, in: k, layer, out: n, into: y)
-    }
-
-    /// General `C[M, N] = alpha · op(A) · op(B)` with explicit leading dimensions (attention per head).
-    static func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
-                     a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
-                     c: UnsafeMutablePointer<Float>, ldc: Int) {
-        cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
-                    blasint(m), blasint(n), blasint(k), alpha, a, blasint(lda), b, blasint(ldb), 0, c, blasint(ldc))
     }
 
     /// Calls `body(worker, item)` for every item in `0..<count` on up to `workers` threads. Each
@@ -120,14 +122,6 @@ enum Kernels {
     static func softmaxNumerators(_ x: UnsafeMutablePointer<Float>, rows: Int, width n: Int, stride: Int,
                                   inverseSums: UnsafeMutablePointer<Float>) {
         ckpt_softmax_numerators(x, rows, n, stride, inverseSums)
-    }
-
-    /// Scales row r of `x` (`width` values, rows `stride` apart) by `factors[r]`.
-    static func scaleRows(_ x: UnsafeMutablePointer<Float>, rows: Int, width n: Int, stride: Int, by factors: UnsafePointer<Float>) {
-        for r in 0..<rows {
-            let row = x + r * stride, f = factors[r]
-            for i in 0..<n { row[i] *= f }
-        }
     }
 
     /// `x += gamma ⊙ y` row-wise (layer scale and residual).

@@ -15,14 +15,16 @@ public struct EmbedOutput: Sendable {
     public var poolerOutput: [Float]
     /// `[B, out]` when a DINOHead was applied to the CLS embedding.
     public var headOutput: [Float]?
+    /// Time and work per stage of the pass.
+    public var profile: ForwardProfile?
 }
 
 /// A float32 CPU forward pass of a DINOv2 ViT that follows the upstream code step by step:
 /// patch conv (im2col + GEMM), CLS + position embedding (resampled per `PositionInterpolation`),
 /// registers after CLS, then per block `x += ls1 ⊙ attn(LN1 x)`, `x += ls2 ⊙ ffn(LN2 x)`, and a
-/// final LayerNorm. Matrix products are single-threaded `cblas_sgemm` calls on work items that
-/// `Kernels.forEach` spreads over the cores: row blocks for the row-wise stages, (image, head,
-/// query block) for attention. Weights are read in place from the mapping.
+/// final LayerNorm. Linear layers are single-threaded `cblas_sgemm` calls on row blocks and
+/// attention is the fused kernel (`Kernels.attention`) on (image, head, query block) items, all
+/// spread over the cores by `Kernels.forEach`. Weights are read in place from the mapping.
 public enum ViTForward {
     /// Runs the backbone on `pixels` `[B, 3, H, W]` (float32, already normalised). Rows and columns
     /// past the last whole patch are ignored, as a stride-p convolution does.
@@ -36,7 +38,7 @@ public enum ViTForward {
         guard height >= p, width >= p else {
             throw CkptError.invalidRequest("pixel_values: image \(height)×\(width) is smaller than one \(p)×\(p) patch")
         }
-        _ = Kernels.singleThreadedBLAS
+        try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)
         let names = ViTWeights.expectedShapes(a).map(\.0)
         return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
@@ -49,17 +51,14 @@ public enum ViTForward {
     /// Floating-point operations of one pass (multiply and add counted apart, as GFLOP/s figures do):
     /// patch embedding, per block qkv, QKᵀ, weights·V, projection and FFN.
     public static func flops(_ a: Architecture, batch: Int, height: Int, width: Int) -> Double {
-        let p = a.patchSize, d = Double(a.width)
-        let n = Double((height / p) * (width / p)), t = n + Double(1 + a.registers)
-        let ffnIn = Double(a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden), ffnOut = Double(a.ffnHidden)
-        let block = 2 * t * d * 3 * d + 4 * t * t * d + 2 * t * d * d + 2 * t * d * ffnIn + 2 * t * ffnOut * d
-        return Double(batch) * (2 * n * Double(3 * p * p) * d + Double(a.depth) * block)
+        stageFlops(a, batch: batch, height: height, width: width).reduce(0, +)
     }
 
     /// What the pass runs on: worker threads, the OpenBLAS kernel, the vector-math path.
     public static func backendSummary(threads: Int?) -> String {
         let workers = Kernels.workerCount(threads)
-        return "\(workers) thread\(workers == 1 ? "" : "s"), OpenBLAS \(Kernels.blasCore), expf/erff \(Kernels.vectorMathPath)"
+        return "\(workers) thread\(workers == 1 ? "" : "s"), OpenBLAS \(Kernels.blasCore), expf/erff \(Kernels.vectorMathPath), "
+            + "attention \(Kernels.attentionPath)"
     }
 
     // MARK: - The pass
@@ -69,9 +68,8 @@ public enum ViTForward {
     /// weight once per call, so fewer, taller calls amortise it (ViT-B b1: 128-row items took
     /// 1.8 s in these stages, two 685-row items 1.4 s), while the cap bounds per-worker scratch.
     static let maxRowsPerItem = 768
-    /// Query rows per attention work item: the `queryBlock × tokens` scores (0.7 MB at 518 px)
-    /// stay in cache from the QKᵀ product through the exponentials into the product with V.
-    static let queryBlock = 128
+    /// Query rows per attention work item: one block of the fused kernel.
+    static let queryBlock = Kernels.attentionQueryBlock
 
     /// Row items for `rows` rows: a multiple of the worker count, each at most `maxRowsPerItem` rows.
     static func rowItemSize(rows: Int, workers: Int) -> Int {
@@ -99,10 +97,11 @@ public enum ViTForward {
         let gateWidth = a.ffn == .swiglu ? a.ffnHidden : 0
         let shared = Workspace([bt * d, bt * 3 * d, bt * d])
         let scratch = (0..<workers).map { _ in
-            Workspace([rows * d, rows * d, rows * ffnWidth, rows * gateWidth, qb * t, rows * 3 * p * p, qb])
+            Workspace([rows * d, rows * d, rows * ffnWidth, rows * gateWidth, Kernels.attentionScratchCount(headDim: hd), rows * 3 * p * p])
         }
         defer { shared.release(); scratch.forEach { $0.release() } }
         let x = shared[0], qkv = shared[1], ctx = shared[2]
+        let clock = StageClock(workers: workers)
         var last = [Float](repeating: 0, count: bt * d)
 
         // 1–4: patch embedding (im2col + GEMM), CLS + positions, registers after CLS.
@@ -118,43 +117,51 @@ public enum ViTForward {
                 Kernels.forEach(batch * patchItems, workers: workers) { worker, item in
                     let b = item / patchItems, lo = (item % patchItems) * rows, count = min(rows, n - lo)
                     let ws = scratch[worker], cols = ws[5], out = ws[0]
-                    im2col(px.baseAddress! + b * 3 * height * width, height: height, width: width, patch: p,
-                           columns: gw, patches: lo..<(lo + count), into: cols)
-                    Kernels.linear(cols, rows: count, in: 3 * p * p, weight: w["patch_embed.proj.weight"]!, out: d,
-                                   bias: w["patch_embed.proj.bias"]!, into: out)
+                    clock.time(.rest, worker: worker) {
+                        im2col(px.baseAddress! + b * 3 * height * width, height: height, width: width, patch: p,
+                               columns: gw, patches: lo..<(lo + count), into: cols)
+                    }
+                    clock.time(.patchEmbedding, worker: worker) {
+                        Kernels.linear(cols, rows: count, in: 3 * p * p, weight: w["patch_embed.proj.weight"]!, out: d,
+                                       bias: w["patch_embed.proj.bias"]!, into: out)
+                    }
                     let dst = x + (b * t + 1 + r + lo) * d, src = pos.baseAddress! + lo * d
-                    for i in 0..<(count * d) { dst[i] = out[i] + src[i] }
+                    clock.time(.rest, worker: worker) { for i in 0..<(count * d) { dst[i] = out[i] + src[i] } }
                 }
             }
         }
 
         // 5: blocks. Row items run `x += ls2 ⊙ ffn(LN2 x)` of one block and `qkv = LN1 x` of the
         // next in one go; attention items are (image, head, query block).
-        func rowItems(_ body: (_ ws: Workspace, _ lo: Int, _ count: Int) -> Void) {
+        func rowItems(_ body: (_ ws: Workspace, _ worker: Int, _ lo: Int, _ count: Int) -> Void) {
             Kernels.forEach((bt + rows - 1) / rows, workers: workers) { worker, item in
-                body(scratch[worker], item * rows, min(rows, bt - item * rows))
+                body(scratch[worker], worker, item * rows, min(rows, bt - item * rows))
             }
         }
-        func qkvStage(_ blk: BlockWeights, _ ws: Workspace, _ lo: Int, _ count: Int) {
+        func qkvStage(_ blk: BlockWeights, _ ws: Workspace, _ worker: Int, _ lo: Int, _ count: Int) {
             let h = ws[0]
-            Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: blk.norm1.weight, bias: blk.norm1.bias, eps: eps, into: h)
-            Kernels.linear(h, rows: count, in: d, blk.qkv, out: 3 * d, into: qkv + lo * 3 * d)
+            clock.time(.rest, worker: worker) {
+                Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: blk.norm1.weight, bias: blk.norm1.bias, eps: eps, into: h)
+            }
+            clock.time(.qkv, worker: worker) { Kernels.linear(h, rows: count, in: d, blk.qkv, out: 3 * d, into: qkv + lo * 3 * d) }
         }
-        func residualStage(_ blk: BlockWeights, _ ws: Workspace, _ lo: Int, _ count: Int) {
+        func residualStage(_ blk: BlockWeights, _ ws: Workspace, _ worker: Int, _ lo: Int, _ count: Int) {
             let xr = x + lo * d, h = ws[0], tmp = ws[1], hidden = ws[2], gate = ws[3]
-            Kernels.linear(ctx + lo * d, rows: count, in: d, blk.proj, out: d, into: tmp)
-            Kernels.addScaled(xr, tmp, gamma: blk.ls1, rows: count, width: d)
-            Kernels.layerNorm(xr, rows: count, width: d, weight: blk.norm2.weight, bias: blk.norm2.bias, eps: eps, into: h)
-            Kernels.linear(h, rows: count, in: d, blk.fc1, out: ffnWidth, into: hidden)
+            clock.time(.projection, worker: worker) { Kernels.linear(ctx + lo * d, rows: count, in: d, blk.proj, out: d, into: tmp) }
+            clock.time(.rest, worker: worker) {
+                Kernels.addScaled(xr, tmp, gamma: blk.ls1, rows: count, width: d)
+                Kernels.layerNorm(xr, rows: count, width: d, weight: blk.norm2.weight, bias: blk.norm2.bias, eps: eps, into: h)
+            }
+            clock.time(.ffn, worker: worker) { Kernels.linear(h, rows: count, in: d, blk.fc1, out: ffnWidth, into: hidden) }
             switch a.ffn {
             case .mlp:
-                Kernels.gelu(hidden, count: count * ffnWidth)
-                Kernels.linear(hidden, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp)
+                clock.time(.rest, worker: worker) { Kernels.gelu(hidden, count: count * ffnWidth) }
+                clock.time(.ffn, worker: worker) { Kernels.linear(hidden, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp) }
             case .swiglu:
-                Kernels.swiGLU(hidden, rows: count, hidden: a.ffnHidden, into: gate)
-                Kernels.linear(gate, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp)
+                clock.time(.rest, worker: worker) { Kernels.swiGLU(hidden, rows: count, hidden: a.ffnHidden, into: gate) }
+                clock.time(.ffn, worker: worker) { Kernels.linear(gate, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp) }
             }
-            Kernels.addScaled(xr, tmp, gamma: blk.ls2, rows: count, width: d)
+            clock.time(.rest, worker: worker) { Kernels.addScaled(xr, tmp, gamma: blk.ls2, rows: count, width: d) }
         }
         let queryBlocks = (t + qb - 1) / qb
         func attention() {
@@ -162,37 +169,37 @@ public enum ViTForward {
                 let b = item / (heads * queryBlocks), head = item / queryBlocks % heads
                 let q0 = item % queryBlocks * qb, m = min(qb, t - q0)
                 let base = qkv + b * t * 3 * d + head * hd, out = ctx + (b * t + q0) * d + head * hd
-                let scores = scratch[worker][4], inverseSums = scratch[worker][6]
-                // softmax(s)·V computed as (exp(s − max)·V) / Σ: the division touches m × hd values, not m × t.
-                Kernels.gemm(transA: false, transB: true, m: m, n: t, k: hd, alpha: scale,
-                             a: base + q0 * 3 * d, lda: 3 * d, b: base + d, ldb: 3 * d, c: scores, ldc: t)
-                Kernels.softmaxNumerators(scores, rows: m, width: t, stride: t, inverseSums: inverseSums)
-                Kernels.gemm(transA: false, transB: false, m: m, n: hd, k: t, alpha: 1,
-                             a: scores, lda: t, b: base + 2 * d, ldb: 3 * d, c: out, ldc: d)
-                Kernels.scaleRows(out, rows: m, width: hd, stride: d, by: inverseSums)
+                clock.time(.attention, worker: worker) {
+                    Kernels.attention(q: base + q0 * 3 * d, ldq: 3 * d, m: m, k: base + d, ldk: 3 * d, v: base + 2 * d, ldv: 3 * d,
+                                      t: t, headDim: hd, scale: scale, out: out, ldo: d, scratch: scratch[worker][4])
+                }
             }
         }
 
         let final = (weight: w["norm.weight"]!, bias: w["norm.bias"]!)
         last.withUnsafeMutableBufferPointer { out in
-            rowItems { ws, lo, count in qkvStage(blocks[0], ws, lo, count) }
+            rowItems { ws, worker, lo, count in qkvStage(blocks[0], ws, worker, lo, count) }
             for i in 0..<a.depth {
                 attention()
-                rowItems { ws, lo, count in
-                    residualStage(blocks[i], ws, lo, count)
+                rowItems { ws, worker, lo, count in
+                    residualStage(blocks[i], ws, worker, lo, count)
                     if i + 1 < a.depth {
-                        qkvStage(blocks[i + 1], ws, lo, count)
+                        qkvStage(blocks[i + 1], ws, worker, lo, count)
                     } else {  // 6: final LayerNorm.
-                        Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: final.weight, bias: final.bias,
-                                          eps: eps, into: out.baseAddress! + lo * d)
+                        clock.time(.rest, worker: worker) {
+                            Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: final.weight, bias: final.bias,
+                                              eps: eps, into: out.baseAddress! + lo * d)
+                        }
                     }
                 }
             }
         }
         var pooled = [Float](repeating: 0, count: batch * d)
         for b in 0..<batch { for i in 0..<d { pooled[b * d + i] = last[b * t * d + i] } }
+        let profile = ForwardProfile(threadSeconds: clock.threadSeconds(),
+                                     flops: stageFlops(a, batch: batch, height: height, width: width))
         return EmbedOutput(batch: batch, tokens: t, width: d, grid: (gh, gw), lastHiddenState: last,
-                           poolerOutput: pooled, headOutput: nil)
+                           poolerOutput: pooled, headOutput: nil, profile: profile)
     }
 
     /// Patches `patches` (row-major grid indices) of one image `[3, H, W]` as rows `[count, 3 · p · p]`

@@ -58,9 +58,7 @@ public struct Manifest: Equatable, Sendable {
     public static func build(_ checkpoint: Checkpoint, layout: JSONValue = .null, architecture: String? = nil,
                              threads: Int = 1, progress: ProgressCounter? = nil) throws -> Manifest {
         let storedFiles = try filesAsStored(checkpoint)
-        var jobs: [Hashing.Job] = storedFiles.map { .file($0) }
-        jobs += checkpoint.tensors.map { .tensor($0) }
-        let digests = try Hashing.sha256(jobs, threads: threads, progress: progress)
+        let digests = try Hashing.sha256(files: storedFiles, tensors: checkpoint.tensors, threads: threads, progress: progress)
         for f in storedFiles { try f.checkUnchanged() }
         let files = storedFiles.enumerated().map { i, f in
             File(name: FileSystem.baseName(f.path), bytes: f.size, sha256: digests[i])

@@ -28,6 +28,8 @@ public enum CkptError: Error, Equatable, Sendable {
     case malformedPth(path: String, problem: String)
     /// The checkpoint's keys do not form a known layout, or do not match what was asked of them.
     case layout(path: String, problem: LayoutProblem)
+    /// A shared library ckpt loads at run time (OpenBLAS) is missing or unusable; the message says which and why.
+    case libraryUnavailable(String)
 
     /// The process exit code: 2 for unreadable or malformed input and I/O errors.
     public var exitCode: Int32 { 2 }
@@ -55,6 +57,8 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"
         case let .invalidRequest(message):
+            return message
+        case let .libraryUnavailable(message):
             return message
         case let .unsafePickle(path, global):
             return "\(path): refusing to load: the pickle refers to \(global), which is not allowed in a state dict (nothing was executed)"

@@ -1,0 +1,264 @@
+#include "ckpt_attention.h"
+#include "vecmath_internal.h"
+#include <math.h>
+#include <string.h>
+
+enum { QB = CKPT_ATTENTION_QUERY_BLOCK, KB = CKPT_ATTENTION_KEY_BLOCK };
+
+// Scratch of one query block: Qᵀ [hd][QB] (queries contiguous, zero past m), scores Sᵀ [KB][QB]
+// (one key's scores against every query contiguous, so the softmax state runs across queries in
+// vector lanes), the unnormalised output O [QB][hd], and per query the running max, the running
+// sum and the rescale factor of the current key block; then the key block's V in 16-column
+// panels [hd / 16][KB][16], so the ·V product streams one contiguous 8 KB panel per 16 columns
+// (V's own rows are 3·width floats apart, a stride that maps every few rows onto the same L1 sets).
+size_t ckpt_attention_scratch_floats(size_t hd) { return hd * QB + KB * QB + QB * hd + 3 * QB + (hd / 16) * 16 * KB; }
+
+typedef struct {
+    float *qt, *s, *o, *mx, *l, *corr, *vp;
+} blockspace;
+
+static blockspace carve(float *ws, size_t hd) {
+    blockspace b;
+    b.qt = ws; b.s = b.qt + hd * QB; b.o = b.s + KB * QB;
+    b.mx = b.o + QB * hd; b.l = b.mx + QB; b.corr = b.l + QB; b.vp = b.corr + QB;
+    return b;
+}
+
+// Qᵀ for the block, padded with zero queries up to mp: padded lanes compute harmless scores
+// (0, so exp(0 − 0) = 1) that are never stored to out.
+static void pack_qt(const float *q, size_t ldq, size_t m, size_t mp, size_t hd, float *qt) {
+    for (size_t c = 0; c < hd; c++) {
+        for (size_t i = 0; i < m; i++) qt[c * QB + i] = q[i * ldq + c];
+        for (size_t i = m; i < mp; i++) qt[c * QB + i] = 0;
+    }
+}
+
+static void finish(const blockspace *b, size_t m, size_t hd, float *out, size_t ldo) {
+    for (size_t i = 0; i < m; i++) {
+        float inv = 1.0f / b->l[i];
+        for (size_t c = 0; c < hd; c++) out[i * ldo + c] = b->o[i * hd + c] * inv;
+    }
+}
+
+// ---- scalar path ------------------------------------------------------------------------------
+
+static void block_scalar(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
+                         const float *v, size_t ldv, size_t t, size_t hd, float scale,
+                         float *out, size_t ldo, float *ws) {
+    blockspace b = carve(ws, hd);
+    pack_qt(q, ldq, m, m, hd, b.qt);
+    memset(b.o, 0, m * hd * sizeof(float));
+    for (size_t i = 0; i < m; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    for (size_t j0 = 0; j0 < t; j0 += KB) {
+        size_t kb = t - j0 < KB ? t - j0 : KB;
+        for (size_t j = 0; j < kb; j++) {
+            const float *kr = k + (j0 + j) * ldk;
+            float *sr = b.s + j * QB;
+            for (size_t i = 0; i < m; i++) sr[i] = 0;
+            for (size_t c = 0; c < hd; c++)
+                for (size_t i = 0; i < m; i++) sr[i] += kr[c] * b.qt[c * QB + i];
+            for (size_t i = 0; i < m; i++) sr[i] *= scale;
+        }
+        for (size_t i = 0; i < m; i++) {
+            float mx = b.mx[i], sum = 0;
+            for (size_t j = 0; j < kb; j++) { float x = b.s[j * QB + i]; mx = x > mx ? x : mx; }
+            for (size_t j = 0; j < kb; j++) { float e = expf(b.s[j * QB + i] - mx); b.s[j * QB + i] = e; sum += e; }
+            float corr = expf(b.mx[i] - mx);
+            b.l[i] = b.l[i] * corr + sum;
+            b.mx[i] = mx;
+            float *orow = b.o + i * hd;
+            for (size_t c = 0; c < hd; c++) orow[c] *= corr;
+            for (size_t j = 0; j < kb; j++) {
+                const float *vr = v + (j0 + j) * ldv;
+                float p = b.s[j * QB + i];
+                for (size_t c = 0; c < hd; c++) orow[c] += p * vr[c];
+            }
+        }
+    }
+    finish(&b, m, hd, out, ldo);
+}
+
+// ---- AVX2 + FMA path --------------------------------------------------------------------------
+
+#if defined(__x86_64__) && defined(__linux__)
+#define AVX2 __attribute__((target("avx2,fma")))
+
+// Sᵀ[jr + r][i0 .. i0 + 16) = scale · k_(jr + r) · q_i for r < nr: six keys broadcast against
+// sixteen queries, twelve accumulators. Rows past nr repeat the last key and are not stored.
+AVX2 static inline void qk_tile(const float *const kr[6], size_t nr, const float *qt, size_t hd,
+                                __m256 vscale, float *s) {
+    __m256 a00 = _mm256_setzero_ps(), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00;
+    __m256 a30 = a00, a31 = a00, a40 = a00, a41 = a00, a50 = a00, a51 = a00;
+    for (size_t c = 0; c < hd; c++) {
+        __m256 q0 = _mm256_loadu_ps(qt + c * QB), q1 = _mm256_loadu_ps(qt + c * QB + 8);
+        __m256 b;
+        b = _mm256_broadcast_ss(kr[0] + c); a00 = _mm256_fmadd_ps(b, q0, a00); a01 = _mm256_fmadd_ps(b, q1, a01);
+        b = _mm256_broadcast_ss(kr[1] + c); a10 = _mm256_fmadd_ps(b, q0, a10); a11 = _mm256_fmadd_ps(b, q1, a11);
+        b = _mm256_broadcast_ss(kr[2] + c); a20 = _mm256_fmadd_ps(b, q0, a20); a21 = _mm256_fmadd_ps(b, q1, a21);
+        b = _mm256_broadcast_ss(kr[3] + c); a30 = _mm256_fmadd_ps(b, q0, a30); a31 = _mm256_fmadd_ps(b, q1, a31);
+        b = _mm256_broadcast_ss(kr[4] + c); a40 = _mm256_fmadd_ps(b, q0, a40); a41 = _mm256_fmadd_ps(b, q1, a41);
+        b = _mm256_broadcast_ss(kr[5] + c); a50 = _mm256_fmadd_ps(b, q0, a50); a51 = _mm256_fmadd_ps(b, q1, a51);
+    }
+    __m256 acc[12] = {a00, a01, a10, a11, a20, a21, a30, a31, a40, a41, a50, a51};
+    for (size_t r = 0; r < nr; r++) {
+        _mm256_storeu_ps(s + r * QB, _mm256_mul_ps(acc[2 * r], vscale));
+        _mm256_storeu_ps(s + r * QB + 8, _mm256_mul_ps(acc[2 * r + 1], vscale));
+    }
+}
+
+// O[i0 + r][c0 .. c0 + 8·W) = corr_i · O + Σ_j P[j][r] · V[j] for six queries (rows past nr repeat
+// the last query and are not stored); W = 2 (sixteen columns) or 1 (eight). P rows are ldp apart,
+// V rows ldv apart.
+// Named accumulators, not an array: GCC keeps an array of __m256 on the stack, and the
+// load-FMA-store per key then bounds the loop by store forwarding.
+#define PV_ROW(r, W)                                                                                 \
+    do {                                                                                             \
+        __m256 b = _mm256_broadcast_ss(pj + r);                                                      \
+        o##r##0 = _mm256_fmadd_ps(b, v0, o##r##0);                                                   \
+        if (W == 2) o##r##1 = _mm256_fmadd_ps(b, v1, o##r##1);                                       \
+    } while (0)
+#define PV_TILE(W)                                                                                   \
+    AVX2 static inline void pv_tile##W(float *const orow[6], size_t nr, const float *corr,           \
+                                       const float *p, size_t ldp, const float *vb, size_t ldv,     \
+                                       size_t kb) {                                                 \
+        __m256 f, o00, o01, o10, o11, o20, o21, o30, o31, o40, o41, o50, o51;                        \
+        o01 = o11 = o21 = o31 = o41 = o51 = _mm256_setzero_ps();                                     \
+        f = _mm256_broadcast_ss(corr + 0); o00 = _mm256_mul_ps(_mm256_loadu_ps(orow[0]), f);         \
+        if (W == 2) o01 = _mm256_mul_ps(_mm256_loadu_ps(orow[0] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 1); o10 = _mm256_mul_ps(_mm256_loadu_ps(orow[1]), f);         \
+        if (W == 2) o11 = _mm256_mul_ps(_mm256_loadu_ps(orow[1] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 2); o20 = _mm256_mul_ps(_mm256_loadu_ps(orow[2]), f);         \
+        if (W == 2) o21 = _mm256_mul_ps(_mm256_loadu_ps(orow[2] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 3); o30 = _mm256_mul_ps(_mm256_loadu_ps(orow[3]), f);         \
+        if (W == 2) o31 = _mm256_mul_ps(_mm256_loadu_ps(orow[3] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 4); o40 = _mm256_mul_ps(_mm256_loadu_ps(orow[4]), f);         \
+        if (W == 2) o41 = _mm256_mul_ps(_mm256_loadu_ps(orow[4] + 8), f);                            \
+        f = _mm256_broadcast_ss(corr + 5); o50 = _mm256_mul_ps(_mm256_loadu_ps(orow[5]), f);         \
+        if (W == 2) o51 = _mm256_mul_ps(_mm256_loadu_ps(orow[5] + 8), f);                            \
+        for (size_t j = 0; j < kb; j++) {                                                            \
+            const float *pj = p + j * ldp;                                                           \
+            __m256 v0 = _mm256_loadu_ps(vb + j * ldv), v1 = v0;                                      \
+            if (W == 2) v1 = _mm256_loadu_ps(vb + j * ldv + 8);                                      \
+            PV_ROW(0, W); PV_ROW(1, W); PV_ROW(2, W); PV_ROW(3, W); PV_ROW(4, W); PV_ROW(5, W);      \
+        }                                                                                            \
+        __m256 acc[12] = {o00, o01, o10, o11, o20, o21, o30, o31, o40, o41, o50, o51};               \
+        for (size_t r = 0; r < nr; r++) {                                                            \
+            _mm256_storeu_ps(orow[r], acc[2 * r]);                                                   \
+            if (W == 2) _mm256_storeu_ps(orow[r] + 8, acc[2 * r + 1]);                               \
+        }                                                                                            \
+    }
+PV_TILE(2)
+PV_TILE(1)
+
+// Online softmax over one key block, eight queries per lane group: new max, the factor that
+// rescales what O and the sum hold so far, exp(s − max) in place, and the sum carried on.
+// max_ps(x, m) keeps m when x is NaN, but exp(NaN − m) is NaN, so a NaN score still makes its
+// query's output NaN, as torch's softmax does.
+AVX2 static void softmax_block(const blockspace *b, size_t mp, size_t kb, ckpt_vec8_fn vexp) {
+    for (size_t i = 0; i < mp; i += 8) {
+        __m256 old = _mm256_loadu_ps(b->mx + i), mx = old;
+        for (size_t j = 0; j < kb; j++) mx = _mm256_max_ps(_mm256_loadu_ps(b->s + j * QB + i), mx);
+        __m256 sum = _mm256_setzero_ps();
+        for (size_t j = 0; j < kb; j++) {
+            __m256 e = vexp(_mm256_sub_ps(_mm256_loadu_ps(b->s + j * QB + i), mx));
+            _mm256_storeu_ps(b->s + j * QB + i, e);
+            sum = _mm256_add_ps(sum, e);
+        }
+        __m256 corr = vexp(_mm256_sub_ps(old, mx));
+        _mm256_storeu_ps(b->corr + i, corr);
+        _mm256_storeu_ps(b->l + i, _mm256_fmadd_ps(_mm256_loadu_ps(b->l + i), corr, sum));
+        _mm256_storeu_ps(b->mx + i, mx);
+    }
+}
+
+AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
+                            const float *v, size_t ldv, size_t t, size_t hd, float scale,
+                            float *out, size_t ldo, float *ws, ckpt_vec8_fn vexp) {
+    blockspace b = carve(ws, hd);
+    size_t mp = (m + 15) & ~(size_t)15;
+    pack_qt(q, ldq, m, mp, hd, b.qt);
+    memset(b.o, 0, mp * hd * sizeof(float));
+    for (size_t i = 0; i < mp; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    __m256 vscale = _mm256_set1_ps(scale);
+    for (size_t j0 = 0; j0 < t; j0 += KB) {
+        size_t kb = t - j0 < KB ? t - j0 : KB;
+        for (size_t jr = 0; jr < kb; jr += 6) {
+            size_t nr = kb - jr < 6 ? kb - jr : 6;
+            const float *kr[6];
+            for (size_t r = 0; r < 6; r++) kr[r] = k + (j0 + jr + (r < nr ? r : nr - 1)) * ldk;
+            for (size_t i0 = 0; i0 < mp; i0 += 16) qk_tile(kr, nr, b.qt + i0, hd, vscale, b.s + jr * QB + i0);
+        }
+        softmax_block(&b, mp, kb, vexp);
+        const float *vb = v + j0 * ldv;
+        size_t panels = hd / 16;
+        for (size_t pn = 0; pn < panels; pn++)
+            for (size_t j = 0; j < kb; j++)
+                memcpy(b.vp + (pn * KB + j) * 16, vb + j * ldv + pn * 16, 16 * sizeof(float));
+        for (size_t i0 = 0; i0 < m; i0 += 6) {
+            size_t nr = m - i0 < 6 ? m - i0 : 6;
+            // Rows past nr repeat the last query: its O row, factor and probabilities.
+            size_t row[6];
+            for (size_t r = 0; r < 6; r++) row[r] = i0 + (r < nr ? r : nr - 1);
+            float corr[6];
+            for (size_t r = 0; r < 6; r++) corr[r] = b.corr[row[r]];
+            // The six queries' probabilities side by side per key: in place (stride QB) for a full
+            // tile, else a gathered copy (stride 6) that repeats the last query.
+            float pg[KB * 6];
+            const float *p = b.s + i0;
+            size_t pstride = QB;
+            if (nr < 6) {
+                for (size_t j = 0; j < kb; j++)
+                    for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b.s[j * QB + row[r]];
+                p = pg; pstride = 6;
+            }
+            float *orow[6];
+            size_t c0 = 0;
+            for (size_t pn = 0; pn < panels; pn++, c0 += 16) {
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
+                pv_tile2(orow, nr, corr, p, pstride, b.vp + pn * KB * 16, 16, kb);
+            }
+            if (c0 + 8 <= hd) {
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
+                pv_tile1(orow, nr, corr, p, pstride, vb + c0, ldv, kb);
+                c0 += 8;
+            }
+            for (; c0 < hd; c0++) {  // head_dim % 8 columns
+                for (size_t r = 0; r < nr; r++) {
+                    float *o = b.o + row[r] * hd + c0, acc = *o * corr[r];
+                    for (size_t j = 0; j < kb; j++) acc += p[j * pstride + r] * vb[j * ldv + c0];
+                    *o = acc;
+                }
+            }
+        }
+    }
+    finish(&b, m, hd, out, ldo);
+}
+#endif
+
+// ---- entry points -----------------------------------------------------------------------------
+
+void ckpt_attention(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
+                    const float *v, size_t ldv, size_t t, size_t hd, float scale,
+                    float *out, size_t ldo, float *scratch) {
+    if (m == 0 || hd == 0) return;
+#if defined(__x86_64__) && defined(__linux__)
+    ckpt_vec8_fn vexp = ckpt_vecmath_exp8();
+#endif
+    for (size_t i0 = 0; i0 < m; i0 += QB) {
+        size_t mb = m - i0 < QB ? m - i0 : QB;
+#if defined(__x86_64__) && defined(__linux__)
+        if (vexp) {
+            block_avx2(q + i0 * ldq, ldq, mb, k, ldk, v, ldv, t, hd, scale, out + i0 * ldo, ldo, scratch, vexp);
+            continue;
+        }
+#endif
+        block_scalar(q + i0 * ldq, ldq, mb, k, ldk, v, ldv, t, hd, scale, out + i0 * ldo, ldo, scratch);
+    }
+}
+
+const char *ckpt_attention_path(void) {
+#if defined(__x86_64__) && defined(__linux__)
+    if (ckpt_vecmath_exp8()) return "avx2-fma";
+#endif
+    return "scalar";
+}

@@ -1,0 +1,14 @@
+#ifndef CKPT_VECMATH_INTERNAL_H
+#define CKPT_VECMATH_INTERNAL_H
+// Shared between the C files of this target only (not part of the module's headers).
+
+#if defined(__x86_64__) && defined(__linux__)
+#include <immintrin.h>
+/// libmvec's eight-lane expf (x86-64 vector function ABI, argument and result in ymm0).
+typedef __m256 (*ckpt_vec8_fn)(__m256);
+/// libmvec's expf when this process takes the AVX2 path (AVX2, FMA, libmvec present, not forced
+/// scalar), else NULL. The same switch as the other kernels, so one flag flips every kernel.
+ckpt_vec8_fn ckpt_vecmath_exp8(void);
+#endif
+
+#endif
