@@ -147,7 +147,6 @@ public enum PillowResampler {
             let support = kernel.support * filterScale
             ksize = Int(support.rounded(.up)) * 2 + 1
             bounds = [Int32](repeating: 0, count: outSize * 2)
-            weights = [Int32](repeating: 0, count: outSize * ksize)
             var k = [Double](repeating: 0, count: outSize * ksize)
             var largest = 0.0
             let invFilterScale = 1.0 / filterScale
@@ -155,7 +154,7 @@ public enum PillowResampler {
                 let center = Double(in0) + (Double(xx) + 0.5) * scale
                 var ww = 0.0
                 let xmin = max(Int(center - support + 0.5), 0)
-                // ATen clamps the count to ksize ("rare cases due to precision"); Pillow would overrun there.
+                // ATen clamps the count to ksize ("rare cases due to precision"); Pillow would write past its row.
                 let xmax = min(max(min(Int(center + support + 0.5), inSize) - xmin, 0), ksize)
                 for x in 0..<xmax {
                     let w = kernel.function((Double(x + xmin) - center + 0.5) * invFilterScale)
