@@ -13,20 +13,31 @@ public struct PixelValues: Equatable, Sendable {
 public enum ImageBackend: String, Sendable, CaseIterable {
     /// `BitImageProcessorPil` / `use_fast=False`: PIL resampling, then numpy float steps.
     case pil
-    /// transformers 5's default with torchvision installed (`BitImageProcessor`): not implemented yet.
+    /// transformers 5's default with torchvision installed (`BitImageProcessor`): torch's uint8 antialiased
+    /// resize, then float32 tensor steps with rescale fused into normalize.
     case torchvision
 }
 
-/// transformers' BitImageProcessor pipeline (PIL backend) on decoded images.
+/// transformers' BitImageProcessor pipeline (either backend) on decoded images.
 public struct ImageProcessor: Sendable {
     public let config: PreprocessorConfig
     public let backend: ImageBackend
 
-    /// Refuses the torchvision backend: its uint8 antialiased resize is not reproduced yet.
+    /// Refuses what the backend's transformers class raises on for every image: box and hamming resampling
+    /// in torchvision (no interpolation mode), a zero `image_std` where torchvision's `normalize` checks it.
     public init(config: PreprocessorConfig, backend: ImageBackend = .pil) throws {
-        guard backend == .pil else {
-            throw ImageProblem.notProcessable(
-                path: "--image-backend", reason: "the torchvision backend is not implemented; use pil (transformers' use_fast=False)")
+        if backend == .torchvision {
+            func refuse(_ key: String, _ reason: String) -> ImageProblem {
+                .config(path: "--image-backend torchvision", problem: .unsupportedKey(key: key, reason: reason))
+            }
+            if config.doResize && TorchResampler.interpolationMode(for: config.resample) == nil {
+                throw refuse("resample", "resample \(config.resample.rawValue) (\(config.resample)) has no torchvision "
+                    + "interpolation; transformers 5.24 raises NotImplementedError for it (use --image-backend pil)")
+            }
+            // Fused with rescale, std is a tensor and torchvision does not check it (x / 0 gives inf, as numpy does).
+            if config.doNormalize && !config.doRescale && config.imageStd.contains(0) {
+                throw refuse("image_std", "a zero std makes torchvision's normalize raise \"std evaluated to zero\"")
+            }
         }
         self.config = config
         self.backend = backend
@@ -37,7 +48,7 @@ public struct ImageProcessor: Sendable {
         try process(ImageDecoder.decode(contentsOf: path, maxPixels: maxPixels), path: path)
     }
 
-    /// PilBackend.process_image + _preprocess: convert_to_rgb, resize, center_crop, rescale, normalize.
+    /// process_image + _preprocess of the backend: convert_to_rgb, resize, center_crop, rescale, normalize.
     public func process(_ image: DecodedImage, path: String) throws -> PixelValues {
         if config.doConvertRGB {
             return try process(rgb: image.transformersRGB(), grayscale: image.isGrayscaleSource, path: path)
@@ -76,26 +87,17 @@ public struct ImageProcessor: Sendable {
         }
         if config.doResize {
             let (newHeight, newWidth) = Self.resizeTarget(height: height, width: width, size: config.size)
-            plane = PillowResampler.resize(plane, channels: channels, width: width, height: height,
-                                           toWidth: newWidth, toHeight: newHeight, filter: config.resample)
+            let resize = backend == .pil ? PillowResampler.resize : TorchResampler.resize
+            plane = resize(plane, channels, width, height, newWidth, newHeight, config.resample)
             (height, width) = (newHeight, newWidth)
         }
         var top = 0, left = 0, outHeight = height, outWidth = width
         if config.doCenterCrop {
-            (top, left) = Self.centerCropOrigin(height: height, width: width, cropHeight: config.cropHeight, cropWidth: config.cropWidth)
+            let origin = backend == .pil ? Self.centerCropOrigin : Self.torchvisionCenterCropOrigin
+            (top, left) = origin(height, width, config.cropHeight, config.cropWidth)
             (outHeight, outWidth) = (config.cropHeight, config.cropWidth)
         }
-        // Float steps in numpy's order: rescale as float64 `x * scale` then cast to float32; normalize in
-        // float32 as `(x - float32(mean)) / float32(std)`. Without rescale, normalize starts from float32(x).
-        var table = [[Float]](repeating: [Float](repeating: 0, count: 256), count: 3)
-        for c in 0..<3 {
-            let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
-            for v in 0..<256 {
-                var x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
-                if config.doNormalize { x = (x - mean) / std }
-                table[c][v] = x
-            }
-        }
+        let table = (0..<3).map { valueTable(channel: $0) }
         // Pixels the crop adds outside the image are zeros in uint8 before the float steps.
         var values = [Float](repeating: 0, count: outputChannels * outHeight * outWidth)
         values.withUnsafeMutableBufferPointer { out in
@@ -116,6 +118,34 @@ public struct ImageProcessor: Sendable {
         return PixelValues(channels: outputChannels, height: outHeight, width: outWidth, values: values, notes: rgb.notes)
     }
 
+    /// What each byte value becomes after rescale and normalize in `channel`, in the backend's float steps.
+    ///
+    /// pil (numpy's order): rescale as float64 `x * scale` cast to float32; normalize in float32 as
+    /// `(x - float32(mean)) / float32(std)`, from float32(x) without rescale.
+    /// torchvision (float32 tensors): with both on, rescale is fused into normalize as
+    /// `(float32(x) - mean') / std'` with `mean' = float32(mean) * float32(1 / scale)`, likewise std'
+    /// (`_fuse_mean_std_and_rescale_factor`, then `sub` and `div_`); rescale alone is `float32(x) * float32(scale)`.
+    func valueTable(channel c: Int) -> [Float] {
+        let mean = Float(config.imageMean[c]), std = Float(config.imageStd[c])
+        switch backend {
+        case .pil:
+            return (0..<256).map { v in
+                let x = config.doRescale ? Float(Double(v) * config.rescaleFactor) : Float(v)
+                return config.doNormalize ? (x - mean) / std : x
+            }
+        case .torchvision:
+            let unscale = Float(1.0 / config.rescaleFactor)
+            return (0..<256).map { v in
+                switch (config.doRescale, config.doNormalize) {
+                case (true, true): return (Float(v) - mean * unscale) / (std * unscale)
+                case (false, true): return (Float(v) - mean) / std
+                case (true, false): return Float(v) * Float(config.rescaleFactor)
+                case (false, false): return Float(v)
+                }
+            }
+        }
+    }
+
     /// get_resize_output_image_size (default_to_square=False) for shortest_edge; height/width as given.
     /// Returns (height, width).
     public static func resizeTarget(height: Int, width: Int, size: PreprocessorConfig.Size) -> (Int, Int) {
@@ -134,6 +164,13 @@ public struct ImageProcessor: Sendable {
     /// by ceil(margin / 2) zeros before it and slices from 0, which is the same negative origin.
     public static func centerCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
         (floorDiv(height - cropHeight, 2), floorDiv(width - cropWidth, 2))
+    }
+
+    /// The torchvision backend's center_crop: a crop larger than the image pads `margin // 2` zeros before
+    /// and the rest after (the odd one goes bottom/right, unlike pil), then `int((size - crop) / 2.0)`.
+    public static func torchvisionCenterCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
+        func origin(_ size: Int, _ crop: Int) -> Int { crop > size ? -((crop - size) / 2) : (size - crop) / 2 }
+        return (origin(height, cropHeight), origin(width, cropWidth))
     }
 
     static func floorDiv(_ a: Int, _ b: Int) -> Int { a >= 0 ? a / b : -((-a + b - 1) / b) }

@@ -15,8 +15,9 @@ public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible
         }
     }
 
-    /// The filter kernel and its support, as in libImaging/Resample.c (all in double precision there).
-    var kernel: (support: Double, function: (Double) -> Double)? {
+    /// The filter kernel and its support, as in libImaging/Resample.c (all in double precision there), or as
+    /// ATen's `aa_filter`s spell them for torch (UpSampleKernel.cpp), which round differently in two places.
+    func kernel(_ arithmetic: ResampleArithmetic) -> (support: Double, function: (Double) -> Double)? {
         switch self {
         case .nearest: return nil
         case .box: return (0.5, { x in x > -0.5 && x <= 0.5 ? 1.0 : 0.0 })
@@ -31,17 +32,30 @@ public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible
                 return sin(px) / px * (Double(Float(0.54)) + Double(Float(0.46)) * cos(px))
             })
         case .bicubic:
+            // Both use Keys' a = -0.5; the outer lobe's polynomial is factored differently.
+            let torch = arithmetic == .torch
             return (2.0, { x in
                 let a = -0.5, x = abs(x)
                 if x < 1.0 { return ((a + 2.0) * x - (a + 3.0)) * x * x + 1 }
-                if x < 2.0 { return (((x - 5) * x + 8) * x - 4) * a }
+                if x < 2.0 { return torch ? ((a * x - 5 * a) * x + 8 * a) * x - 4 * a : (((x - 5) * x + 8) * x - 4) * a }
                 return 0.0
             })
         case .lanczos:
             func sinc(_ x: Double) -> Double { x == 0.0 ? 1.0 : sin(x * Double.pi) / (x * Double.pi) }
-            return (3.0, { x in -3.0 <= x && x < 3.0 ? sinc(x) * sinc(x / 3) : 0.0 })
+            // Pillow's window is [-3, 3), ATen's |x| < 3.
+            let torch = arithmetic == .torch
+            return (3.0, { x in (torch ? abs(x) < 3.0 : -3.0 <= x && x < 3.0) ? sinc(x) * sinc(x / 3) : 0.0 })
         }
     }
+}
+
+/// Whose fixed-point convolution a resize reproduces. Both compute double weights the same way (PIL's
+/// supports, centres and normalisation; ATen ported them from Resample.c) and sum `pixel * weight` in int32 from
+/// half a unit, then shift and clamp. They differ in the kernel spelling (`ResampleFilter.kernel`) and the
+/// weight precision: Pillow 22 bits, ATen's uint8 path int16 weights with the most bits the axis's largest
+/// weight allows (`_compute_index_ranges_int16_weights`). Pass order is up to each resampler.
+enum ResampleArithmetic {
+    case pillow, torch
 }
 
 /// Pillow's `Image.resize` on 8-bit images, bit for bit: libImaging/Resample.c's separable convolution with
@@ -89,12 +103,12 @@ public enum PillowResampler {
         if image.width == toWidth && image.height == toHeight && box == [0, 0, Float(toWidth), Float(toHeight)] {
             return image
         }
-        guard let kernel = filter.kernel else { return nearest(image, toWidth: toWidth, toHeight: toHeight, box: box) }
+        guard filter != .nearest else { return nearest(image, toWidth: toWidth, toHeight: toHeight, box: box) }
         let needHorizontal = toWidth != image.width || box[0] != 0 || box[2] != Float(toWidth)
         let needVertical = toHeight != image.height || box[1] != 0 || box[3] != Float(toHeight)
-        var vertical = Coefficients(inSize: image.height, in0: box[1], in1: box[3], outSize: toHeight, kernel: kernel)
+        var vertical = Coefficients(inSize: image.height, in0: box[1], in1: box[3], outSize: toHeight, filter: filter, arithmetic: .pillow)
         let horizontal = needHorizontal
-            ? Coefficients(inSize: image.width, in0: box[0], in1: box[2], outSize: toWidth, kernel: kernel) : nil
+            ? Coefficients(inSize: image.width, in0: box[0], in1: box[2], outSize: toWidth, filter: filter, arithmetic: .pillow) : nil
         // Pillow 13 (measured against it; the C in its source tree shows only the other order) runs the vertical
         // pass first when the width grows and the height shrinks; the rounding between passes makes the order
         // visible in the result.
@@ -117,47 +131,62 @@ public enum PillowResampler {
 
     // MARK: - Coefficients
 
-    /// precompute_coeffs + normalize_coeffs_8bpc: per output pixel, the first input index, the tap count and
-    /// `ksize` fixed-point weights.
+    /// precompute_coeffs + normalize_coeffs_8bpc (ATen: `_compute_indices_min_size_weights_aa` +
+    /// `_compute_index_ranges_int16_weights`): per output pixel, the first input index, the tap count and
+    /// `ksize` fixed-point weights with `precision` fraction bits.
     struct Coefficients {
         let ksize: Int
         var bounds: [Int32]  // xmin, count per output pixel
         var weights: [Int32]
+        let precision: Int32
 
-        init(inSize: Int, in0: Float, in1: Float, outSize: Int, kernel: (support: Double, function: (Double) -> Double)) {
+        init(inSize: Int, in0: Float, in1: Float, outSize: Int, filter: ResampleFilter, arithmetic: ResampleArithmetic) {
+            let kernel = filter.kernel(arithmetic)!
             let scale = Double(in1 - in0) / Double(outSize)
             let filterScale = max(scale, 1.0)
             let support = kernel.support * filterScale
             ksize = Int(support.rounded(.up)) * 2 + 1
             bounds = [Int32](repeating: 0, count: outSize * 2)
-            weights = [Int32](repeating: 0, count: outSize * ksize)
-            var k = [Double](repeating: 0, count: ksize)
+            var k = [Double](repeating: 0, count: outSize * ksize)
+            var largest = 0.0
             let invFilterScale = 1.0 / filterScale
             for xx in 0..<outSize {
                 let center = Double(in0) + (Double(xx) + 0.5) * scale
                 var ww = 0.0
                 let xmin = max(Int(center - support + 0.5), 0)
-                let xmax = min(Int(center + support + 0.5), inSize) - xmin
-                for x in 0..<max(xmax, 0) {
+                // ATen clamps the count to ksize ("rare cases due to precision"); Pillow would write past its row.
+                let xmax = min(max(min(Int(center + support + 0.5), inSize) - xmin, 0), ksize)
+                for x in 0..<xmax {
                     let w = kernel.function((Double(x + xmin) - center + 0.5) * invFilterScale)
-                    k[x] = w
+                    k[xx * ksize + x] = w
                     ww += w
                 }
-                if ww != 0.0 { for x in 0..<max(xmax, 0) { k[x] /= ww } }
-                let one = Double(1 << PillowResampler.precisionBits)
-                for x in 0..<ksize {
-                    let value = x < xmax ? k[x] : 0
-                    weights[xx * ksize + x] = value < 0 ? Int32(-0.5 + value * one) : Int32(0.5 + value * one)
+                if ww != 0.0 {
+                    for x in 0..<xmax {
+                        k[xx * ksize + x] /= ww
+                        largest = max(largest, k[xx * ksize + x])
+                    }
                 }
                 bounds[2 * xx] = Int32(xmin)
-                bounds[2 * xx + 1] = Int32(max(xmax, 0))
+                bounds[2 * xx + 1] = Int32(xmax)
             }
+            switch arithmetic {
+            case .pillow:
+                precision = PillowResampler.precisionBits
+            case .torch:
+                // The most bits (at most 22) for which the largest weight still rounds below 2^15.
+                var bits: Int32 = 0
+                while bits < 22 && Int(0.5 + largest * Double(1 << (bits + 1))) < 1 << 15 { bits += 1 }
+                precision = bits
+            }
+            let one = Double(1 << precision)
+            weights = k.map { value in value < 0 ? Int32(-0.5 + value * one) : Int32(0.5 + value * one) }
         }
     }
 
     @inline(__always)
-    static func clip8(_ ss: Int32) -> UInt8 {
-        let v = ss >> precisionBits
+    static func clip8(_ ss: Int32, precision: Int32) -> UInt8 {
+        let v = ss >> precision
         return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)
     }
 
@@ -177,7 +206,7 @@ public enum PillowResampler {
         let channels = image.channels, outWidth = coefficients.bounds.count / 2, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
         let inRow = image.width * channels, outRow = outWidth * channels
-        let half: Int32 = 1 << (precisionBits - 1)
+        let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
         out.withUnsafeMutableBufferPointer { dst in
             image.pixels.withUnsafeBufferPointer { src in
                 coefficients.weights.withUnsafeBufferPointer { kk in
@@ -202,12 +231,14 @@ public enum PillowResampler {
                                             s1 &+= Int32(px[1]) &* c
                                             s2 &+= Int32(px[2]) &* c
                                         }
-                                        target[3 * xx] = clip8(s0); target[3 * xx + 1] = clip8(s1); target[3 * xx + 2] = clip8(s2)
+                                        target[3 * xx] = clip8(s0, precision: precision)
+                                        target[3 * xx + 1] = clip8(s1, precision: precision)
+                                        target[3 * xx + 2] = clip8(s2, precision: precision)
                                     } else {
                                         for ch in 0..<channels {
                                             var acc = half
                                             for x in 0..<count { acc &+= Int32(start[channels * x + ch]) &* w[x] }
-                                            target[channels * xx + ch] = clip8(acc)
+                                            target[channels * xx + ch] = clip8(acc, precision: precision)
                                         }
                                     }
                                 }
@@ -223,7 +254,7 @@ public enum PillowResampler {
     static func verticalPass(_ image: Plane, outHeight: Int, coefficients: Coefficients) -> Plane {
         let rowLength = image.width * image.channels, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: outHeight * rowLength)
-        let half: Int32 = 1 << (precisionBits - 1)
+        let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
         out.withUnsafeMutableBufferPointer { dst in
             image.pixels.withUnsafeBufferPointer { src in
                 coefficients.weights.withUnsafeBufferPointer { kk in
@@ -244,7 +275,7 @@ public enum PillowResampler {
                                         for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
                                     }
                                     let target = d.p + yy * rowLength
-                                    for i in 0..<rowLength { target[i] = clip8(a[i]) }
+                                    for i in 0..<rowLength { target[i] = clip8(a[i], precision: precision) }
                                 }
                             }
                         }

@@ -51,28 +51,45 @@ final class GoldenImageTests: XCTestCase {
         }
     }
 
-    func testPixelValuesMatchTransformers() throws {
+    func testPixelValuesMatchTransformersPil() throws { try checkPixelValues(backend: .pil) }
+
+    func testPixelValuesMatchTransformersTorchvision() throws { try checkPixelValues(backend: .torchvision) }
+
+    /// Every golden case of `backend`: the F32 bit patterns of `pixel_values`, or a refusal where transformers
+    /// raised. A NotImplementedError (torchvision's box/hamming) must be refused naming `resample`.
+    func checkPixelValues(backend: ImageBackend) throws {
         let golden = try GoldenImages.load()
-        let cases = golden.entries("cases").filter { ($0["backend"] as? String ?? "pil") == "pil" }
-        XCTAssertFalse(cases.isEmpty, "images.json lists no pil cases")
+        let cases = golden.entries("cases").filter { ($0["backend"] as? String ?? "pil") == backend.rawValue }
+        XCTAssertFalse(cases.isEmpty, "images.json lists no \(backend) cases")
+        var compared = 0, refused = 0
         for entry in cases {
-            let name = entry["name"] as! String
+            let name = "\(backend)/\(entry["name"] as! String)"
             let configData = try JSONSerialization.data(withJSONObject: entry["config"]!)
             let config = try PreprocessorConfig.parse(configData, path: "\(name)/config")
-            let processor = try ImageProcessor(config: config, backend: .pil)
             let image = golden.path(entry["image"] as! String)
             guard let pixelsFile = entry["pixels"] as? String else {
                 // transformers raised (e.g. a 3-element mean on a 1-channel image); ckpt must refuse too.
-                XCTAssertThrowsError(try processor.process(contentsOf: image), "\(name): transformers refused: \(entry["error"] ?? "")")
+                let raised = entry["error"] as? String ?? ""
+                XCTAssertThrowsError(
+                    try ImageProcessor(config: config, backend: backend).process(contentsOf: image),
+                    "\(name): transformers refused: \(raised)"
+                ) { error in
+                    if raised.hasPrefix("NotImplementedError") {
+                        XCTAssertTrue("\(error)".contains("resample"), "\(name): resample not named in: \(error)")
+                    }
+                }
+                refused += 1
                 continue
             }
             let expected = try GoldenTensor.read(golden.path(pixelsFile)).tensors["pixel_values"]!
-            let pixels = try processor.process(contentsOf: image)
+            let pixels = try ImageProcessor(config: config, backend: backend).process(contentsOf: image)
             XCTAssertEqual([1, pixels.channels, pixels.height, pixels.width], expected.shape, "\(name): shape")
             let ours = pixels.values.map(\.bitPattern)
             let theirs = expected.dtype == "F32" ? expected.float32Bits : expected.uint8.map { Float($0).bitPattern }
             if let diff = firstDifference(ours, theirs) { XCTFail("\(name): pixel_values bits: \(diff)") }
+            compared += 1
         }
+        XCTAssertEqual(compared + refused, cases.count, "\(backend): every case checked")
     }
 
     func testRefusedConfigsNameTheKey() throws {

@@ -143,8 +143,27 @@ final class RefusalTests: XCTestCase {
         XCTAssertEqual(square.size, .exact(height: 100, width: 100))
     }
 
-    func testTorchvisionBackendIsRefused() {
-        XCTAssertThrowsError(try ImageProcessor(config: PreprocessorConfig(), backend: .torchvision))
+    func testTorchvisionRefusesWhatTransformersRaisesOn() throws {
+        for filter in ResampleFilter.allCases {
+            var config = PreprocessorConfig()
+            config.resample = filter
+            let raises = filter == .box || filter == .hamming
+            XCTAssertNoThrow(try ImageProcessor(config: config, backend: .pil), "pil \(filter)")
+            if raises {
+                XCTAssertThrowsError(try ImageProcessor(config: config, backend: .torchvision), "\(filter)") { error in
+                    XCTAssertTrue("\(error)".contains("resample"), "\(filter): resample not named in: \(error)")
+                }
+                config.doResize = false  // no resize, nothing raises
+            }
+            XCTAssertNoThrow(try ImageProcessor(config: config, backend: .torchvision), "torchvision \(filter)")
+        }
+        var zeroStd = PreprocessorConfig()
+        zeroStd.imageStd = [0.2, 0, 0.2]
+        XCTAssertNoThrow(try ImageProcessor(config: zeroStd, backend: .torchvision), "fused: std is a tensor, unchecked")
+        zeroStd.doRescale = false
+        XCTAssertThrowsError(try ImageProcessor(config: zeroStd, backend: .torchvision)) { error in
+            XCTAssertTrue("\(error)".contains("image_std"), "image_std not named in: \(error)")
+        }
     }
 
     func testResizeTargetAndCropOrigin() {
@@ -154,5 +173,9 @@ final class RefusalTests: XCTestCase {
         XCTAssertEqual(ImageProcessor.centerCropOrigin(height: 20, width: 31, cropHeight: 25, cropWidth: 40).top, -3)
         XCTAssertEqual(ImageProcessor.centerCropOrigin(height: 20, width: 31, cropHeight: 25, cropWidth: 40).left, -5)
         XCTAssertEqual(ImageProcessor.centerCropOrigin(height: 571, width: 518, cropHeight: 518, cropWidth: 518).top, 26)
+        // torchvision pads an odd margin's extra row/column after the image, pil before it.
+        XCTAssertEqual(ImageProcessor.torchvisionCenterCropOrigin(height: 20, width: 31, cropHeight: 25, cropWidth: 40).top, -2)
+        XCTAssertEqual(ImageProcessor.torchvisionCenterCropOrigin(height: 20, width: 31, cropHeight: 25, cropWidth: 40).left, -4)
+        XCTAssertEqual(ImageProcessor.torchvisionCenterCropOrigin(height: 571, width: 518, cropHeight: 518, cropWidth: 518).top, 26)
     }
 }
