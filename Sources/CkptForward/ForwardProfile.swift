@@ -1,3 +1,4 @@
+import CkptLayout
 import Foundation
 
 /// Where a forward pass spent its time, stage by stage: the thread-seconds its work items took
