@@ -106,6 +106,11 @@ extension Ckpt {
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+            printForward(seconds: seconds, gflops: gflops)
+        }
+
+        /// The `forward …` line: time, GFLOP/s and the compute backend.
+        func printForward(seconds: Double, gflops: Double) {
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
             print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
@@ -141,7 +146,8 @@ extension Ckpt {
             bar.finish()
             let s = summary
             print("\(model.architecture.summary): \(s.images) image\(s.images == 1 ? "" : "s") \(s.height)×\(s.width) → grid \(s.grid.rows)×\(s.grid.columns), \(s.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)\(savePixels.map { " and \($0)" } ?? "")")
-            print(String(format: "forward %.2f s in batches of %d; ", s.forwardSeconds, batch) + ViTForward.backendSummary(threads: threads))
+            printForward(seconds: s.forwardSeconds,
+                         gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9)
         }
     }
 }
