@@ -12,7 +12,8 @@ import PackageDescription
 // over any input. CkptLayout: key tables, layout detection and conversion, synthetic models.
 // CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
 // CkptVerify: strict verification, manifests, diff (the only module over swift-crypto); its golden check
-// preprocesses image cases through CkptImage.
+// preprocesses image cases through CkptImage, and Images/ holds the image pipelines the CLI runs (preprocess
+// to a pixel file with SHA-256 provenance, batched embed --image) since they need both CkptForward and hashing.
 // CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
 // resampling); it depends on nothing of ours, only on its C shim.
 let package = Package(

@@ -45,10 +45,15 @@ CKPT = {
     "verify": ["verify", "--strict", "--manifest", "{manifest}", "{file}"],
     "embed": ["embed", "{model}", "--pixels", "{pixels}", "--output", "{out}", "--threads", "{threads}"],
     "synth_hf": ["synth", "--arch", "{arch}", "--layout", "hf", "--output", "{out}"],
+    "preprocess": ["preprocess", "{image}", "--preprocessor", "{config}", "--output", "{out}"],
+    "embed_images": ["embed", "{model}", "--image-list", "{list}", "--batch", "{batch}", "--output", "{out}",
+                     "--threads", "{threads}"],
 }
 # `ckpt SUBCOMMAND --help` must succeed for a workload to run; otherwise it is reported as not measured.
 PROBE = {"inspect": ["inspect"], "convert": ["convert", "hf-to-dinov2"], "manifest": ["manifest"],
-         "verify": ["verify"], "embed": ["embed"], "synth": ["synth"]}
+         "verify": ["verify"], "embed": ["embed"], "synth": ["synth"], "preprocess": ["preprocess"]}
+XRAY = (2765, 2505)  # width, height of the X-ray-sized test images (a typical chest radiograph scan)
+IMAGES_EMBEDDED = 16
 
 ARCHS = {  # width, depth, FFN hidden (SwiGLU for g: golden/SYNTH.md)
     "vits14": (384, 12, 4 * 384), "vitb14": (768, 12, 4 * 768), "vitl14": (1024, 24, 4 * 1024),
@@ -246,6 +251,30 @@ class Inputs:
         shutil.rmtree(d, ignore_errors=True)
         return same
 
+    def xray(self, ext: str, seed: int = 0) -> Path:
+        p = self.dir / f"xray-{XRAY[0]}x{XRAY[1]}-{seed}.{ext}"
+        if not p.exists():
+            self._py("xray", XRAY[0], XRAY[1], seed, p)
+        return p
+
+    def raddino_config(self) -> Path:
+        """A folder holding only RAD-DINO's preprocessor_config.json (golden/images/configs/rad-dino.json)."""
+        d = self.dir / "raddino-preprocessor"
+        if not (d / "preprocessor_config.json").exists():
+            self._py("raddino-config", d)
+        return d
+
+    def hf_with_processor(self, arch: str) -> Path:
+        """The HF folder plus RAD-DINO's preprocessor_config.json, as the release ships (hard links: no copy)."""
+        src, d = self.hf(arch), self.dir / f"{arch}-hf-with-processor"
+        d.mkdir(exist_ok=True)
+        for name in ("config.json", "model.safetensors"):
+            if not (d / name).exists():
+                os.link(src / name, d / name)
+        if not (d / "preprocessor_config.json").exists():
+            shutil.copyfile(self.raddino_config() / "preprocessor_config.json", d / "preprocessor_config.json")
+        return d
+
     def pixels(self, batch: int, size: int = 518) -> Path:
         p = self.dir / (f"pixels-b{batch}.safetensors" if size == 518 else f"pixels-b{batch}-{size}px.safetensors")
         if not p.exists():
@@ -293,7 +322,8 @@ def main():
     ap.add_argument("--forced-coretype", default="",
                     help="where the environment sets no OPENBLAS_CORETYPE, also run ckpt with this one (e.g. Haswell)")
     ap.add_argument("--ckpt-note", default="", help="how the ckpt binary was built, when not from this tree's HEAD")
-    ap.add_argument("--only", default="", help="comma list of: sgemm,inspect,verify,convert,embed,scaling")
+    ap.add_argument("--only", default="",
+                    help="comma list of: sgemm,inspect,verify,convert,embed,preprocess,embed-images,scaling")
     ap.add_argument("--keep", action="store_true", help="keep the large inputs (ViT-L, ViT-g) afterwards")
     ap.add_argument("--out", default=str(BENCH / "results"), help="writes OUT.md and OUT.json")
     args = ap.parse_args()
@@ -436,6 +466,41 @@ def main():
                 alternate(f"embed-b{b}", cmds, args.runs, args.warmup, logdir, log)
                 record(f"embed-b{b}", cmds, batch=b, gflop=forward_gflop(args.arch, b))
                 o.unlink(missing_ok=True)
+
+    # --- preprocess: one X-ray-sized image to RAD-DINO's 518×518 pixel_values ---------------------------------
+    if want("preprocess"):
+        if not available["preprocess"]:
+            skip("preprocess", "ckpt preprocess missing")
+        else:
+            config = inputs.raddino_config()
+            for ext in ("png", "jpg"):
+                image, o = inputs.xray(ext), outdir / f"pixels-{ext}.safetensors"
+                cmds = ckpt_cmds("preprocess", f"ckpt preprocess {ext}", outputs=[o], image=image, config=config, out=o)[:1]
+                cmds.append(Cmd(f"transformers BitImageProcessor (PIL) {ext}",
+                                [args.python, PEERS / "pil_preprocess.py", config, image], peer_env,
+                                parse=parse_json_line))
+                alternate(f"preprocess-{ext}", cmds, args.runs, args.warmup, logdir, log)
+                record(f"preprocess-{ext}", cmds, image=str(image.name))
+                o.unlink(missing_ok=True)
+
+    # --- embed-images: 16 X-ray PNGs through the whole pipeline -------------------------------------------------
+    if want("embed-images"):
+        if not (available["embed"] and available["preprocess"]):
+            skip("embed-images", "ckpt embed --image missing")
+        else:
+            model = inputs.hf_with_processor(args.arch)
+            images = [inputs.xray("png", seed) for seed in range(IMAGES_EMBEDDED)]
+            listing = inputs.dir / "xray-list.txt"
+            listing.write_text("".join(f"{p}\n" for p in images))
+            o = outdir / "embed-images.safetensors"
+            cmds = ckpt_cmds("embed_images", f"ckpt embed {IMAGES_EMBEDDED} PNGs", outputs=[o], parse=parse_ckpt_embed,
+                             model=model, list=listing, batch=4, out=o, threads=args.threads)[:1]
+            cmds.append(Cmd(f"rad-dino's pipeline (AutoImageProcessor use_fast=False + AutoModel) {IMAGES_EMBEDDED} PNGs",
+                            [args.python, PEERS / "raddino_embed.py", model, 4, args.threads, *images], peer_env,
+                            parse=parse_json_line))
+            alternate("embed-images", cmds, args.runs, args.warmup, logdir, log)
+            record("embed-images", cmds, images=IMAGES_EMBEDDED, batch=4)
+            o.unlink(missing_ok=True)
 
     # --- scaling: convert S, B, L, g ------------------------------------------------------------------------
     if want("scaling") and args.scaling:
@@ -614,6 +679,26 @@ def render(R) -> str:
             L.append(f"| {pt['label']} (forward alone, {pt.get('attn_implementation', '?')} attention) | PyTorch's own | "
                      f"{gflop / pt['median_s']:.1f} | {gflop / fwd:.1f} | {gflop / fwd / nat:.0%} of OpenBLAS native |")
         L.append("")
+    for name in [n for n in W if n.startswith("preprocess-")]:
+        cmds = table(name, W[name]["commands"][-1]["label"])
+        peer = cmds[-1]
+        per_image = peer.get("preprocess_s_median")
+        for c in ckpt_rows(cmds):
+            if per_image:
+                r = ratio(c["median_s"], per_image)
+                targets.append((f"{name} ({W[name]['image']})",
+                                f"ckpt's whole process {r:.2f}× the PIL processor's warm per-image time "
+                                f"({fmt_s(c['median_s'])} vs {fmt_s(per_image)}; fastest runs "
+                                f"{ratio(c['min_s'], peer['preprocess_s_min']):.2f}×)",
+                                "≤ 0.5×", judge(r <= 0.5)))
+    if "embed-images" in W:
+        cmds = table("embed-images", W["embed-images"]["commands"][-1]["label"])
+        peer = cmds[-1]
+        for c in ckpt_rows(cmds):
+            r, rr = ratio(c["median_s"], peer["median_s"]), ratio(c["peak_rss_mib_max"], peer["peak_rss_mib_max"])
+            targets.append(("embed 16 X-ray PNGs", f"{r:.2f}× rad-dino's pipeline wall time "
+                            f"({fmt_s(c['median_s'])} vs {fmt_s(peer['median_s'])}), peak RSS {rr:.2f}×",
+                            "≤ 0.8× wall, ≤ 0.5× RSS", judge(r <= 0.8 and rr <= 0.5)))
     if "scaling" in W:
         rows = W["scaling"]["rows"]
         L += ["### scaling: ckpt convert hf-to-dinov2 [native]", "",

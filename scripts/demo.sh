@@ -39,6 +39,13 @@ step "$ckpt" manifest "$work/backbone_compatible.safetensors" -o "$work/release.
 step "$ckpt" verify --strict --manifest "$work/release.json" --golden golden/forward/tiny-native "$work/backbone_compatible.safetensors"
 step "$ckpt" embed "$work/backbone_compatible.safetensors" --pixels golden/forward/tiny-native/pixels.safetensors -o "$work/embeddings.safetensors"
 step "$ckpt" inspect "$work/embeddings.safetensors"
+
+# --- Images: a bundled X-ray-like image through RAD-DINO's own preprocessor config (518×518 pixel_values,
+# bit-exact with transformers' PIL processor), then image files straight to embeddings with the tiny model.
+step "$ckpt" preprocess golden/images/inputs/camera.png --preprocessor golden/images/configs/rad-dino.json -o "$work/xray-pixels.safetensors"
+step "$ckpt" embed "$tiny/hf" --image golden/images/inputs/camera.png golden/images/inputs/rocket.jpg golden/images/inputs/gray16.png \
+    --preprocessor golden/forward/tiny-images-hf/preprocessor_config.json --batch 2 -o "$work/image-embeddings.safetensors"
+step "$ckpt" verify "$tiny/hf" --golden golden/forward/tiny-images-hf
 echo
 echo "demo finished: every step above exited 0"
 

@@ -18,7 +18,7 @@ struct Ckpt: ParsableCommand {
             I/O error, 64 usage error.
             """,
         version: ckptVersion,
-        subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self, Embed.self]
+        subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self, Embed.self, Preprocess.self]
     )
 
     /// Runs the command; library errors print as `ckpt: error: …` and exit 2.
@@ -30,6 +30,14 @@ struct Ckpt: ParsableCommand {
         } catch let error as CkptError {
             printError("ckpt: error: \(error)")
             Glibc.exit(error.exitCode)
+        } catch let error as ImageProblem {
+            // The library names the limit; the flag that raises it is the CLI's to name.
+            if case .tooManyPixels = error {
+                printError("ckpt: error: \(error) (--max-image-pixels N)")
+            } else {
+                printError("ckpt: error: \(error)")
+            }
+            Glibc.exit(2)
         } catch {
             exit(withError: error)
         }

@@ -18,6 +18,10 @@ extension Ckpt {
                 cropped as the stride-p patch convolution does. When the patch grid differs from the \
                 stored position grid the position embedding is resampled the way the chosen upstream \
                 does (default: dinov2 for original-layout weights, hf for Hugging Face folders).
+                With --image / --image-list, ckpt preprocesses PNG/JPEG files itself (as `ckpt preprocess` \
+                does) with --preprocessor, by default the preprocessor_config.json of a Hugging Face \
+                WEIGHTS folder, and runs them in batches of --batch images; the output's __metadata__ \
+                lists the images and their SHA-256. See docs/embed.md.
                 Exit codes: 0 written, 2 unreadable input or shape mismatch, 64 usage error.
                 """)
 
@@ -25,7 +29,21 @@ extension Ckpt {
         var weights: String
 
         @Option(name: .long, help: "safetensors file with pixel_values [B, 3, H, W].")
-        var pixels: String
+        var pixels: String?
+
+        @Option(name: .long, parsing: .upToNextOption, help: "PNG or JPEG files to preprocess and embed, in this order.")
+        var image: [String] = []
+
+        @Option(name: .long, help: "preprocessor_config.json or a folder holding one (default: WEIGHTS' own, for a Hugging Face folder).")
+        var preprocessor: String?
+
+        @OptionGroup var imageOptions: ImageOptions
+
+        @Option(name: .long, help: "Images per forward pass with --image/--image-list; bounds memory.")
+        var batch: Int = 8
+
+        @Option(name: .long, help: "Also write the preprocessed pixel_values of --image/--image-list here.")
+        var savePixels: String?
 
         @Option(name: .shortAndLong, help: "Output .safetensors file.")
         var output: String
@@ -48,9 +66,25 @@ extension Ckpt {
         func validate() throws {
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
             if let heads, heads < 1 { throw ValidationError("--heads must be at least 1") }
+            if batch < 1 { throw ValidationError("--batch must be at least 1") }
+            let sources = [pixels != nil, !image.isEmpty, imageOptions.imageList != nil].filter { $0 }.count
+            guard sources == 1 else { throw ValidationError("give exactly one of --pixels, --image, --image-list") }
+            if pixels != nil, preprocessor != nil || savePixels != nil {
+                throw ValidationError("--preprocessor and --save-pixels apply to --image/--image-list, not --pixels")
+            }
+            if pixels == nil, preprocessor == nil, defaultPreprocessor == nil {
+                throw ValidationError("\(weights) has no preprocessor_config.json: give --preprocessor CONFIG for --image/--image-list")
+            }
+        }
+
+        /// The preprocessor_config.json of a Hugging Face WEIGHTS folder, when it has one.
+        var defaultPreprocessor: String? {
+            let candidate = weights + "/preprocessor_config.json"
+            return FileSystem.kind(of: candidate) == .file ? candidate : nil
         }
 
         func run() throws {
+            guard let pixels else { return try runImages() }
             let checkpoint = try Checkpoint.open(weights)
             // Before the pass, not after it: an existing output should not cost a forward pass.
             try AtomicOutput.checkDestination(output, overwrite: force, protecting: checkpoint.fileIdentities)
@@ -72,10 +106,49 @@ extension Ckpt {
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+            printForward(seconds: seconds, gflops: gflops)
+        }
+
+        /// The `forward …` line: time, GFLOP/s and the compute backend.
+        func printForward(seconds: Double, gflops: Double) {
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
             print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
             if let profile = out.profile { profile.lines.forEach { print($0) } }
+        }
+
+        /// `--image` / `--image-list`: preprocess and embed in batches, streaming the output.
+        func runImages() throws {
+            let checkpoint = try Checkpoint.open(weights)
+            let paths = try imageOptions.paths(image)
+            var inputs = checkpoint.fileIdentities + paths.compactMap(FileIdentity.of(path:))
+            // Before any work: an existing output should not cost the forward passes.
+            try AtomicOutput.checkDestination(output, overwrite: force, protecting: inputs)
+            if let savePixels { try AtomicOutput.checkDestination(savePixels, overwrite: force, protecting: inputs) }
+            let batcher = try imageOptions.batcher(config: preprocessor ?? defaultPreprocessor!)
+            let model = try ViTWeights(checkpoint: checkpoint, heads: heads)
+            var headModel: DINOHead? = nil
+            if let head {
+                let headCheckpoint = try Checkpoint.open(head)
+                headModel = try DINOHead(checkpoint: headCheckpoint)
+                inputs += headCheckpoint.fileIdentities
+            }
+            let convention = interpolation ?? .default(for: checkpoint)
+            let options = ImageEmbedder.Options(batchSize: batch, interpolation: convention, threads: threads, head: headModel,
+                                                savePixels: savePixels, overwrite: force, protecting: inputs)
+            let bar = ProgressBar(label: "embedding", unit: .items("images"))
+            defer { bar.finish() }
+            let summary = try ImageEmbedder.run(model: model, images: paths, batcher: batcher, output: output, options: options) {
+                done, total, notes in
+                bar.finish()
+                printNotes(notes)
+                bar.update(done, total)
+            }
+            bar.finish()
+            let s = summary
+            print("\(model.architecture.summary): \(s.images) image\(s.images == 1 ? "" : "s") \(s.height)×\(s.width) → grid \(s.grid.rows)×\(s.grid.columns), \(s.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)\(savePixels.map { " and \($0)" } ?? "")")
+            printForward(seconds: s.forwardSeconds,
+                         gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9)
         }
     }
 }

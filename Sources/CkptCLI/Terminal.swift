@@ -31,9 +31,17 @@ final class ProgressBar: @unchecked Sendable {  // the drawing state is read and
     private var lastDraw: UInt64 = 0
     private var drawn = false
     private let enabled: Bool
+    private let unit: Unit
 
-    init(label: String, enabled: Bool = Terminal.stderrIsTTY) {
+    /// What the bar counts: bytes (shown as sizes and MiB/s) or named items (counts, items/s and an ETA).
+    enum Unit {
+        case bytes
+        case items(String)
+    }
+
+    init(label: String, unit: Unit = .bytes, enabled: Bool = Terminal.stderrIsTTY) {
         self.label = label
+        self.unit = unit
         self.enabled = enabled
     }
 
@@ -43,7 +51,9 @@ final class ProgressBar: @unchecked Sendable {  // the drawing state is read and
         return ProgressCounter(total: total) { [self] done, total in update(done, total) }
     }
 
-    private func update(_ done: Int, _ total: Int) {
+    /// Reports `done` of `total` units.
+    func update(_ done: Int, _ total: Int) {
+        guard enabled, total > 0 else { return }
         let now = DispatchTime.now().uptimeNanoseconds
         lock.lock()
         defer { lock.unlock() }
@@ -55,9 +65,17 @@ final class ProgressBar: @unchecked Sendable {  // the drawing state is read and
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let seconds = Double(now - start) / 1e9
-        let rate = Double(done) / seconds / 1_048_576
-        let line = String(format: "\r\u{1B}[K%@ %3d%% %@ %@ / %@  %.0f MiB/s", label, Int(fraction * 100), bar,
-                          InspectReport.humanBytes(done), InspectReport.humanBytes(total), rate)
+        let rate = Double(done) / seconds
+        let line: String
+        switch unit {
+        case .bytes:
+            line = String(format: "\r\u{1B}[K%@ %3d%% %@ %@ / %@  %.0f MiB/s", label, Int(fraction * 100), bar,
+                          InspectReport.humanBytes(done), InspectReport.humanBytes(total), rate / 1_048_576)
+        case .items(let name):
+            let eta = rate > 0 ? Int((Double(total - done) / rate).rounded()) : 0
+            line = String(format: "\r\u{1B}[K%@ %3d%% %@ %d / %d %@  %.2f %@/s  ETA %d:%02d", label, Int(fraction * 100), bar,
+                          done, total, name, rate, name, eta / 60, eta % 60)
+        }
         writeStandardError(line)
     }
 

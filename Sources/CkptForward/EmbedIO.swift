@@ -9,6 +9,13 @@ public enum EmbedIO {
         public var batch: Int
         public var height: Int
         public var width: Int
+
+        public init(values: [Float], batch: Int, height: Int, width: Int) {
+            self.values = values
+            self.batch = batch
+            self.height = height
+            self.width = width
+        }
     }
 
     /// Reads tensor `pixel_values` `[B, 3, H, W]` (F32, F16 or BF16; F64 rounded) from a

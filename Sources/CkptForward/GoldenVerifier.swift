@@ -51,13 +51,16 @@ public enum GoldenVerifier {
     ///     relative to the golden root (the folder above `forward/`).
     ///   - heads: attention heads, when neither the weights nor `golden.json` say.
     ///   - interpolation: overrides the case's convention (tests use it to show a wrong one fails).
+    ///   - pixels: the input to run instead of the case's `pixels.safetensors` (an image case's pixels as
+    ///     ckpt preprocessed them from the image files).
     public static func verify(weights: Checkpoint, goldenDir: String, atol: Double? = nil, rtol: Double? = nil,
                               minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
-                              heads: Int? = nil, interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
+                              heads: Int? = nil, interpolation: PositionInterpolation? = nil,
+                              pixels: EmbedIO.Pixels? = nil) throws -> GoldenReport {
         let spec = try GoldenCase(directory: goldenDir)
         let model = try ViTWeights(checkpoint: weights, heads: heads ?? spec.heads)
         return try verify(model: model, spec: spec, atol: atol, rtol: rtol, minCosine: minCosine, threads: threads,
-                          head: head, interpolation: interpolation)
+                          head: head, interpolation: interpolation, pixels: pixels)
     }
 
     /// Verifies already loaded backbone weights (tests plant defects in these).
@@ -65,16 +68,17 @@ public enum GoldenVerifier {
                               minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
                               interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
         try verify(model: model, spec: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol, minCosine: minCosine,
-                   threads: threads, head: head, interpolation: interpolation)
+                   threads: threads, head: head, interpolation: interpolation, pixels: nil)
     }
 
     static func verify(model: ViTWeights, spec: GoldenCase, atol: Double?, rtol: Double?, minCosine: Double?,
-                       threads: Int?, head: Checkpoint?, interpolation: PositionInterpolation?) throws -> GoldenReport {
+                       threads: Int?, head: Checkpoint?, interpolation: PositionInterpolation?,
+                       pixels given: EmbedIO.Pixels?) throws -> GoldenReport {
         let atol = atol ?? spec.atol, rtol = rtol ?? spec.rtol, minCos = minCosine ?? spec.minCosine
         guard let atol, let rtol, let minCos else {
             throw CkptError.invalidRequest("\(spec.directory)/golden.json: no tolerance recorded; pass --atol, --rtol and --min-cosine")
         }
-        let pixels = try EmbedIO.loadPixels(spec.pixelsPath)
+        let pixels = try given ?? EmbedIO.loadPixels(spec.pixelsPath)
         let convention = interpolation ?? spec.convention ?? .hf
         var out = try ViTForward.run(model, pixels: pixels.values, batch: pixels.batch, height: pixels.height,
                                      width: pixels.width, interpolation: convention, threads: threads)

@@ -163,14 +163,24 @@ public enum StrictVerifier {
         // Golden: the weights must still give upstream's outputs. Only meaningful on weights that
         // passed the structural checks, so it is skipped (and said so) when keys or values are wrong.
         var golden: GoldenReport? = nil
+        var goldenPixels: GoldenImageCheck.Result? = nil
         if let g = options.golden {
             if problems.contains(where: { !$0.isWarning }) {
                 problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
                                               detail: "not run: fix the problems above first", warning: true))
             } else {
+                // An image case: our own preprocessing of its image files must give its pixels bit for bit,
+                // and the forward check runs on our pixels.
+                let images = try GoldenImageCheck.run(caseDirectory: g.directory)
+                if let images, !images.identical {
+                    problems.append(VerifyProblem(
+                        key: "pixel_values", kind: .golden, expected: .string("bit-identical to the case's pixel_values"),
+                        actual: images.json, detail: images.text))
+                }
                 let report = try GoldenVerifier.verify(weights: checkpoint, goldenDir: g.directory, atol: g.atol, rtol: g.rtol,
-                                                       threads: options.threads)
+                                                       threads: options.threads, pixels: images?.pixels)
                 golden = report
+                goldenPixels = images
                 for o in report.outputs where !o.passed {
                     problems.append(VerifyProblem(
                         key: o.name, kind: .golden,
@@ -186,7 +196,11 @@ public enum StrictVerifier {
                                   manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
                                   parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
                                   problems: problems, diagnoses: diagnosis.diagnoses)
-        report.golden = golden.map { (text: $0.text, json: $0.json) }
+        report.golden = golden.map { golden in
+            guard let pixels = goldenPixels, case .object(var members) = golden.json else { return (text: golden.text, json: golden.json) }
+            members.append(("pixels", pixels.json))
+            return (text: pixels.text + "\n" + golden.text, json: .object(members))
+        }
         return report
     }
 

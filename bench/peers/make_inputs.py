@@ -9,6 +9,10 @@ golden/gen/models.py (`original_to_hf`, `hf_config_kwargs`), so nothing here re-
                                                      --stream: same bytes, one tensor at a time, for ViT-g)
     make_inputs.py pixels B OUT.safetensors [SIZE]  pixel_values [B,3,SIZE,SIZE] F32, SIZE 518 by default
                                                     (golden images_u8, normalised)
+    make_inputs.py xray W H SEED OUT.png|OUT.jpg    an X-ray-sized 8-bit grayscale image (smooth anatomy-like
+                                                    structure plus film grain), written by Pillow: PNG as
+                                                    RAD-DINO's release stores scans, JPEG at quality 95
+    make_inputs.py raddino-config OUT_DIR           RAD-DINO's preprocessor_config.json (golden/images/configs)
 
 Run with the peers' Python (torch, transformers, safetensors, numpy) and GOLDEN_DIR=<repo>/golden.
 """
@@ -116,6 +120,34 @@ def cmd_pixels(batch: int, out: str, size: int = 518) -> None:
     save_file({"pixel_values": np.ascontiguousarray(px)}, out, metadata={"format": "pt"})
 
 
+def cmd_xray(w: int, h: int, seed: int, out: str) -> None:
+    """Low-frequency structure (what compresses like a radiograph) plus grain (what keeps the codec honest)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:h, 0:w].astype(np.float32)
+    img = 90 + 60 * np.sin(x / w * 3.1 + seed) * np.cos(y / h * 2.3)
+    for _ in range(12):  # soft elliptical "organs" and "ribs"
+        cx, cy, rx, ry, amp = rng.uniform(0, w), rng.uniform(0, h), rng.uniform(w / 20, w / 4), \
+            rng.uniform(h / 30, h / 5), rng.uniform(-50, 70)
+        img += amp * np.exp(-(((x - cx) / rx) ** 2 + ((y - cy) / ry) ** 2))
+    img += rng.normal(0, 4, size=(h, w))
+    a = np.clip(np.rint(img), 0, 255).astype(np.uint8)
+    im = Image.fromarray(a, mode="L")
+    if out.lower().endswith((".jpg", ".jpeg")):
+        im.save(out, quality=95)
+    else:
+        im.save(out)
+
+
+def cmd_raddino_config(out_dir: str) -> None:
+    import shutil
+
+    d = Path(out_dir)
+    d.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(GOLDEN_DIR / "images" / "configs" / "rad-dino.json", d / "preprocessor_config.json")
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "synth":
         cmd_synth(argv[1], argv[2])
@@ -123,6 +155,10 @@ def main(argv):
         cmd_hf(argv[1], argv[2], "--stream" in argv[3:])
     elif len(argv) in (3, 4) and argv[0] == "pixels":
         cmd_pixels(int(argv[1]), argv[2], *map(int, argv[3:]))
+    elif len(argv) == 5 and argv[0] == "xray":
+        cmd_xray(int(argv[1]), int(argv[2]), int(argv[3]), argv[4])
+    elif len(argv) == 2 and argv[0] == "raddino-config":
+        cmd_raddino_config(argv[1])
     else:
         sys.exit(__doc__)
 

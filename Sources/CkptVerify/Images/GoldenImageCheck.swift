@@ -1,0 +1,84 @@
+import CkptFormat
+import CkptForward
+import CkptImage
+
+/// The image half of an image golden case (`golden.json` with `images`): ckpt preprocesses the case's
+/// image files itself, with the recorded config and backend, and its `pixel_values` must equal the
+/// case's `pixels.safetensors` (transformers' output) bit for bit. The forward check then runs on
+/// these pixels, so the case covers images → embeddings end to end.
+public enum GoldenImageCheck {
+    public struct Result: Sendable {
+        /// ckpt's pixels, for the forward check.
+        public let pixels: EmbedIO.Pixels
+        public let sources: [ImageSource]
+        /// Values whose float32 bit patterns differ from the case's (all of them when the shapes differ).
+        public let differing: Int
+        /// Largest |ours − theirs| over the differing values (NaN if any side is NaN there).
+        public let maxAbs: Double
+        public let shape: [Int]
+        public let expectedShape: [Int]
+        public var identical: Bool { differing == 0 && shape == expectedShape }
+
+        public var text: String {
+            let head = "pixels: \(sources.count) image\(sources.count == 1 ? "" : "s") preprocessed by ckpt, \(shape)"
+            if identical { return head + ": bit-identical to the case's pixel_values" }
+            if shape != expectedShape { return head + ": FAIL, the case's pixel_values are \(expectedShape)" }
+            return head + ": FAIL, \(differing) of \(shape.reduce(1, *)) values differ (max abs \(maxAbs))"
+        }
+
+        public var json: JSONValue {
+            .object([("identical", .bool(identical)), ("shape", .array(shape.map { .int($0) })),
+                     ("differing", .int(differing)), ("max_abs", maxAbs.isNaN ? .string("NaN") : .double(maxAbs)),
+                     ("images", .array(sources.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }))])
+        }
+    }
+
+    /// Runs the image half of the case in `directory`; nil when the case has no `images`. Refuses image
+    /// files whose SHA-256 is not the one recorded.
+    public static func run(caseDirectory directory: String) throws -> Result? {
+        let path = FileSystem.join(directory, "golden.json")
+        let json: JSONValue
+        do { json = try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
+            throw CkptError.invalidRequest("\(path): \(e)")
+        }
+        guard let images = json["images"] else { return nil }
+        guard let files = images["files"]?.arrayValue?.compactMap(\.stringValue),
+              let shas = images["sha256"]?.arrayValue?.compactMap(\.stringValue), files.count == shas.count, !files.isEmpty,
+              let configName = images["preprocessor_config"]?.stringValue,
+              let pixelsName = json["pixels"]?["file"]?.stringValue else {
+            throw CkptError.invalidRequest("\(path): images needs files, sha256 (one per file), preprocessor_config; pixels needs file")
+        }
+        let backendName = images["backend"]?.stringValue ?? ImageBackend.pil.rawValue
+        guard let backend = ImageBackend(rawValue: backendName) else {
+            throw CkptError.invalidRequest("\(path): images.backend \"\(backendName)\" is not one of \(ImageBackend.allCases.map(\.rawValue))")
+        }
+        let paths = files.map { FileSystem.join(directory, $0) }
+        // Before decoding: a changed file is refused as changed, not reported as whatever it now decodes to.
+        for (file, recorded) in zip(paths, shas) {
+            let actual = try Hashing.sha256(file: file)
+            guard actual == recorded.lowercased() else {
+                throw CkptError.inputChanged(
+                    path: file, reason: "SHA-256 is \(actual) but \(path) records \(recorded); the case's images must be the ones its outputs were made from")
+            }
+        }
+        let config = try PreprocessorConfig.load(contentsOf: FileSystem.join(directory, configName))
+        let batcher = ImageBatcher(processor: try ImageProcessor(config: config, backend: backend))
+        let batch = try batcher.batch(paths)
+        let expected = try EmbedIO.loadPixels(FileSystem.join(directory, pixelsName))
+        let expectedShape = [expected.batch, 3, expected.height, expected.width]
+        var differing = 0, maxAbs = 0.0
+        if batch.shape == expectedShape {
+            for (a, b) in zip(batch.values, expected.values) where a.bitPattern != b.bitPattern {
+                differing += 1
+                let d = abs(Double(a) - Double(b))
+                maxAbs = d.isNaN || maxAbs.isNaN ? .nan : max(maxAbs, d)
+            }
+        } else {
+            differing = batch.values.count
+            maxAbs = .nan
+        }
+        let pixels = EmbedIO.Pixels(values: batch.values, batch: batch.count, height: batch.height, width: batch.width)
+        return Result(pixels: pixels, sources: batch.sources, differing: differing, maxAbs: maxAbs, shape: batch.shape,
+                      expectedShape: expectedShape)
+    }
+}

@@ -1,0 +1,60 @@
+import CkptImage
+
+/// Decodes and preprocesses image files into `pixel_values` batches `[B, C, H, W]` (float32, rows in
+/// the order given). One tensor holds one size, so every image must give the same C × H × W.
+public struct ImageBatcher: Sendable {
+    public let processor: ImageProcessor
+    /// Largest width × height a header may claim (decompression-bomb limit), checked before allocating.
+    public let maxPixels: Int
+
+    public init(processor: ImageProcessor, maxPixels: Int = ImageDecoder.defaultMaxPixels) {
+        self.processor = processor
+        self.maxPixels = maxPixels
+    }
+
+    /// A batch of preprocessed images.
+    public struct Batch: Sendable {
+        /// `[count, channels, height, width]`, row-major.
+        public var values: [Float]
+        public var count: Int { sources.count }
+        public let channels: Int
+        public let height: Int
+        public let width: Int
+        public var sources: [ImageSource]
+        /// What each conversion to RGB lost, per image, in order (for the CLI's `note:` lines).
+        public var notes: [(path: String, note: ConversionNote)]
+
+        public var shape: [Int] { [count, channels, height, width] }
+    }
+
+    /// The batch of `paths`, in order. `like` is the first image of an earlier batch of the same
+    /// tensor: its size is the one every image must have.
+    public func batch<Paths: Collection<String>>(_ paths: Paths, like first: (path: String, size: [Int])? = nil) throws -> Batch {
+        var values: [Float] = []
+        var sources: [ImageSource] = []
+        var notes: [(path: String, note: ConversionNote)] = []
+        var reference = first
+        for path in paths {
+            let (image, source) = try ImageInputs.decode(path, maxPixels: maxPixels)
+            let pixels = try processor.process(image, path: path)
+            let size = [pixels.channels, pixels.height, pixels.width]
+            if let reference, reference.size != size {
+                throw ImageProblem.notProcessable(
+                    path: path, reason: "gives pixel_values \(Self.spell(size)) but \(reference.path) gives "
+                        + "\(Self.spell(reference.size)); one batch tensor needs one size (a config with "
+                        + "do_center_crop, or size height/width, makes every image the same size)")
+            }
+            if reference == nil {
+                reference = (path, size)
+                values.reserveCapacity(paths.count * pixels.values.count)
+            }
+            values += pixels.values
+            sources.append(source)
+            notes += pixels.notes.map { (path, $0) }
+        }
+        let size = reference?.size ?? [3, 0, 0]
+        return Batch(values: values, channels: size[0], height: size[1], width: size[2], sources: sources, notes: notes)
+    }
+
+    static func spell(_ size: [Int]) -> String { "\(size[0])×\(size[1])×\(size[2])" }
+}

@@ -1,0 +1,75 @@
+import CkptFormat
+import CkptImage
+import Crypto
+import Foundation
+
+/// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
+public struct ImageSource: Equatable, Sendable {
+    public let path: String
+    /// Lowercase hex SHA-256 of the file's bytes, hashed from the same mapping the decoder read.
+    public let sha256: String
+
+    public init(path: String, sha256: String) {
+        self.path = path
+        self.sha256 = sha256
+    }
+}
+
+/// Image lists and the provenance of pixel tensors in safetensors `__metadata__`.
+///
+/// The metadata of every file made from images holds `format` = `pt` and `images` = a JSON array of
+/// `{"path": …, "sha256": …}` objects, one per batch row, in row order (safetensors metadata is
+/// string → string, so the list is one JSON string).
+public enum ImageInputs {
+    /// The `__metadata__` key that lists the source images.
+    public static let metadataKey = "images"
+
+    /// `__metadata__` for a tensor file made from `sources`, in batch order.
+    public static func metadata(_ sources: [ImageSource]) -> [(String, String)] {
+        let list = JSONValue.array(sources.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })
+        return SafetensorsWriter.defaultMetadata + [(metadataKey, JSONWriter.compact(list))]
+    }
+
+    /// The sources listed in a metadata value written by `metadata(_:)`; nil when it is not such a list.
+    public static func sources(fromMetadataValue text: String) -> [ImageSource]? {
+        guard let json = try? StrictJSONParser.parse(text), let items = json.arrayValue else { return nil }
+        var out: [ImageSource] = []
+        for item in items {
+            guard let path = item["path"]?.stringValue, let sha = item["sha256"]?.stringValue else { return nil }
+            out.append(ImageSource(path: path, sha256: sha))
+        }
+        return out
+    }
+
+    /// Reads an image list: one path per line, in order. Blank lines and lines starting with `#` are
+    /// skipped; surrounding spaces are kept out; relative paths are relative to the list's folder.
+    public static func readList(_ path: String) throws -> [String] {
+        let bytes = try FileSystem.readSmallFile(path)
+        guard let text = String(validating: bytes, as: UTF8.self) else {
+            throw CkptError.invalidRequest("\(path): image list is not UTF-8 text")
+        }
+        let folder = FileSystem.directoryName(path)
+        var paths: [String] = []
+        for raw in text.split(whereSeparator: \.isNewline) {
+            let line = raw.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            paths.append(line.hasPrefix("/") ? line : FileSystem.join(folder, line))
+        }
+        guard !paths.isEmpty else { throw CkptError.invalidRequest("\(path): image list names no image") }
+        return paths
+    }
+
+    /// Reads `path` once (mapped), hashes the bytes and decodes the same bytes, so the recorded
+    /// SHA-256 is that of what was decoded.
+    static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
+        let data: Data
+        do {
+            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
+        } catch {
+            throw ImageProblem.unreadable(path: path, reason: (error as NSError).localizedDescription)
+        }
+        let sha = Hashing.hex(SHA256.hash(data: data))
+        let image = try data.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
+        return (image, ImageSource(path: path, sha256: sha))
+    }
+}

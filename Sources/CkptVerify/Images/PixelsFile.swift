@@ -1,0 +1,17 @@
+import CkptFormat
+
+/// Writing preprocessed images as a safetensors file: tensor `pixel_values` F32 `[B, C, H, W]` with the
+/// source images in `__metadata__` (`ImageInputs.metadata`).
+public enum PixelsFile {
+    /// The tensor name `ckpt embed --pixels` and transformers use.
+    public static let tensorName = "pixel_values"
+
+    /// Writes `batch` to `path` atomically; `protecting` lists files the output must not replace (the images).
+    public static func write(_ batch: ImageBatcher.Batch, to path: String, overwrite: Bool = false,
+                             protecting: [FileIdentity] = []) throws {
+        let bytes = batch.values.withUnsafeBytes { Array($0) }
+        let entry = TensorEntry(name: tensorName, dtype: .f32, shape: batch.shape, segments: [.memory(bytes)], sourcePath: path)
+        try SafetensorsWriter.write([OutputTensor(entry)], to: path, metadata: ImageInputs.metadata(batch.sources),
+                                    overwrite: overwrite, protecting: protecting)
+    }
+}
