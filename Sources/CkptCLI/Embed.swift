@@ -72,6 +72,7 @@ extension Ckpt {
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+            if let rule = model.headsRule { print("heads: \(model.architecture.heads) assumed (\(rule)); no config.json gives them, --heads sets them") }
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
             print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
