@@ -26,9 +26,9 @@ extension Ckpt.Convert {
 
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
-            _ = try requireLayout(checkpoint, [.dinov2, .dinov2Train], command: "dinov2-to-hf")
+            let analysis = try requireLayout(checkpoint, [.dinov2, .dinov2Train], command: "dinov2-to-hf")
             let headCheckpoint = try head.map { try Checkpoint.open($0) }
-            let conversion = try LayoutWriter.writeHFFolder(checkpoint, to: output, head: headCheckpoint,
+            let conversion = try LayoutWriter.writeHFFolder(analysis, to: output, head: headCheckpoint,
                                                             cast: options.cast, overwrite: options.force)
             printWarnings(conversion)
             print("\(output): \(conversion.tensors.count) tensors, hf \(conversion.detected.architecture!.summary)")

@@ -28,17 +28,9 @@ extension Ckpt.Convert {
 
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
-            _ = try requireLayout(checkpoint, [.hf], command: "hf-to-dinov2")
-            var head: Checkpoint?
-            if headOutput != nil {
-                let dir = FileSystem.kind(of: source) == .directory ? source : FileSystem.directoryName(source)
-                let path = FileSystem.join(dir, "dino_head.safetensors")
-                guard FileSystem.kind(of: path) == .file else {
-                    throw CkptError.invalidRequest("\(path): --head-output needs a dino_head.safetensors next to the HF weights, and there is none")
-                }
-                head = try Checkpoint.open(path)
-            }
-            let conversion = try LayoutWriter.writeBackbone(checkpoint, layout: .dinov2, to: output,
+            let analysis = try requireLayout(checkpoint, [.hf], command: "hf-to-dinov2")
+            let head = try headOutput.map { _ in try checkpoint.companionHead(neededBy: "--head-output") }
+            let conversion = try LayoutWriter.writeBackbone(analysis, layout: .dinov2, to: output,
                                                             cast: options.cast, overwrite: options.force)
             printWarnings(conversion)
             print("\(output): \(conversion.tensors.count) tensors, dinov2 \(conversion.detected.architecture!.summary)")

@@ -35,20 +35,18 @@ extension Ckpt.Convert {
 
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
-            _ = try requireLayout(checkpoint, [.dinov2Train], command: "train-to-release")
-            // Check both parts before writing either, so a checkpoint without a head leaves no backbone behind.
-            _ = try Layouts.convertHead(checkpoint, from: from.branch)
-            for path in [backboneOutput, headOutput] where !options.force && FileIdentity.of(path: path) != nil {
-                if checkpoint.fileIdentities.contains(FileIdentity.of(path: path)!) {
-                    throw CkptError.outputIsInput(output: path, input: checkpoint.path)
-                }
-                throw CkptError.outputExists(path: path)
+            let analysis = try requireLayout(checkpoint, [.dinov2Train], command: "train-to-release", branch: from.branch)
+            // Check both parts and both destinations before writing either, so a checkpoint without a
+            // head leaves no backbone behind.
+            _ = try Layouts.convertHead(analysis)
+            for path in [backboneOutput, headOutput] {
+                try AtomicOutput.checkDestination(path, overwrite: options.force, protecting: checkpoint.fileIdentities)
             }
-            let b = try LayoutWriter.writeBackbone(checkpoint, layout: .dinov2, to: backboneOutput, from: from.branch,
+            let b = try LayoutWriter.writeBackbone(analysis, layout: .dinov2, to: backboneOutput,
                                                    cast: options.cast, overwrite: options.force)
             printWarnings(b)
             print("\(backboneOutput): \(b.tensors.count) tensors, dinov2 \(b.detected.architecture!.summary) (\(from.rawValue))")
-            let h = try LayoutWriter.writeHead(checkpoint, weightNorm: weightNorm?.spelling, to: headOutput, from: from.branch,
+            let h = try LayoutWriter.writeHead(analysis, weightNorm: weightNorm?.spelling, to: headOutput,
                                                cast: options.cast, overwrite: options.force)
             print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling)) (\(from.rawValue))")
         }

@@ -106,15 +106,21 @@ extension Ckpt {
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
-            printForward(seconds: seconds, gflops: gflops)
+            printHeadsRule(model)
+            printForward(seconds: seconds, gflops: gflops, profile: out.profile)
         }
 
-        /// The `forward …` line: time, GFLOP/s and the compute backend.
-        func printForward(seconds: Double, gflops: Double) {
+        /// Says which rule gave the head count when neither config.json nor --heads did.
+        func printHeadsRule(_ model: ViTWeights) {
+            if let rule = model.headsRule { print("heads: \(model.architecture.heads) assumed (\(rule)); no config.json gives them, --heads sets them") }
+        }
+
+        /// The `forward …` line (time, GFLOP/s and the compute backend), then the per-stage lines.
+        func printForward(seconds: Double, gflops: Double, profile: ForwardProfile?) {
             let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
             print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
-            if let profile = out.profile { profile.lines.forEach { print($0) } }
+            if let profile { profile.lines.forEach { print($0) } }
         }
 
         /// `--image` / `--image-list`: preprocess and embed in batches, streaming the output.
@@ -147,8 +153,10 @@ extension Ckpt {
             bar.finish()
             let s = summary
             print("\(model.architecture.summary): \(s.images) image\(s.images == 1 ? "" : "s") \(s.height)×\(s.width) → grid \(s.grid.rows)×\(s.grid.columns), \(s.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)\(savePixels.map { " and \($0)" } ?? "")")
+            printHeadsRule(model)
             printForward(seconds: s.forwardSeconds,
-                         gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9)
+                         gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9,
+                         profile: nil)
         }
     }
 }

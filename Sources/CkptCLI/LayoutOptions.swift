@@ -25,13 +25,18 @@ func printWarnings(_ conversion: Layouts.Conversion) {
     for warning in conversion.warnings { printError("ckpt: warning: \(warning)") }
 }
 
-/// Refuses a source whose layout is not the one a direction converts from.
-func requireLayout(_ checkpoint: Checkpoint, _ allowed: [LayoutKind], command: String) throws -> DetectedLayout {
-    let detected = try Layouts.detect(checkpoint)
+/// Reads `checkpoint` once (the analysis every later step of the command uses) and refuses a layout
+/// that is not one a direction converts from.
+func requireLayout(_ checkpoint: Checkpoint, _ allowed: [LayoutKind], command: String,
+                   branch: TrainBranch = .teacher) throws -> Layouts.Analysis {
+    let analysis = try Layouts.analyze(checkpoint, branch: branch)
+    let detected = analysis.detected
     guard allowed.contains(detected.kind) else {
-        throw CkptError.invalidRequest("\(checkpoint.path): this is a \(detected.kind.rawValue) checkpoint (\(detected.summary)); `ckpt convert \(command)` reads \(allowed.map(\.rawValue).joined(separator: " or "))")
+        throw CkptError.layout(path: checkpoint.path, problem: .wrongLayout(
+            kind: detected.kind.rawValue, summary: detected.summary, command: "ckpt convert \(command)",
+            accepted: allowed.map(\.rawValue)))
     }
-    return detected
+    return analysis
 }
 
 /// The written head's summary: the detected shape with the output's weight-norm spelling.

@@ -13,7 +13,15 @@ extension Ckpt {
                 --layout hf writes a folder (model.safetensors + config.json).
                 """)
 
-        enum Preset: String, ExpressibleByArgument, CaseIterable { case vits14, vitb14, vitl14, vitg14 }
+        /// A name from `Architecture.presets`, the one preset list.
+        struct Preset: ExpressibleByArgument {
+            let rawValue: String
+            init?(argument: String) {
+                guard Architecture.preset(argument) != nil else { return nil }
+                rawValue = argument
+            }
+            static var allValueStrings: [String] { Architecture.presets.map(\.name) }
+        }
         enum SynthLayout: String, ExpressibleByArgument, CaseIterable { case dinov2, hf }
         enum FFNChoice: String, ExpressibleByArgument, CaseIterable { case mlp, swiglu }
 

@@ -9,6 +9,8 @@ import Glibc
 package enum HFDirectory {
     package static let indexName = "model.safetensors.index.json"
     package static let singleName = "model.safetensors"
+    /// The DINOHead RAD-DINO ships next to its HF weights.
+    package static let headName = "dino_head.safetensors"
 
     static func open(_ dir: String) throws -> Checkpoint {
         let configPath = FileSystem.join(dir, "config.json")
@@ -44,16 +46,10 @@ package enum HFDirectory {
             return (nil, "shard name \"\(name)\" is not a plain file name in this folder")
         }
         let path = FileSystem.join(dir, name)
-        if let realDir, let resolved = realPath(path), !resolved.hasPrefix(realDir + "/") {
+        if let realDir, let resolved = FileSystem.realPath(path), !resolved.hasPrefix(realDir + "/") {
             return (nil, "shard \"\(name)\" resolves to \(resolved), outside this folder")
         }
         return (path, nil)
-    }
-
-    static func realPath(_ path: String) -> String? {
-        guard let p = realpath(path, nil) else { return nil }
-        defer { free(p) }
-        return String(cString: p)
     }
 
     static func openSharded(_ dir: String, indexPath: String, config: JSONValue?) throws -> Checkpoint {
@@ -72,7 +68,7 @@ package enum HFDirectory {
             wanted[key] = shard
             if !shardOrder.contains(shard) { shardOrder.append(shard) }
         }
-        let realDir = realPath(dir)
+        let realDir = FileSystem.realPath(dir)
         var files: [SafetensorsFile] = []
         var seenIn: [String: String] = [:]  // tensor → shard it was found in
         var entries: [TensorEntry] = []

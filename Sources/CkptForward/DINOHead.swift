@@ -9,49 +9,38 @@ public struct DINOHead: Sendable {
     public let hiddenWidth: Int
     public let bottleneck: Int
     public let outputWidth: Int
-    let entries: [String: TensorEntry]
+    /// The head's tensors in `HeadTable` order: three (weight, bias) pairs, then g and v.
+    let ordered: [TensorEntry]
     public let source: String
 
     /// Reads a DINOHead: a head file in either weight-norm spelling, or a training checkpoint's
-    /// teacher `dino_head` (through `Layouts.headTensors`, which names g and v the legacy way).
+    /// teacher `dino_head`. Keys and shapes are checked by `Layouts` against `HeadTable`; this pass
+    /// computes DINOv2's three linear layers, so it refuses any other depth.
     public init(checkpoint: Checkpoint) throws {
         source = checkpoint.path
-        var found: [String: TensorEntry] = [:]
-        for t in try Layouts.headTensors(checkpoint, weightNorm: .legacy) { found[t.name] = t }
-        found["g"] = found[WeightNormSpelling.legacy.gKey]
-        found["v"] = found[WeightNormSpelling.legacy.vKey]
-        guard let l0 = found["mlp.0.weight"], l0.shape.count == 2, let v = found["v"], v.shape.count == 2 else {
-            throw CkptError.invalidRequest("\(source): no DINOHead with 2-D mlp.0.weight and last_layer.weight_v")
-        }
-        inputWidth = l0.shape[1]
-        hiddenWidth = l0.shape[0]
-        bottleneck = v.shape[1]
-        outputWidth = v.shape[0]
-        let expected: [(String, [Int])] = [
-            ("mlp.0.weight", [hiddenWidth, inputWidth]), ("mlp.0.bias", [hiddenWidth]),
-            ("mlp.2.weight", [hiddenWidth, hiddenWidth]), ("mlp.2.bias", [hiddenWidth]),
-            ("mlp.4.weight", [bottleneck, hiddenWidth]), ("mlp.4.bias", [bottleneck]),
-            ("g", [outputWidth, 1]), ("v", [outputWidth, bottleneck]),
-        ]
+        let conversion = try Layouts.convertHead(checkpoint, weightNorm: .legacy)
+        guard let h = conversion.detected.head else { preconditionFailure("convertHead returned no head architecture") }
         var problems: [String] = []
-        for (name, shape) in expected {
-            guard let t = found[name] else { problems.append("missing tensor \"\(name)\""); continue }
-            if t.shape != shape { problems.append("tensor \"\(t.name)\" has shape \(t.shape), expected \(shape)") }
-            if !t.dtype.isCastableFloat { problems.append("tensor \"\(t.name)\" is \(t.dtype.rawValue), not a float type") }
-        }
-        if !problems.isEmpty { throw CkptError.invalidDirectory(path: source, problems: problems) }
-        entries = found
+        if h.layers != 3 { problems.append("the DINOHead has \(h.layers) linear layers; the forward pass computes DINOv2's 3") }
+        problems += conversion.tensors.filter { !$0.dtype.isCastableFloat }
+            .map { "tensor \"\($0.name)\" is \($0.dtype.rawValue), not a float type" }
+        if !problems.isEmpty { throw CkptError.unusableTensors(path: source, problems: problems) }
+        inputWidth = h.inDim
+        hiddenWidth = h.hiddenDim
+        bottleneck = h.bottleneckDim
+        outputWidth = h.outDim
+        // HeadTable order: mlp.0, mlp.2, mlp.4 (weight, bias), then g and v of the last layer.
+        ordered = conversion.tensors
     }
-
-    static let order = ["mlp.0.weight", "mlp.0.bias", "mlp.2.weight", "mlp.2.bias", "mlp.4.weight", "mlp.4.bias", "g", "v"]
 
     /// Applies the head to `rows` embeddings of `inputWidth`, returning `[rows, outputWidth]`.
     public func apply(_ x: [Float], rows: Int) throws -> [Float] {
         guard x.count == rows * inputWidth else {
-            throw CkptError.invalidRequest("\(source): DINOHead expects \(inputWidth)-wide embeddings, got \(x.count / max(rows, 1))")
+            throw CkptError.unusableTensors(path: source, problems: [
+                "DINOHead expects \(inputWidth)-wide embeddings, got \(x.count / max(rows, 1))"])
         }
         try Kernels.loadBLAS()
-        return try WeightLender.lend(DINOHead.order.map { entries[$0]! }) { lent in
+        return try WeightLender.lend(ordered) { lent in
             let p = lent.map { $0.baseAddress! }
             let ws = Workspace([rows * hiddenWidth, rows * hiddenWidth, rows * bottleneck, outputWidth * bottleneck, rows * outputWidth])
             defer { ws.release() }

@@ -40,7 +40,7 @@ public enum ViTForward {
         }
         try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)
-        let names = ViTWeights.expectedShapes(a).map(\.0)
+        let names = weights.names
         return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
             let w = Dictionary(uniqueKeysWithValues: zip(names, lent))
             return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width,

@@ -45,12 +45,22 @@ public struct Architecture: Equatable, Hashable, Sendable {
     public var tokenCount: Int { 1 + registers + gridSize * gridSize }
     public var headDim: Int { width / heads }
 
-    /// The standard presets (patch 14, MLP ratio 4).
-    public static let presets: [(name: String, arch: Architecture)] = [
-        ("vits14", Architecture(width: 384, depth: 12, heads: 6)),
-        ("vitb14", Architecture(width: 768, depth: 12, heads: 12)),
-        ("vitl14", Architecture(width: 1024, depth: 24, heads: 16)),
-        ("vitg14", Architecture(width: 1536, depth: 40, heads: 24, ffn: .swiglu)),
+    /// The head count when neither `config.json` nor the caller gives it (no tensor stores it), with
+    /// the rule that chose it: head width 64 as in every released DINOv2, else 16 (the small test
+    /// models), else a single head. Every reader of a backbone asks here, so they cannot disagree.
+    public static func assumedHeads(width: Int) -> (heads: Int, rule: String) {
+        if width > 0, width % 64 == 0 { return (width / 64, "head width 64, as in every released DINOv2") }
+        if width > 0, width % 16 == 0 { return (width / 16, "head width 16, since the width \(width) is not a multiple of 64") }
+        return (1, "a single head, since the width \(width) is a multiple of neither 64 nor 16")
+    }
+
+    /// The standard presets (patch 14, MLP ratio 4): the one list `synth --arch`, `verify --expect`
+    /// and `name` read.
+    public static let presets: [(name: String, letter: String, arch: Architecture)] = [
+        ("vits14", "S", Architecture(width: 384, depth: 12, heads: 6)),
+        ("vitb14", "B", Architecture(width: 768, depth: 12, heads: 12)),
+        ("vitl14", "L", Architecture(width: 1024, depth: 24, heads: 16)),
+        ("vitg14", "g", Architecture(width: 1536, depth: 40, heads: 24, ffn: .swiglu)),
     ]
 
     /// A preset by name (`vits14`, `vitb14`, `vitl14`, `vitg14`), optionally with registers and image size.
@@ -61,11 +71,12 @@ public struct Architecture: Equatable, Hashable, Sendable {
         return arch
     }
 
-    /// `ViT-B/14` for a standard width/depth/heads/FFN combination, else `ViT-D384-L2-H6/14`.
+    /// `ViT-B/14` for a preset's width/depth/heads/FFN combination, else `ViT-D384-L2-H6/14`.
     public var name: String {
-        let letters = [(384, 12, 6, FFN.mlp, "S"), (768, 12, 12, .mlp, "B"), (1024, 24, 16, .mlp, "L"), (1536, 40, 24, .swiglu, "g")]
-        if let match = letters.first(where: { $0.0 == width && $0.1 == depth && $0.2 == heads && $0.3 == ffn }) {
-            return "ViT-\(match.4)/\(patchSize)"
+        if let match = Self.presets.first(where: {
+            $0.arch.width == width && $0.arch.depth == depth && $0.arch.heads == heads && $0.arch.ffn == ffn
+        }) {
+            return "ViT-\(match.letter)/\(patchSize)"
         }
         return "ViT-D\(width)-L\(depth)-H\(heads)/\(patchSize)"
     }

@@ -40,6 +40,17 @@ public enum HFConfig {
         return .object(m)
     }
 
+    /// `config.json` for `a`, written under a temporary name next to `path` (see `StagedFolder`).
+    static func stage(_ a: Architecture, dtype: DType = .f32, useMaskToken: Bool = true, to path: String,
+                      overwrite: Bool, protecting inputs: [FileIdentity]) throws -> AtomicOutput {
+        let output = try AtomicOutput(destination: path, overwrite: overwrite, protecting: inputs)
+        do { try output.write(Array((JSONWriter.pretty(json(for: a, dtype: dtype, useMaskToken: useMaskToken)) + "\n").utf8)) } catch {
+            output.abandon()
+            throw error
+        }
+        return output
+    }
+
     static func torchName(_ dtype: DType) -> String {
         switch dtype {
         case .f16: return "float16"
@@ -64,7 +75,7 @@ extension Layouts {
     /// (heads, LayerNorm eps) and returns notes. Every conflict is reported at once.
     static func crossCheckConfig(_ c: Checkpoint, arch: inout Architecture, hasMask: Bool) throws -> [String] {
         guard let config = c.config else {
-            return ["heads are not stored in the tensors and there is no config.json: assuming \(arch.heads) (head width \(arch.width / arch.heads))"]
+            return ["heads are not stored in the tensors and there is no config.json: assuming \(arch.heads) (\(Architecture.assumedHeads(width: arch.width).rule))"]
         }
         var conflicts: [String] = []
         func check(_ field: String, _ expected: Int, what: String) {

@@ -81,13 +81,18 @@ public struct DetectedLayout: Sendable {
     /// Facts worth telling the user: ignored keys (classifier, loss buffers, student, optimizer),
     /// chunked blocks, a missing mask token, assumptions (heads not stored in the tensors).
     public var notes: [String]
+    /// The rule that chose the head count (`Architecture.assumedHeads`) when no `config.json` gave it;
+    /// nil when the config did, or for a lone head.
+    public var headsRule: String?
 
-    public init(kind: LayoutKind, architecture: Architecture?, head: HeadArchitecture?, prefix: String, notes: [String]) {
+    public init(kind: LayoutKind, architecture: Architecture?, head: HeadArchitecture?, prefix: String, notes: [String],
+                headsRule: String? = nil) {
         self.kind = kind
         self.architecture = architecture
         self.head = head
         self.prefix = prefix
         self.notes = notes
+        self.headsRule = headsRule
     }
 
     /// One line, e.g. `dinov2 ViT-B/14, 518 px (37×37), 0 registers, MLP, 12 blocks`.

@@ -1,9 +1,5 @@
 import CkptCheckpoint
 import CkptFormat
-import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// Writes converted backbones and heads: one atomic safetensors file each (plus `config.json` for an
 /// HF folder), every destination checked before anything is written.
@@ -16,9 +12,16 @@ public enum LayoutWriter {
     public static func writeBackbone(_ checkpoint: Checkpoint, layout: LayoutKind, to path: String,
                                      from branch: TrainBranch = .teacher, cast: Cast = { $0 },
                                      overwrite: Bool = false) throws -> Layouts.Conversion {
-        let conversion = try Layouts.convertBackbone(checkpoint, to: layout, from: branch)
+        try writeBackbone(Layouts.analyze(checkpoint, branch: branch), layout: layout, to: path, cast: cast, overwrite: overwrite)
+    }
+
+    /// Writes the backbone of an analysed checkpoint in `layout` to the file `path`.
+    @discardableResult
+    public static func writeBackbone(_ analysis: Layouts.Analysis, layout: LayoutKind, to path: String,
+                                     cast: Cast = { $0 }, overwrite: Bool = false) throws -> Layouts.Conversion {
+        let conversion = try Layouts.convertBackbone(analysis, to: layout)
         try SafetensorsWriter.write(outputs(conversion.tensors, cast), to: path, overwrite: overwrite,
-                                    protecting: checkpoint.fileIdentities)
+                                    protecting: analysis.checkpoint.fileIdentities)
         return conversion
     }
 
@@ -28,9 +31,18 @@ public enum LayoutWriter {
     public static func writeHead(_ checkpoint: Checkpoint, weightNorm: WeightNormSpelling?, to path: String,
                                  from branch: TrainBranch = .teacher, cast: Cast = { $0 },
                                  overwrite: Bool = false, protecting extra: [FileIdentity] = []) throws -> Layouts.Conversion {
-        let conversion = try Layouts.convertHead(checkpoint, weightNorm: weightNorm, from: branch)
+        try writeHead(Layouts.analyze(checkpoint, branch: branch), weightNorm: weightNorm, to: path, cast: cast,
+                      overwrite: overwrite, protecting: extra)
+    }
+
+    /// Writes the DINOHead of an analysed checkpoint to `path` with the last layer spelled `weightNorm`.
+    @discardableResult
+    public static func writeHead(_ analysis: Layouts.Analysis, weightNorm: WeightNormSpelling?, to path: String,
+                                 cast: Cast = { $0 }, overwrite: Bool = false,
+                                 protecting extra: [FileIdentity] = []) throws -> Layouts.Conversion {
+        let conversion = try Layouts.convertHead(analysis, weightNorm: weightNorm)
         try SafetensorsWriter.write(outputs(conversion.tensors, cast), to: path, overwrite: overwrite,
-                                    protecting: checkpoint.fileIdentities + extra)
+                                    protecting: analysis.checkpoint.fileIdentities + extra)
         return conversion
     }
 
@@ -41,51 +53,32 @@ public enum LayoutWriter {
     public static func writeHFFolder(_ checkpoint: Checkpoint, to dir: String, head: Checkpoint? = nil,
                                      from branch: TrainBranch = .teacher, cast: Cast = { $0 },
                                      overwrite: Bool = false) throws -> Layouts.Conversion {
-        let conversion = try Layouts.convertBackbone(checkpoint, to: .hf, from: branch)
-        let headConversion = try head.map { try Layouts.convertHead($0, weightNorm: nil, from: branch) }
+        try writeHFFolder(Layouts.analyze(checkpoint, branch: branch), to: dir, head: head, cast: cast, overwrite: overwrite)
+    }
+
+    /// `writeHFFolder` for an analysed checkpoint.
+    @discardableResult
+    public static func writeHFFolder(_ analysis: Layouts.Analysis, to dir: String, head: Checkpoint? = nil,
+                                     cast: Cast = { $0 }, overwrite: Bool = false) throws -> Layouts.Conversion {
+        let checkpoint = analysis.checkpoint
+        let conversion = try Layouts.convertBackbone(analysis, to: .hf)
+        let headConversion = try head.map { try Layouts.convertHead($0, weightNorm: nil) }
         guard let arch = conversion.detected.architecture else {
             throw CkptError.layout(path: checkpoint.path, problem: .notPresent("no backbone in this checkpoint"))
         }
-        let model = FileSystem.join(dir, HFDirectory.singleName)
-        let config = FileSystem.join(dir, "config.json")
-        let headPath = FileSystem.join(dir, "dino_head.safetensors")
         let inputs = checkpoint.fileIdentities + (head?.fileIdentities ?? [])
-        var createdFolder = false
-        switch FileSystem.kind(of: dir) {
-        case .missing:
-            do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
-                throw CkptError.io(path: dir, operation: "mkdir", code: Int32((error as NSError).code))
-            }
-            createdFolder = true
-        case .directory: break
-        case .file, .other: throw CkptError.unsupportedInput(path: dir, reason: "output must be a folder")
+        let tensors = outputs(conversion.tensors, cast)
+        let dtype = tensors.first { $0.name == "embeddings.cls_token" }?.dtype ?? .f32
+        let useMask = conversion.tensors.contains { $0.name == "embeddings.mask_token" }
+        var files: [StagedFolder.File] = [
+            (HFDirectory.singleName, { try SafetensorsWriter.stage(tensors, to: $0, overwrite: overwrite, protecting: inputs) }),
+            ("config.json", { try HFConfig.stage(arch, dtype: dtype, useMaskToken: useMask, to: $0, overwrite: overwrite, protecting: inputs) }),
+        ]
+        if let headConversion {
+            let headTensors = outputs(headConversion.tensors, cast)
+            files.append((HFDirectory.headName, { try SafetensorsWriter.stage(headTensors, to: $0, overwrite: overwrite, protecting: inputs) }))
         }
-        // All three files are written to temporary names first and moved into place only when every
-        // one of them is complete: a failure leaves the folder as it was (and removes it if we made it).
-        var staged: [AtomicOutput] = []
-        do {
-            for path in [model, config] + (head == nil ? [] : [headPath]) {
-                guard let identity = FileIdentity.of(path: path) else { continue }
-                if inputs.contains(identity) { throw CkptError.outputIsInput(output: path, input: path) }
-                if !overwrite { throw CkptError.outputExists(path: path) }
-            }
-            let tensors = outputs(conversion.tensors, cast)
-            let dtype = tensors.first { $0.name == "embeddings.cls_token" }?.dtype ?? .f32
-            let useMask = conversion.tensors.contains { $0.name == "embeddings.mask_token" }
-            staged.append(try SafetensorsWriter.stage(tensors, to: model, overwrite: overwrite, protecting: inputs))
-            if let head, let headConversion {
-                staged.append(try SafetensorsWriter.stage(outputs(headConversion.tensors, cast), to: headPath,
-                                                          overwrite: overwrite, protecting: inputs + head.fileIdentities))
-            }
-            let output = try AtomicOutput(destination: config, overwrite: overwrite, protecting: inputs)
-            staged.append(output)
-            try output.write(Array((JSONWriter.pretty(HFConfig.json(for: arch, dtype: dtype, useMaskToken: useMask)) + "\n").utf8))
-            for file in staged { try file.commit() }
-        } catch {
-            for file in staged { file.abandon() }
-            if createdFolder { rmdir(dir) }
-            throw error
-        }
+        try StagedFolder.write(dir, files: files, overwrite: overwrite, protecting: inputs)
         return conversion
     }
 

@@ -2,8 +2,12 @@ import CkptCheckpoint
 import CkptFormat
 /// Reading any input into the canonical form, with detection of the architecture.
 extension Layouts {
-    struct Analysis {
-        var detected: DetectedLayout
+    /// A checkpoint read once into canonical form: what detection found, and the backbone and head
+    /// ready to be written in any layout (`convertBackbone(_:to:)`, `LayoutWriter`) without reading
+    /// the checkpoint again.
+    public struct Analysis {
+        public let checkpoint: Checkpoint
+        public internal(set) var detected: DetectedLayout
         /// Canonical (original, unprefixed, unchunked) backbone tensors; complete when present.
         var backbone: [String: TensorEntry]?
         /// Canonical head tensors (`HeadTable`); complete when present.
@@ -13,7 +17,8 @@ extension Layouts {
 
     /// Locates the model in the key space, reads it into canonical form and checks it is complete.
     /// `branch` nil picks the teacher of a training checkpoint (the student if there is no teacher).
-    static func analyze(_ c: Checkpoint, branch: TrainBranch?) throws -> Analysis {
+    /// - Throws: `CkptError.layout` as `detect` does.
+    public static func analyze(_ c: Checkpoint, branch: TrainBranch? = nil) throws -> Analysis {
         let sorted = c.names
         let names = Set(sorted)
         let found = LayoutLocator.candidates(names, sorted: sorted)
@@ -45,12 +50,12 @@ extension Layouts {
             }
             let backbone = try readBackbone(c, names: owned, prefix: location.prefix, source: location.kind, notes: &notes)
             let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
-                                          prefix: location.prefix, notes: notes)
-            return Analysis(detected: detected, backbone: backbone.tensors, head: nil, maskTokenAdded: backbone.maskAdded)
+                                          prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
+            return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, maskTokenAdded: backbone.maskAdded)
         case .dinoHead:
             let head = try readHead(c, names: sorted.filter { $0.hasPrefix(location.prefix) }, prefix: location.prefix)
             let detected = DetectedLayout(kind: .dinoHead, architecture: nil, head: head.arch, prefix: location.prefix, notes: notes)
-            return Analysis(detected: detected, backbone: nil, head: head.tensors)
+            return Analysis(checkpoint: c, detected: detected, backbone: nil, head: head.tensors)
         case .dinov2Train:
             return try analyzeTrain(c, sorted: sorted, wrapper: location.wrapper, branch: branch, notes: notes)
         }
@@ -94,7 +99,7 @@ extension Layouts {
             }
             notes.append("ignored: " + order.map { groups[$0]! > 1 ? "\($0) (\(groups[$0]!) tensors)" : $0 }.joined(separator: ", "))
         }
-        var result = Analysis(detected: DetectedLayout(kind: .dinov2Train, architecture: nil, head: nil,
+        var result = Analysis(checkpoint: c, detected: DetectedLayout(kind: .dinov2Train, architecture: nil, head: nil,
                                                        prefix: backbonePrefix ?? headPrefix ?? w + chosen.rawValue + ".",
                                                        notes: notes),
                               backbone: nil, head: nil)
@@ -104,6 +109,7 @@ extension Layouts {
                                      source: .dinov2, notes: &n)
             result.detected.notes = n
             result.detected.architecture = b.arch
+            result.detected.headsRule = b.headsRule
             result.backbone = b.tensors
             result.maskTokenAdded = b.maskAdded
         }

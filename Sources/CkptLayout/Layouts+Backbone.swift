@@ -6,6 +6,8 @@ extension Layouts {
         var tensors: [String: TensorEntry]
         var arch: Architecture
         var maskAdded: Bool
+        /// `Architecture.assumedHeads`' rule when no config.json gave the head count.
+        var headsRule: String?
     }
 
     static func readBackbone(_ c: Checkpoint, names: [String], prefix: String, source: LayoutKind,
@@ -101,7 +103,8 @@ extension Layouts {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        return ReadBackbone(tensors: canonical, arch: arch, maskAdded: maskAdded)
+        let headsRule = c.config == nil ? Architecture.assumedHeads(width: arch.width).rule : nil
+        return ReadBackbone(tensors: canonical, arch: arch, maskAdded: maskAdded, headsRule: headsRule)
     }
 
     /// The names a canonical key has in the input, for messages.
@@ -110,7 +113,7 @@ extension Layouts {
     }
 
     /// Width, patch, grid, registers, depth and FFN from the tensors. Heads are not stored in any
-    /// tensor: `config.json` gives them when present, else DINOv2's head width 64 is assumed.
+    /// tensor: `config.json` gives them when present, else `Architecture.assumedHeads`.
     static func architecture(of t: [String: TensorEntry], path: String,
                              spell: (BackboneKey) -> [String]) throws -> Architecture {
         func name(_ n: String) -> String { BackboneTable.match(n, layout: .dinov2).map { spell($0.key).joined(separator: "/") } ?? n }
@@ -156,8 +159,7 @@ extension Layouts {
         if mlp && swiglu { problems.append("blocks hold both MLP (fc1/fc2) and SwiGLU (w12/w3) weights") }
         if !problems.isEmpty { throw CkptError.layout(path: path, problem: .inconsistent(problems)) }
         let ffn: Architecture.FFN = swiglu ? .swiglu : .mlp
-        let heads = width % 64 == 0 ? width / 64 : (width % 16 == 0 ? width / 16 : 1)
-        return Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
+        return Architecture(width: width, depth: depth, heads: Architecture.assumedHeads(width: width).heads, patchSize: patch, imageSize: grid * patch,
                             registers: registers, ffn: ffn, ffnHidden: hidden)
     }
 }

@@ -12,7 +12,7 @@ public enum Layouts {
     /// - Throws: `CkptError.layout` when no layout (or more than one) fits, or when the tensors do not
     ///   form a complete model; every problem is listed.
     public static func detect(_ checkpoint: Checkpoint) throws -> DetectedLayout {
-        try analyze(checkpoint, branch: nil).detected
+        try analyze(checkpoint).detected
     }
 
     /// The backbone of `checkpoint` in `target` layout (`.hf` or `.dinov2`), as tensors that share the
@@ -43,10 +43,14 @@ public enum Layouts {
     /// `backboneTensors` with the detection result and warnings.
     public static func convertBackbone(_ checkpoint: Checkpoint, to target: LayoutKind,
                                        from branch: TrainBranch = .teacher) throws -> Conversion {
-        guard target == .hf || target == .dinov2 else {
-            throw CkptError.invalidRequest("a backbone can be written in the hf or dinov2 layout, not \(target.rawValue)")
-        }
-        let a = try analyze(checkpoint, branch: branch)
+        try convertBackbone(analyze(checkpoint, branch: branch), to: target)
+    }
+
+    /// The backbone of an analysed checkpoint in `target` layout (`.hf` or `.dinov2`): the checkpoint is
+    /// not read again.
+    public static func convertBackbone(_ a: Analysis, to target: LayoutKind) throws -> Conversion {
+        precondition(target == .hf || target == .dinov2, "a backbone is written in the hf or dinov2 layout, not \(target.rawValue)")
+        let checkpoint = a.checkpoint
         guard let backbone = a.backbone, let arch = a.detected.architecture else {
             throw CkptError.layout(path: checkpoint.path, problem: .notPresent(
                 "no backbone: this is \(a.detected.kind == .dinoHead ? "a DINOHead" : "a \(a.detected.kind.rawValue) checkpoint without one")"))
@@ -75,9 +79,14 @@ public enum Layouts {
     /// `headTensors` with the detection result.
     public static func convertHead(_ checkpoint: Checkpoint, weightNorm: WeightNormSpelling? = nil,
                                    from branch: TrainBranch = .teacher) throws -> Conversion {
-        let a = try analyze(checkpoint, branch: branch)
+        try convertHead(analyze(checkpoint, branch: branch), weightNorm: weightNorm)
+    }
+
+    /// The DINOHead of an analysed checkpoint, with the last layer spelled `weightNorm` (nil keeps the
+    /// input's spelling), in `HeadTable` order; the checkpoint is not read again.
+    public static func convertHead(_ a: Analysis, weightNorm: WeightNormSpelling? = nil) throws -> Conversion {
         guard let head = a.head, let h = a.detected.head else {
-            throw CkptError.layout(path: checkpoint.path, problem: .notPresent(
+            throw CkptError.layout(path: a.checkpoint.path, problem: .notPresent(
                 "no DINOHead in this \(a.detected.kind.rawValue) checkpoint"))
         }
         let spelling = weightNorm ?? h.weightNorm

@@ -10,12 +10,11 @@ public enum ExpectationSpec: Equatable, Sendable {
     case head(name: String, head: HeadArchitecture)
 
     /// The names `parse` accepts, for help texts.
-    public static let names = ["raddino", "raddino-head", "dinov2-vits14", "dinov2-vitb14", "dinov2-vitl14",
-                               "dinov2-vitg14", "dinov2-vits14-reg4", "dinov2-vitb14-reg4", "dinov2-vitl14-reg4",
-                               "dinov2-vitg14-reg4"]
+    public static let names = ["raddino", "raddino-head"] + Architecture.presets.map { "dinov2-\($0.name)" }
+        + Architecture.presets.map { "dinov2-\($0.name)-reg4" }
 
     /// RAD-DINO's backbone: ViT-B/14, 518 px, no registers.
-    public static let raddino = Architecture(width: 768, depth: 12, heads: 12, imageSize: 518, registers: 0)
+    public static let raddino = Architecture.preset("vitb14")!
     /// RAD-DINO's `dino_head.safetensors`: DINOHead 768→2048→256→65536.
     public static let raddinoHead = HeadArchitecture(inDim: 768, hiddenDim: 2048, bottleneckDim: 256, outDim: 65536)
 

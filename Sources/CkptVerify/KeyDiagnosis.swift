@@ -11,11 +11,8 @@ enum KeyDiagnosis {
         var hints: [String: String] = [:]
     }
 
-    /// Key roots that identify each backbone layout (after any prefix).
-    static let roots: [(LayoutKind, [String])] = [
-        (.hf, ["embeddings.", "encoder.layer.", "layernorm."]),
-        (.dinov2, ["blocks.", "patch_embed.", "cls_token", "pos_embed", "mask_token", "register_tokens", "norm."]),
-    ]
+    /// Key roots that identify each backbone layout (after any prefix), from the backbone table.
+    static var roots: [(LayoutKind, [String])] { Layouts.keyRoots }
 
     static func layout(ofKey key: String) -> LayoutKind? {
         roots.first { $0.1.contains { key.hasPrefix($0) } }?.0
@@ -120,10 +117,6 @@ enum KeyDiagnosis {
         return nil
     }
 
-    /// `blocks.{c}.{i}.rest` → `blocks.{i}.rest`; nil for any other key.
-    static func unchunk(_ key: String) -> String? {
-        let parts = key.split(separator: ".", omittingEmptySubsequences: false)
-        guard parts.count >= 4, parts[0] == "blocks", Int(parts[1]) != nil, Int(parts[2]) != nil else { return nil }
-        return (["blocks"] + parts[2...]).joined(separator: ".")
-    }
+    /// `blocks.{c}.{i}.rest` → `blocks.{i}.rest`; nil for any other key (detection's dechunker).
+    static func unchunk(_ key: String) -> String? { Layouts.unchunked(key) }
 }

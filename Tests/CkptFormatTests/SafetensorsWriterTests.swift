@@ -138,7 +138,7 @@ final class SafetensorsWriterTests: XCTestCase {
             let checkpoint = try Checkpoint.open(input)
             XCTAssertThrowsError(try SafetensorsWriter.write(checkpoint.tensors.map { OutputTensor($0) }, to: spelling,
                                                              overwrite: true, protecting: checkpoint.fileIdentities), spelling) {
-                XCTAssertEqual($0 as? CkptError, .outputIsInput(output: spelling, input: spelling), spelling)
+                XCTAssertEqual($0 as? CkptError, .outputIsInput(path: spelling), spelling)
             }
         }
         XCTAssertEqual(try sha256Hex(file: input), before)

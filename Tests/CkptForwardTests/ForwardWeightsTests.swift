@@ -27,18 +27,36 @@ final class ForwardWeightsTests: XCTestCase {
         }
     }
 
+    /// One head-count rule for detection and the forward pass (`Architecture.assumedHeads`): width 40
+    /// once gave 1 head in detection and 2 in the pass.
+    func testHeadCountRuleIsSharedAndNamed() throws {
+        for (width, heads) in [(768, 12), (32, 2), (40, 1), (48, 3), (1536, 24)] {
+            XCTAssertEqual(Architecture.assumedHeads(width: width).heads, heads, "width \(width)")
+        }
+        guard let root = Self.root else { throw XCTSkip("golden models not found (set CKPT_GOLDEN_ROOT)") }
+        let checkpoint = try Checkpoint.open(root + "/models/tiny/dinov2.safetensors")  // no config.json
+        let model = try ViTWeights(checkpoint: checkpoint)
+        XCTAssertEqual(model.architecture.heads, try Layouts.detect(checkpoint).architecture?.heads)
+        XCTAssertEqual(model.headsRule, Architecture.assumedHeads(width: model.architecture.width).rule)
+        XCTAssertNil(try ViTWeights(checkpoint: checkpoint, heads: 2).headsRule, "--heads given")
+        XCTAssertNil(try ViTWeights(checkpoint: Checkpoint.open(root + "/models/tiny/hf")).headsRule, "config.json gives them")
+    }
+
     func testMissingAndMisshapenTensorsAreAllReported() throws {
         guard let root = Self.root else { throw XCTSkip("golden models not found (set CKPT_GOLDEN_ROOT)") }
         var tensors = try Checkpoint.open(root + "/models/tiny/dinov2.safetensors").tensors
         tensors.removeAll { $0.name == "blocks.1.ls1.gamma" }
         let i = tensors.firstIndex { $0.name == "blocks.0.attn.proj.weight" }!
         tensors[i] = tensors[i].renamed("blocks.0.attn.proj.weight", shape: [16, 64])
+        // The forward pass reads through the layout table: the same strict check as `inspect` and `convert`.
         XCTAssertThrowsError(try ViTWeights(tensors: tensors, source: "planted.safetensors", heads: 2)) { error in
-            guard case let CkptError.invalidDirectory(path, problems) = error else { return XCTFail("\(error)") }
+            guard case let CkptError.layout(path, .tensorsDoNotMatch(_, missing, unexpected, wrongShape)) = error else {
+                return XCTFail("\(error)")
+            }
             XCTAssertEqual(path, "planted.safetensors")
-            XCTAssertEqual(problems.count, 2, "\(problems)")
-            XCTAssertTrue(problems.contains { $0.contains("missing tensor \"blocks.1.ls1.gamma\"") }, "\(problems)")
-            XCTAssertTrue(problems.contains { $0.contains("\"blocks.0.attn.proj.weight\" has shape [16, 64], expected [32, 32]") }, "\(problems)")
+            XCTAssertEqual(missing, ["blocks.1.ls1.gamma"])
+            XCTAssertEqual(unexpected, [])
+            XCTAssertEqual(wrongShape, ["blocks.0.attn.proj.weight: expected [32, 32], found [16, 64]"])
         }
     }
 }

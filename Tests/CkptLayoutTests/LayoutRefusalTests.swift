@@ -134,7 +134,7 @@ final class LayoutRefusalTests: XCTestCase {
         let before = try Hashing.sha256(file: source)
         let checkpoint = try Checkpoint.open(source)
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: source, overwrite: true)) {
-            XCTAssertEqual($0 as? CkptError, .outputIsInput(output: source, input: source))
+            XCTAssertEqual($0 as? CkptError, .outputIsInput(path: source))
         }
         XCTAssertThrowsError(try LayoutWriter.writeBackbone(checkpoint, layout: .hf, to: dir + "/./source.safetensors", overwrite: true)) {
             guard case .outputIsInput? = $0 as? CkptError else { return XCTFail("\($0)") }

@@ -15,8 +15,17 @@ public enum CkptError: Error, Equatable, Sendable {
     case invalidDirectory(path: String, problems: [String])
     /// The destination exists and `--force` was not given.
     case outputExists(path: String)
-    /// The destination is one of the inputs (same file, possibly through another spelling or a link).
-    case outputIsInput(output: String, input: String)
+    /// The destination is one of the inputs (same device and inode, whatever the spelling or link).
+    case outputIsInput(path: String)
+    /// The destination is a symbolic link to `target`, outside the destination's own folder.
+    case outputLinksOutside(path: String, target: String)
+    /// A command needs a file next to its input that is not there (`neededBy` names the flag).
+    case companionMissing(path: String, neededBy: String)
+    /// The tensors of `path` cannot feed a computation (missing, misshapen, not floating point); every
+    /// problem is listed.
+    case unusableTensors(path: String, problems: [String])
+    /// A tensor holds `dtype` where floating-point values are needed.
+    case notFloat(path: String, tensor: String, dtype: String)
     /// A file changed size while ckpt was reading it.
     case inputChanged(path: String, reason: String)
     /// A requested operation does not apply to this input (e.g. casting an integer tensor).
@@ -46,14 +55,19 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path): \(problem)"
         case let .zstd(path, reason):
             return "\(path): zstd: \(reason)"
-        case let .invalidDirectory(path, problems):
+        case let .invalidDirectory(path, problems), let .unusableTensors(path, problems):
             if problems.count == 1 { return "\(path): \(problems[0])" }
             return "\(path): \(problems.count) problems:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         case let .outputExists(path):
             return "\(path): output exists (pass --force to overwrite)"
-        case let .outputIsInput(output, input):
-            if output == input { return "\(output): output is the input file (the same file under this name); refusing to overwrite it" }
-            return "\(output): output is the input file \(input); refusing to overwrite it"
+        case let .outputIsInput(path):
+            return "\(path): output is the input file (the same file under this name); refusing to overwrite it"
+        case let .outputLinksOutside(path, target):
+            return "\(path): is a symbolic link to \(target), outside the destination folder; refusing to write through it"
+        case let .companionMissing(path, neededBy):
+            return "\(path): \(neededBy) needs a \(FileSystem.baseName(path)) next to the HF weights, and there is none"
+        case let .notFloat(path, tensor, dtype):
+            return "\(path): tensor \"\(tensor)\" is \(dtype), not a floating-point tensor"
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"
         case let .invalidRequest(message):

@@ -16,6 +16,8 @@ public enum LayoutProblem: Equatable, Sendable {
     case inconsistent([String])
     /// The requested part is not in this checkpoint (e.g. a head from a backbone-only file).
     case notPresent(String)
+    /// The checkpoint is a `kind` checkpoint (`summary`), and `command` reads only the `accepted` layouts.
+    case wrongLayout(kind: String, summary: String, command: String, accepted: [String])
 }
 
 extension LayoutProblem: CustomStringConvertible {
@@ -38,6 +40,8 @@ extension LayoutProblem: CustomStringConvertible {
             return "config.json disagrees with the tensors: " + conflicts.joined(separator: "; ")
         case let .inconsistent(problems):
             return "inconsistent tensors: " + problems.joined(separator: "; ")
+        case let .wrongLayout(kind, summary, command, accepted):
+            return "this is a \(kind) checkpoint (\(summary)); `\(command)` reads \(accepted.joined(separator: " or "))"
         case let .notPresent(what):
             return what
         }

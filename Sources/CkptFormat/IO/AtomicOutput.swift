@@ -45,7 +45,7 @@ package final class AtomicOutput {
     package static func checkDestination(_ destination: String, overwrite: Bool, protecting inputs: [FileIdentity]) throws -> String {
         if let existing = FileIdentity.of(path: destination) {
             if inputs.contains(existing) {
-                throw CkptError.outputIsInput(output: destination, input: destination)
+                throw CkptError.outputIsInput(path: destination)
             }
             if FileSystem.kind(of: destination) == .directory {
                 throw CkptError.unsupportedInput(path: destination, reason: "output is a folder")
@@ -74,8 +74,7 @@ package final class AtomicOutput {
         let targetPath = target.hasPrefix("/") ? target : FileSystem.join(dir, target)
         let targetDir = FileSystem.realPath(FileSystem.directoryName(targetPath))
         guard let targetDir, let realDir = FileSystem.realPath(dir), targetDir == realDir else {
-            throw CkptError.invalidRequest(
-                "\(destination): is a symbolic link to \(target), outside the destination folder; refusing to write through it")
+            throw CkptError.outputLinksOutside(path: destination, target: target)
         }
     }
 
@@ -115,7 +114,7 @@ package final class AtomicOutput {
 
     /// Syncs the data and moves the file into place.
     package func commit() throws {
-        guard fd >= 0 else { throw CkptError.invalidRequest("\(destination): output already closed") }
+        precondition(fd >= 0, "AtomicOutput.commit() after commit or abandon: \(destination)")
         writeback.sync {}  // no hint may outlive the descriptor
         if fsync(fd) != 0 { let e = errno; abandon(); throw CkptError.io(path: temporaryPath, operation: "fsync", code: e) }
         if close(fd) != 0 { let e = errno; fd = -1; abandon(); throw CkptError.io(path: temporaryPath, operation: "close", code: e) }

@@ -53,6 +53,26 @@ package enum FileSystem {
         return String(cString: p)
     }
 
+    /// Creates the folder `path` and any missing parents (mode 0755). Returns true when this call
+    /// created `path` itself, false when it already was a folder; refuses a file.
+    package static func createDirectory(_ path: String) throws -> Bool {
+        var path = path
+        while path.count > 1, path.hasSuffix("/") { path.removeLast() }
+        switch kind(of: path) {
+        case .directory: return false
+        case .file, .other: throw CkptError.unsupportedInput(path: path, reason: "output must be a folder")
+        case .missing:
+            let parent = directoryName(path)
+            if parent != path, kind(of: parent) == .missing { _ = try createDirectory(parent) }
+            guard mkdir(path, 0o755) == 0 else {
+                let e = errno
+                if e == EEXIST, kind(of: path) == .directory { return false }
+                throw CkptError.io(path: path, operation: "mkdir", code: e)
+            }
+            return true
+        }
+    }
+
     package static func directoryName(_ path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         let dir = String(path[..<slash])

@@ -25,6 +25,12 @@ extension SafetensorsWriter {
     /// shapes alone, then each tensor is produced chunk by chunk into one buffer and appended.
     public static func write(generated tensors: [GeneratedTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata, overwrite: Bool = false) throws {
+        try stage(generated: tensors, to: destination, metadata: metadata, overwrite: overwrite).commit()
+    }
+
+    /// `write(generated:)` up to the commit, like `stage(_:to:)`: the caller moves the file into place.
+    package static func stage(generated tensors: [GeneratedTensor], to destination: String,
+                              metadata: [(String, String)]? = defaultMetadata, overwrite: Bool = false) throws -> AtomicOutput {
         var byName: [String: GeneratedTensor] = [:]
         var placeholders: [OutputTensor] = []
         for t in tensors {
@@ -57,7 +63,7 @@ extension SafetensorsWriter {
                     done += n
                 }
             }
-            try output.commit()
+            return output
         } catch {
             output.abandon()
             throw error

@@ -103,7 +103,7 @@ public struct TensorEntry: Sendable {
     /// The values as F32 (exact for F16/BF16, rounded to nearest for F64).
     public func floatValues() throws -> [Float] {
         guard dtype.isCastableFloat else {
-            throw CkptError.invalidRequest("\(sourcePath): tensor \"\(name)\" is \(dtype.rawValue), not a floating-point tensor")
+            throw CkptError.notFloat(path: sourcePath, tensor: name, dtype: dtype.rawValue)
         }
         return try withContiguousBytes { raw in FloatCast.toFloat32(raw, from: dtype) }
     }
