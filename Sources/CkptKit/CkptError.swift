@@ -17,8 +17,11 @@ public enum CkptError: Error, Equatable, Sendable {
     case outputExists(path: String)
     /// The destination is one of the inputs (same file, possibly through another spelling or a link).
     case outputIsInput(output: String, input: String)
-    /// A file changed size while ckpt was reading it.
+    /// A file was modified while ckpt was reading it.
     case inputChanged(path: String, reason: String)
+    /// A file's size changed while ckpt was reading it: `openedSize` bytes at open, `currentSize` now
+    /// (nil when only a short read showed it).
+    case inputResized(path: String, openedSize: Int, currentSize: Int?)
     /// A requested operation does not apply to this input (e.g. casting an integer tensor).
     case invalidRequest(String)
     /// A `.pth` pickle refers to `global` (`module.name`), which is not on the state-dict allow-list.
@@ -54,6 +57,9 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(output): output is the input file \(input); refusing to overwrite it"
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"
+        case let .inputResized(path, openedSize, currentSize):
+            let now = currentSize.map { "\($0) bytes now" } ?? "it ended early"
+            return "\(path) changed size while being read (\(openedSize) bytes when opened, \(now))"
         case let .invalidRequest(message):
             return message
         case let .unsafePickle(path, global):
