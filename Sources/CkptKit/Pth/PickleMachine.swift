@@ -11,6 +11,9 @@ struct PickleMachine {
         var maxStack = 1 << 20
         var maxMemo = 1 << 22
         var maxMarks = 1 << 16
+        /// Tuples inside tuples; torch.save needs 3. Releasing a chain of nested tuples is recursive, so a
+        /// pickle of a million TUPLE1 opcodes (1 MB) would overflow the stack when the result is freed.
+        var maxTupleDepth = 256
     }
 
     let path: String
@@ -21,6 +24,10 @@ struct PickleMachine {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Nesting depth of every non-empty tuple built so far, by the address of its element buffer: a
+    /// tuple's array is never mutated after construction, so the address identifies it while it lives,
+    /// and a reused address is overwritten when the new tuple is built.
+    private var tupleDepths: [UnsafeRawPointer: Int] = [:]
 
     init(path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
         self.path = path
@@ -76,6 +83,7 @@ struct PickleMachine {
         }
         stack = []
         memo = [:]
+        tupleDepths = [:]
     }
 
     // MARK: - Stack helpers
@@ -91,6 +99,18 @@ struct PickleMachine {
         guard let m = marks.popLast(), m <= stack.count else { throw fail("no MARK for the opcode at offset \(at)") }
         defer { stack.removeSubrange(m...) }
         return Array(stack[m...])
+    }
+
+    /// Pushes a tuple of `items`, refusing one nested deeper than `limits.maxTupleDepth`.
+    private mutating func pushTuple(_ items: [PickleValue], at: Int) throws {
+        var depth = 1
+        for case let .tuple(inner) in items where !inner.isEmpty {
+            let d = inner.withUnsafeBufferPointer { tupleDepths[UnsafeRawPointer($0.baseAddress!)] } ?? 1
+            depth = max(depth, d + 1)
+        }
+        guard depth <= limits.maxTupleDepth else { throw fail("tuples nested deeper than \(limits.maxTupleDepth) levels at offset \(at)") }
+        if !items.isEmpty { items.withUnsafeBufferPointer { tupleDepths[UnsafeRawPointer($0.baseAddress!)] = depth } }
+        push(.tuple(items))
     }
 
     private mutating func put(_ index: Int, at: Int) throws {
@@ -178,13 +198,13 @@ struct PickleMachine {
             _ = try c.readBytes(n)
             push(.bytes(count: n))
         case 0x29: push(.tuple([])) // EMPTY_TUPLE
-        case 0x74: push(.tuple(try popToMark(at))) // TUPLE
+        case 0x74: try pushTuple(try popToMark(at), at: at) // TUPLE
         case 0x85, 0x86, 0x87: // TUPLE1..3
             let n = Int(op - 0x84)
             guard stack.count - (marks.last ?? 0) >= n else { throw fail("stack underflow at offset \(at)") }
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
-            push(.tuple(items))
+            try pushTuple(items, at: at)
         case 0x5D, 0x8F: push(.list(PickleList())) // EMPTY_LIST, EMPTY_SET
         case 0x6C, 0x91: // LIST, FROZENSET
             let list = PickleList()
