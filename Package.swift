@@ -109,5 +109,9 @@ if Context.environment["CKPT_FUZZ"] == "1" {
                           path: "Fuzz/Sources/FuzzRoundTrip"),
         .executableTarget(name: "FuzzLayout", dependencies: ["CkptKit", "FuzzSupport"],
                           path: "Fuzz/Sources/FuzzLayout"),
+        .executableTarget(name: "FuzzPth", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzPth"),
+        .executableTarget(name: "FuzzZstd", dependencies: ["CkptKit", "FuzzSupport", "CZstd"], path: "Fuzz/Sources/FuzzZstd"),
+        .executableTarget(name: "FuzzHFFolder", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzHFFolder"),
+        .executableTarget(name: "FuzzManifest", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzManifest"),
     ]
 }

@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 total=${1:-60}
 scratch=.build-fuzz
-fuzzers="FuzzSafetensors FuzzRoundTrip FuzzLayout"
+fuzzers=${CKPT_FUZZERS:-"FuzzSafetensors FuzzRoundTrip FuzzLayout FuzzPth FuzzZstd FuzzHFFolder FuzzManifest"}
 
 for f in $fuzzers; do
     CKPT_FUZZ=1 swift build --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address --product "$f" 2>&1 \
@@ -21,14 +21,16 @@ done
 bin=$(CKPT_FUZZ=1 swift build --scratch-path "$scratch" --show-bin-path)
 mkdir -p "$scratch/artifacts"
 
-# The parser fuzzer is fast (thousands of inputs a second), the structured ones write and reread
-# files (hundreds a second): give the parser half the time.
+# The parser fuzzers are fast (thousands of inputs a second), the structured ones write and reread
+# files (hundreds a second): a quarter of the time to safetensors, a sixth to .pth, a twelfth to each
+# other. CKPT_FUZZERS="FuzzPth FuzzZstd" runs a subset.
 executions=0
 status=0
 for f in $fuzzers; do
     case $f in
-        FuzzSafetensors) seconds=$((total / 2)); max_len=65536; seeds="Fuzz/Corpus/$f Tests/Corpus/hostile" ;;
-        *) seconds=$((total / 4)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
+        FuzzSafetensors) seconds=$((total / 4)); max_len=65536; seeds="Fuzz/Corpus/$f Tests/Corpus/hostile" ;;
+        FuzzPth) seconds=$((total / 6)); max_len=65536; seeds="Fuzz/Corpus/$f" ;;
+        *) seconds=$((total / 12)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
     esac
     [ "$seconds" -ge 1 ] || seconds=1
     mkdir -p "$scratch/corpus/$f"

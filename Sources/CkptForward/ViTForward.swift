@@ -41,11 +41,15 @@ public enum ViTForward {
         try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)
         let names = weights.names
-        return try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
+        let output = try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
             let w = Dictionary(uniqueKeysWithValues: zip(names, lent))
             return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width,
-                               interpolation: interpolation, workers: workers)
+                               interpolation: interpolation, workers: workers, checkInputs: weights.checkSourcesIntact)
         }
+        // Bytes already consumed may have been cut after their last use: the output counts only if the
+        // weights are still whole when the pass ends.
+        try weights.checkSourcesIntact()
+        return output
     }
 
     /// Floating-point operations of one pass (multiply and add counted apart, as GFLOP/s figures do):
@@ -79,7 +83,8 @@ public enum ViTForward {
     }
 
     private static func compute(_ a: Architecture, w parts: [String: [UnsafeBufferPointer<Float>]], pixels: [Float], batch: Int,
-                                height: Int, width: Int, interpolation: PositionInterpolation, workers: Int) throws -> EmbedOutput {
+                                height: Int, width: Int, interpolation: PositionInterpolation, workers: Int,
+                                checkInputs: () throws -> Void) throws -> EmbedOutput {
         let w = parts.mapValues { $0[0].baseAddress! }  // tensors other than block linears come whole
         let p = a.patchSize, d = a.width, r = a.registers, heads = a.heads, hd = a.headDim
         let gh = height / p, gw = width / p, n = gh * gw
@@ -177,9 +182,12 @@ public enum ViTForward {
         }
 
         let final = (weight: w["norm.weight"]!, bias: w["norm.bias"]!)
-        last.withUnsafeMutableBufferPointer { out in
+        try last.withUnsafeMutableBufferPointer { out in
             rowItems { ws, worker, lo, count in qkvStage(blocks[0], ws, worker, lo, count) }
             for i in 0..<a.depth {
+                // A weights file cut during the pass reads zeros from then on (the SIGBUS guard): stop at
+                // the next block instead of finishing a pass whose result would be thrown away.
+                try checkInputs()
                 attention()
                 rowItems { ws, worker, lo, count in
                     residualStage(blocks[i], ws, worker, lo, count)

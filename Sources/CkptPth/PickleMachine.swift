@@ -10,8 +10,14 @@ struct PickleMachine {
     /// Limits that keep a hostile pickle from exhausting memory.
     struct Limits {
         var maxStack = 1 << 20
-        var maxMemo = 1 << 22
+        var maxMemo = 1 << 19
         var maxMarks = 1 << 16
+        /// Tuples inside tuples; torch.save needs 3. Releasing a chain of nested tuples is recursive, so a
+        /// pickle of a million TUPLE1 opcodes (1 MB) would overflow the stack when the result is freed.
+        var maxTupleDepth = 256
+        /// Tuples, lists and dicts created; a state dict makes about five per tensor. Each costs ~100
+        /// bytes or more, so this bounds what a small hostile pickle (a million `}` opcodes) can allocate.
+        var maxContainers = 1 << 17
     }
 
     let path: String
@@ -22,6 +28,11 @@ struct PickleMachine {
     private var stack: [PickleValue] = []
     private var marks: [Int] = []
     private var memo: [Int: PickleValue] = [:]
+    /// Nesting depth of every non-empty tuple built so far, by the address of its element buffer: a
+    /// tuple's array is never mutated after construction, so the address identifies it while it lives,
+    /// and a reused address is overwritten when the new tuple is built.
+    private var tupleDepths: [UnsafeRawPointer: Int] = [:]
+    private var containers = 0
 
     init(path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
         self.path = path
@@ -77,11 +88,19 @@ struct PickleMachine {
         }
         stack = []
         memo = [:]
+        tupleDepths = [:]
     }
 
     // MARK: - Stack helpers
 
     private mutating func push(_ v: PickleValue) { stack.append(v) }
+
+    /// Pushes a newly created tuple, list or dict, counting it against `limits.maxContainers`.
+    private mutating func pushNew(_ v: PickleValue, at: Int) throws {
+        containers += 1
+        guard containers <= limits.maxContainers else { throw fail("more than \(limits.maxContainers) tuples, lists and dicts at offset \(at)") }
+        push(v)
+    }
 
     private mutating func pop(_ at: Int) throws -> PickleValue {
         guard let v = stack.popLast(), stack.count >= (marks.last ?? 0) else { throw fail("stack underflow at offset \(at)") }
@@ -92,6 +111,18 @@ struct PickleMachine {
         guard let m = marks.popLast(), m <= stack.count else { throw fail("no MARK for the opcode at offset \(at)") }
         defer { stack.removeSubrange(m...) }
         return Array(stack[m...])
+    }
+
+    /// Pushes a tuple of `items`, refusing one nested deeper than `limits.maxTupleDepth`.
+    private mutating func pushTuple(_ items: [PickleValue], at: Int) throws {
+        var depth = 1
+        for case let .tuple(inner) in items where !inner.isEmpty {
+            let d = inner.withUnsafeBufferPointer { tupleDepths[UnsafeRawPointer($0.baseAddress!)] } ?? 1
+            depth = max(depth, d + 1)
+        }
+        guard depth <= limits.maxTupleDepth else { throw fail("tuples nested deeper than \(limits.maxTupleDepth) levels at offset \(at)") }
+        if !items.isEmpty { items.withUnsafeBufferPointer { tupleDepths[UnsafeRawPointer($0.baseAddress!)] = depth } }
+        try pushNew(.tuple(items), at: at)
     }
 
     private mutating func put(_ index: Int, at: Int) throws {
@@ -178,31 +209,31 @@ struct PickleMachine {
             let n = try length(try c.readUInt(width: op == 0x42 ? 4 : 8), at: at)
             _ = try c.readBytes(n)
             push(.bytes(count: n))
-        case 0x29: push(.tuple([])) // EMPTY_TUPLE
-        case 0x74: push(.tuple(try popToMark(at))) // TUPLE
+        case 0x29: try pushNew(.tuple([]), at: at) // EMPTY_TUPLE
+        case 0x74: try pushTuple(try popToMark(at), at: at) // TUPLE
         case 0x85, 0x86, 0x87: // TUPLE1..3
             let n = Int(op - 0x84)
             guard stack.count - (marks.last ?? 0) >= n else { throw fail("stack underflow at offset \(at)") }
             let items = Array(stack.suffix(n))
             stack.removeLast(n)
-            push(.tuple(items))
-        case 0x5D, 0x8F: push(.list(PickleList())) // EMPTY_LIST, EMPTY_SET
+            try pushTuple(items, at: at)
+        case 0x5D, 0x8F: try pushNew(.list(PickleList()), at: at) // EMPTY_LIST, EMPTY_SET
         case 0x6C, 0x91: // LIST, FROZENSET
             let list = PickleList()
             list.items = try popToMark(at)
-            push(.list(list))
+            try pushNew(.list(list), at: at)
         case 0x61: // APPEND
             let v = try pop(at)
             try list(below: at).items.append(v)
         case 0x65, 0x90: // APPENDS, ADDITEMS
             let items = try popToMark(at)
             try list(below: at).items.append(contentsOf: items)
-        case 0x7D: push(.dict(PickleDict())) // EMPTY_DICT
+        case 0x7D: try pushNew(.dict(PickleDict()), at: at) // EMPTY_DICT
         case 0x64: // DICT
             let items = try popToMark(at)
             let d = PickleDict()
             try Self.setPairs(items, into: d, fail: { self.fail("odd number of items for DICT at offset \(at)") })
-            push(.dict(d))
+            try pushNew(.dict(d), at: at)
         case 0x73: // SETITEM
             let value = try pop(at), key = try pop(at)
             try dict(below: at).set(key, value)
@@ -235,7 +266,7 @@ struct PickleMachine {
             _ = try pop(at)
             let cls = try pop(at)
             guard case .global(.orderedDict) = cls else { throw fail("NEWOBJ at offset \(at) on a \(cls.kindName) other than OrderedDict") }
-            push(.dict(PickleDict()))
+            try pushNew(.dict(PickleDict()), at: at)
         case 0x62: // BUILD: sets attributes; the only one torch writes is OrderedDict._metadata, dropped.
             let state = try pop(at)
             guard let obj = stack.last else { throw fail("BUILD on an empty stack at offset \(at)") }

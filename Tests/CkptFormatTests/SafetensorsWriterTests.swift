@@ -160,7 +160,7 @@ final class SafetensorsWriterTests: XCTestCase {
         let out = dir.file("out.safetensors")
         XCTAssertThrowsError(try SafetensorsWriter.write(checkpoint.tensors.map { OutputTensor($0) }, to: out,
                                                          protecting: checkpoint.fileIdentities)) { error in
-            guard case let .inputChanged(path, _)? = error as? CkptError else { return XCTFail("\(error)") }
+            guard case let .inputResized(path, _, _)? = error as? CkptError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, input)
         }
         XCTAssertEqual(try dir.contents(), ["in.safetensors"], "nothing at the destination, no temporary file")
@@ -173,7 +173,7 @@ final class SafetensorsWriterTests: XCTestCase {
         XCTAssertEqual(truncate(input, 4096), 0)
         let out = dir.file("out.safetensors")
         XCTAssertThrowsError(try SafetensorsWriter.write(checkpoint.tensors.map { OutputTensor($0, dtype: .bf16) }, to: out)) { error in
-            guard case let .inputChanged(path, _)? = error as? CkptError else { return XCTFail("\(error)") }
+            guard case let .inputResized(path, _, _)? = error as? CkptError else { return XCTFail("\(error)") }
             XCTAssertEqual(path, input)
         }
         XCTAssertEqual(try dir.contents(), ["in.safetensors"])

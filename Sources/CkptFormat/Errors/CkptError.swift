@@ -26,8 +26,11 @@ public enum CkptError: Error, Equatable, Sendable {
     case unusableTensors(path: String, problems: [String])
     /// A tensor holds `dtype` where floating-point values are needed.
     case notFloat(path: String, tensor: String, dtype: String)
-    /// A file changed size while ckpt was reading it.
+    /// A file was modified while ckpt was reading it.
     case inputChanged(path: String, reason: String)
+    /// A file's size changed while ckpt was reading it: `openedSize` bytes at open, `currentSize` now
+    /// (nil when only a short read showed it).
+    case inputResized(path: String, openedSize: Int, currentSize: Int?)
     /// A requested operation does not apply to this input (e.g. casting an integer tensor).
     case invalidRequest(String)
     /// A `.pth` pickle refers to `global` (`module.name`), which is not on the state-dict allow-list.
@@ -70,6 +73,9 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path): tensor \"\(tensor)\" is \(dtype), not a floating-point tensor"
         case let .inputChanged(path, reason):
             return "\(path): the file changed while it was being read: \(reason)"
+        case let .inputResized(path, openedSize, currentSize):
+            let now = currentSize.map { "\($0) bytes now" } ?? "it ended early"
+            return "\(path) changed size while being read (\(openedSize) bytes when opened, \(now))"
         case let .invalidRequest(message):
             return message
         case let .libraryUnavailable(message):

@@ -1,3 +1,4 @@
+import CCkptShims
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -8,7 +9,8 @@ import Darwin
 ///
 /// Every access is bounds-checked against the size seen at open time and pointers never escape the
 /// closures they are lent to. Streaming copies use `pread` through `read(into:at:)` instead of the
-/// mapping, so a file that shrinks underneath ckpt produces an error rather than a SIGBUS.
+/// mapping; lends of the mapping itself are covered by the SIGBUS guard (`MappingGuard`), so a file
+/// that shrinks underneath ckpt produces `CkptError.inputResized` rather than a SIGBUS.
 public final class MappedFile: @unchecked Sendable {  // immutable after init; the read-only mapping is lent only inside closures and unmapped in deinit
     /// The path used in messages.
     public let path: String
@@ -20,6 +22,8 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     private let modificationTime: timespec
     // Immutable after init; the mapping lives until deinit. nil for an empty file.
     private let base: UnsafeRawPointer?
+    // The mapping's SIGBUS guard; nil for an empty file.
+    private let faultGuard: MappingGuard?
 
     /// Opens and maps `path`. Costs O(1): no data page is touched.
     public convenience init(path: String) throws {
@@ -57,11 +61,13 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         self.path = path
         self.size = size
         self.base = mapped
+        self.faultGuard = mapped.map { MappingGuard($0, count: size) }
         self.identity = FileIdentity(device: UInt64(st.st_dev), inode: UInt64(st.st_ino))
         self.modificationTime = st.st_mtim
     }
 
     deinit {
+        faultGuard?.release()
         if let base { munmap(UnsafeMutableRawPointer(mutating: base), size) }
         close(fd)
     }
@@ -80,7 +86,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CkptError.io(path: path, operation: "fstat", code: errno) }
         if Int(st.st_size) < end {
-            throw CkptError.inputChanged(path: path, reason: "it shrank from \(size) to \(st.st_size) bytes")
+            throw CkptError.inputResized(path: path, openedSize: size, currentSize: Int(st.st_size))
         }
     }
 
@@ -88,8 +94,19 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try checkRange(offset, count)
         guard let base, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
+        try checkAbsorbedFault()
         try checkStillCovers(offset + count)
-        return try body(UnsafeRawBufferPointer(start: base + offset, count: count))
+        // A truncation racing with `body` faults inside it; the guard absorbs the fault (the tail
+        // reads zeros), and the check after `body` turns whatever `body` made of them into an error.
+        let result: R
+        do {
+            result = try body(UnsafeRawBufferPointer(start: base + offset, count: count))
+        } catch {
+            try checkAbsorbedFault()
+            throw error
+        }
+        try checkAbsorbedFault()
+        return result
     }
 
     /// A copy of the bytes `[offset, offset + count)`.
@@ -131,7 +148,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
                 throw CkptError.io(path: path, operation: "read", code: errno)
             }
             if n == 0 {
-                throw CkptError.inputChanged(path: path, reason: "expected \(buffer.count) bytes at offset \(offset), the file ended after \(done)")
+                throw CkptError.inputResized(path: path, openedSize: size, currentSize: currentSize())
             }
             done += n
         }
@@ -142,11 +159,31 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CkptError.io(path: path, operation: "fstat", code: errno) }
         if Int(st.st_size) != size {
-            throw CkptError.inputChanged(path: path, reason: "size went from \(size) to \(st.st_size) bytes")
+            throw CkptError.inputResized(path: path, openedSize: size, currentSize: Int(st.st_size))
         }
         if st.st_mtim.tv_sec != modificationTime.tv_sec || st.st_mtim.tv_nsec != modificationTime.tv_nsec {
             throw CkptError.inputChanged(path: path, reason: "it was modified")
         }
+    }
+
+    /// Throws when the file no longer covers the size it had at open, or a fault in its mapping was
+    /// absorbed: cheap (one fstat), for long computations over lent bytes to stop early.
+    public func checkIntact() throws {
+        try checkAbsorbedFault()
+        try checkStillCovers(size)
+    }
+
+    /// Throws once the SIGBUS guard has absorbed a fault in this mapping: its tail now reads zeros.
+    private func checkAbsorbedFault() throws {
+        if faultGuard?.faulted == true {
+            throw CkptError.inputResized(path: path, openedSize: size, currentSize: currentSize())
+        }
+    }
+
+    /// The size on disk now, or nil when fstat fails.
+    func currentSize() -> Int? {
+        var st = stat()
+        return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
     }
 
     /// The raw descriptor, for `copy_file_range` in the writer. Valid while this object lives.

@@ -132,7 +132,7 @@ public enum SafetensorsWriter {
                                                  min(remaining, Int(AtomicOutput.writebackStride)))
                     if n > 0 { position += n; remaining -= n; output.didAppend(n); continue }
                     if n == 0 {
-                        throw CkptError.inputChanged(path: file.path, reason: "expected \(remaining) more bytes at offset \(position), the file ended")
+                        throw CkptError.inputResized(path: file.path, openedSize: file.size, currentSize: file.currentSize())
                     }
                     if errno == EINTR { continue }
                     guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else {

@@ -1,0 +1,27 @@
+import CCkptShims
+
+/// A mapping's registration with the process-wide SIGBUS guard (`ckpt_sigbus.c`): a fault inside it
+/// — a page past the end of a file that shrank after it was mapped — is absorbed instead of killing
+/// the process, and `faulted` turns true. Owned by `MappedFile`, which checks `faulted` after each
+/// lend; docs/hardening-sigbus.md says why this and not `pread` into owned buffers.
+final class MappingGuard: @unchecked Sendable {  // The slot is only read after init; the C table is locked/atomic.
+    private let slot: Int32
+
+    /// Watches `count` bytes from `base`. When the guard table is full the mapping stays unguarded
+    /// (every lend still checks the size first), which `isActive` reports.
+    init(_ base: UnsafeRawPointer, count: Int) {
+        slot = ckpt_sigbus_register(base, count)
+    }
+
+    /// Whether the mapping is watched.
+    var isActive: Bool { slot >= 0 }
+
+    /// A fault inside the mapping has been absorbed: from the faulting page on it reads zeros.
+    var faulted: Bool { ckpt_sigbus_faulted(slot) != 0 }
+
+    /// Stops watching; call before the mapping is unmapped.
+    func release() { ckpt_sigbus_unregister(slot) }
+
+    /// Faults absorbed in this process so far.
+    static var absorbedCount: UInt { UInt(ckpt_sigbus_absorbed_count()) }
+}
