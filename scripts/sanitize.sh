@@ -13,7 +13,7 @@ kind=${1:-address}
 
 # ASan: the library's unit tests (one target per module), the hostile corpus, input changes and crash safety.
 # (SIGKILL trials are left to the plain run: they time the process and ASan only slows them.)
-ASAN_FILTER='Ckpt(Format|Pth|Checkpoint|Layout|Forward|Verify)Tests|HostileCorpusTests|InputChangeTests|SpecialFileTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
+ASAN_FILTER='Ckpt(Format|Pth|Checkpoint|Layout|Forward|Verify|Image)Tests|ImageCommandTests|HostileCorpusTests|InputChangeTests|SpecialFileTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
 # TSan: suites whose code runs on several threads of ours: the two-worker SHA-256 of manifests, the
 # reader under concurrent file changes, and the forward pass (its workers are ours; the sgemm calls
 # inside them are OpenBLAS's, uninstrumented) on a golden case with interpolation and 2 threads.

@@ -24,7 +24,7 @@ final class ConcurrentWriteTests: XCTestCase {
             let source = folder.file("source-\(i).safetensors")
             try GeneratedCheckpoints.write(GeneratedCheckpoints.vitBShapes(depth: depth, width: 384), to: source)
             let reference = folder.file("reference-\(i).safetensors")
-            let run = try GuardedRun.run(["convert", "safetensors", source, "-o", reference], timeout: 600)
+            let run = try CkptProcess.run(["convert", "safetensors", source, "-o", reference], timeout: 600)
             XCTAssertEqual(run.exitCode, 0, run.summary)
             sources.append(source)
             references.append(reference)
@@ -44,11 +44,11 @@ final class ConcurrentWriteTests: XCTestCase {
             if trial % 2 == 1 { try FileManager.default.copyItem(atPath: fixture.references[0], toPath: destination) }
             let captures = try (0..<2).map { _ in try OutputCapture() }
             let processes = try (0..<2).map { i in
-                try GuardedRun.start(["convert", "safetensors", fixture.sources[i], "-o", destination, "--force"],
+                try CkptProcess.start(["convert", "safetensors", fixture.sources[i], "-o", destination, "--force"],
                                      stdout: captures[i].stdout, stderr: captures[i].stderr)
             }
             for (i, p) in processes.enumerated() {
-                XCTAssertTrue(GuardedRun.wait(p, timeout: 600), "trial \(trial): writer \(i) hung")
+                XCTAssertTrue(CkptProcess.wait(p, timeout: 600), "trial \(trial): writer \(i) hung")
                 let result = captures[i].result(of: p, arguments: ["convert"], timedOut: false)
                 XCTAssertEqual(result.exitCode, 0, "trial \(trial), writer \(i): \(result.summary)")
             }
@@ -56,7 +56,7 @@ final class ConcurrentWriteTests: XCTestCase {
             let matches = try fixture.references.map { try GeneratedCheckpoints.identical(destination, $0) }
             XCTAssertEqual(matches.filter { $0 }.count, 1, "trial \(trial): the output is neither writer's whole file")
             if let w = matches.firstIndex(of: true) { winners.append(w) }
-            let inspect = try GuardedRun.run(["inspect", destination])
+            let inspect = try CkptProcess.run(["inspect", destination])
             XCTAssertEqual(inspect.exitCode, 0, "trial \(trial): \(inspect.summary)")
         }
         print("ConcurrentWriteTests: last writer per trial \(winners)")
@@ -75,7 +75,7 @@ final class ConcurrentWriteTests: XCTestCase {
         let expected = try fixture.references.map { try readBytes($0) }
         for round in 0..<4 {
             let capture = try OutputCapture()
-            let writer = try GuardedRun.start(["convert", "safetensors", fixture.sources[(round + 1) % 2], "-o", destination, "--force"],
+            let writer = try CkptProcess.start(["convert", "safetensors", fixture.sources[(round + 1) % 2], "-o", destination, "--force"],
                                               stdout: capture.stdout, stderr: capture.stderr)
             repeat {
                 // One open per read: what a reader holds is one inode, compared with both references.
@@ -85,7 +85,7 @@ final class ConcurrentWriteTests: XCTestCase {
                 XCTAssertEqual(matches.filter { $0 }.count, 1, "round \(round): a reader saw neither the old nor the new file")
                 if let i = matches.firstIndex(of: true) { reads[i] += 1 }
             } while writer.isRunning
-            XCTAssertTrue(GuardedRun.wait(writer, timeout: 600))
+            XCTAssertTrue(CkptProcess.wait(writer, timeout: 600))
             XCTAssertEqual(capture.result(of: writer, arguments: ["convert"], timedOut: false).exitCode, 0)
         }
         XCTAssertEqual(try out.contents(), ["model.safetensors"])

@@ -9,7 +9,7 @@ import Glibc
 /// The weights file of a running `ckpt embed` / `ckpt verify --golden` is truncated by another process
 /// while the forward pass reads it through the mapping (RAD-DINO size, 346 MB, from `ckpt synth`). The
 /// run must end with exit 2 and "FILE changed size while being read", no signal (the SIGBUS guard,
-/// docs/hardening-sigbus.md), no output and no temporary file left, in the output folder or TMPDIR.
+/// docs/hardening.md), no output and no temporary file left, in the output folder or TMPDIR.
 final class MappedInputShrinkTests: XCTestCase {
     /// The golden RAD-DINO-shaped case: pixels, expected outputs and the `ckpt synth` arguments.
     static var goldenCase: String? {
@@ -25,7 +25,7 @@ final class MappedInputShrinkTests: XCTestCase {
         shared = folder
         let json = try StrictJSONParser.parse(FileSystem.readSmallFile(dir + "/golden.json"))
         let args = try XCTUnwrap(json["weights"]?["ckpt_synth_args"]?.stringValue).split(separator: " ").map(String.init)
-        let synth = try GuardedRun.run(["synth"] + args + ["-o", folder.file("raddino.safetensors")], timeout: 900)
+        let synth = try CkptProcess.run(["synth"] + args + ["-o", folder.file("raddino.safetensors")], timeout: 900)
         XCTAssertEqual(synth.exitCode, 0, synth.summary)
         return folder.file("raddino.safetensors")
     }
@@ -71,12 +71,12 @@ final class MappedInputShrinkTests: XCTestCase {
                 try FileManager.default.copyItem(atPath: source, toPath: weights)
                 for name in ["out", "tmp"] { try FileManager.default.createDirectory(atPath: work.file(name), withIntermediateDirectories: false) }
                 let capture = try OutputCapture()
-                let process = try GuardedRun.start(arguments, wrapper: wrapper, stdout: capture.stdout, stderr: capture.stderr)
+                let process = try CkptProcess.start(arguments, wrapper: wrapper, stdout: capture.stdout, stderr: capture.stderr)
                 XCTAssertTrue(Self.waitForMapping(of: weights, pid: process.processIdentifier, timeout: 600), "\(label): weights never mapped")
                 usleep(useconds_t(delay * 1_000_000))
                 let wasRunning = process.isRunning
                 XCTAssertEqual(truncate(weights, off_t(cut)), 0)
-                XCTAssertTrue(GuardedRun.wait(process, timeout: 1800), "\(label) hung after the truncation")
+                XCTAssertTrue(CkptProcess.wait(process, timeout: 1800), "\(label) hung after the truncation")
                 let result = capture.result(of: process, arguments: arguments, timedOut: false)
                 let context = "\(label), truncated to \(cut) of \(size) bytes \(delay) s after mapping: \(result.summary)"
                 XCTAssertNil(result.signal, "crash: \(context)")

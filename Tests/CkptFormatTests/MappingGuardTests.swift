@@ -65,8 +65,13 @@ final class MappingGuardTests: XCTestCase {
             let chunks = 8, chunk = size / chunks
             let sums = UnsafeMutableBufferPointer<Int>.allocate(capacity: chunks)
             defer { sums.deallocate() }
+            // Addresses cross into the workers as integers: the buffers outlive concurrentPerform, and
+            // each worker touches only its own chunk and slot.
+            let source = UInt(bitPattern: raw.baseAddress), slots = UInt(bitPattern: sums.baseAddress)
             DispatchQueue.concurrentPerform(iterations: chunks) { i in
-                sums[i] = Self.touchEveryPage(UnsafeRawBufferPointer(rebasing: raw[i * chunk..<(i + 1) * chunk]))
+                let start = UnsafeRawPointer(bitPattern: source)! + i * chunk
+                UnsafeMutablePointer<Int>(bitPattern: slots)![i] =
+                    Self.touchEveryPage(UnsafeRawBufferPointer(start: start, count: chunk))
             }
             if sums.contains(0) { throw SawZeros() }
         }) { assertResized($0, path: path, openedSize: size, currentSize: 0, "lend with faults on worker threads") }

@@ -3,7 +3,7 @@ import CCkptShims
 /// A mapping's registration with the process-wide SIGBUS guard (`ckpt_sigbus.c`): a fault inside it
 /// — a page past the end of a file that shrank after it was mapped — is absorbed instead of killing
 /// the process, and `faulted` turns true. Owned by `MappedFile`, which checks `faulted` after each
-/// lend; docs/hardening-sigbus.md says why this and not `pread` into owned buffers.
+/// lend; docs/hardening.md says why this and not `pread` into owned buffers.
 final class MappingGuard: @unchecked Sendable {  // The slot is only read after init; the C table is locked/atomic.
     private let slot: Int32
 
