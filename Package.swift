@@ -92,7 +92,9 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
-        .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
+        // fork + wait4 for a child's own peak RSS (posix_spawn/vfork children inherit the test's).
+        .target(name: "CProcessMeasure", path: "Tests/CProcessMeasure"),
+        .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport", "CProcessMeasure"]),
     ],
     swiftLanguageModes: [.v6]
 )
@@ -113,5 +115,6 @@ if Context.environment["CKPT_FUZZ"] == "1" {
         .executableTarget(name: "FuzzZstd", dependencies: ["CkptKit", "FuzzSupport", "CZstd"], path: "Fuzz/Sources/FuzzZstd"),
         .executableTarget(name: "FuzzHFFolder", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzHFFolder"),
         .executableTarget(name: "FuzzManifest", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzManifest"),
+        .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
     ]
 }

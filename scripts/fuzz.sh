@@ -12,7 +12,7 @@ set -eu
 cd "$(dirname "$0")/.."
 total=${1:-60}
 scratch=.build-fuzz
-fuzzers=${CKPT_FUZZERS:-"FuzzSafetensors FuzzRoundTrip FuzzLayout FuzzPth FuzzZstd FuzzHFFolder FuzzManifest"}
+fuzzers=${CKPT_FUZZERS:-"FuzzSafetensors FuzzRoundTrip FuzzLayout FuzzPth FuzzZstd FuzzHFFolder FuzzManifest FuzzImage"}
 
 for f in $fuzzers; do
     CKPT_FUZZ=1 swift build --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address --product "$f" 2>&1 \
@@ -30,6 +30,7 @@ for f in $fuzzers; do
     case $f in
         FuzzSafetensors) seconds=$((total / 4)); max_len=65536; seeds="Fuzz/Corpus/$f Tests/Corpus/hostile" ;;
         FuzzPth) seconds=$((total / 6)); max_len=65536; seeds="Fuzz/Corpus/$f" ;;
+        FuzzImage) seconds=$((total / 12)); max_len=16384; seeds="Fuzz/Corpus/$f" ;;
         *) seconds=$((total / 12)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
     esac
     [ "$seconds" -ge 1 ] || seconds=1

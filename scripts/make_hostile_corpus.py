@@ -314,8 +314,11 @@ def snapshot(base):
     return out
 
 
-def main():
-    root = os.path.normpath(ROOT)
+def write_or_check(root, build, count, script):
+    """`--check`: build into a scratch copy and compare it with the committed `root`; else rewrite `root`.
+    Shared with scripts/make_hostile_images.py."""
+    root = os.path.normpath(root)
+    rel = os.path.relpath(root, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
     if "--check" in sys.argv:
         tmp = root + ".check"
         shutil.rmtree(tmp, ignore_errors=True)
@@ -323,12 +326,16 @@ def main():
         same = snapshot(tmp) == snapshot(root)
         shutil.rmtree(tmp)
         if not same:
-            sys.exit("Tests/Corpus/hostile is out of date: run scripts/make_hostile_corpus.py and commit the result")
-        print(f"hostile corpus up to date ({len(CASES)} cases)")
+            sys.exit(f"{rel} is out of date: run scripts/{script} and commit the result")
+        print(f"{rel} up to date ({count} cases)")
         return
     shutil.rmtree(root, ignore_errors=True)
     build(root)
-    print(f"wrote {len(CASES)} cases to {root}")
+    print(f"wrote {count} cases to {rel}")
+
+
+def main():
+    write_or_check(ROOT, build, len(CASES), "make_hostile_corpus.py")
 
 
 if __name__ == "__main__":

@@ -57,6 +57,9 @@ extension Ckpt {
         @Option(name: .long, help: "Threads for the forward pass (default: all cores); OpenBLAS calls run single-threaded inside them.")
         var threads: Int?
 
+        @Flag(name: .long, help: "Also print each stage of the forward pass (patch embedding, qkv, attention, projection, FFN, the rest): its GFLOP, thread-seconds and GFLOP/s per thread.")
+        var profile = false
+
         @Option(name: .long, help: "Attention heads, for original-layout weights whose width is not 64 per head.")
         var heads: Int?
 
@@ -107,7 +110,7 @@ extension Ckpt {
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
             print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
             printHeadsRule(model)
-            printForward(seconds: seconds, gflops: gflops, profile: out.profile)
+            printForward(seconds: seconds, gflops: gflops, profile: profile ? out.profile : nil)
         }
 
         /// Says which rule gave the head count when neither config.json nor --heads did.
@@ -156,7 +159,7 @@ extension Ckpt {
             printHeadsRule(model)
             printForward(seconds: s.forwardSeconds,
                          gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9,
-                         profile: nil)
+                         profile: profile ? s.profile : nil)
         }
     }
 }

@@ -33,6 +33,17 @@ public struct ForwardProfile: Sendable {
         return f > 0 && s > 0 ? f / s / 1e9 : nil
     }
 
+    /// This profile and `other` together: thread-seconds and operations added stage by stage (the
+    /// batches of one run).
+    public func adding(_ other: ForwardProfile) -> ForwardProfile {
+        var sum = self
+        for i in sum.threadSeconds.indices {
+            sum.threadSeconds[i] += other.threadSeconds[i]
+            sum.flops[i] += other.flops[i]
+        }
+        return sum
+    }
+
     /// One line per stage: GFLOP, thread-seconds, GFLOP/s per thread and the share of all thread time.
     public var lines: [String] {
         let total = max(threadSeconds.reduce(0, +), 1e-12)

@@ -202,46 +202,55 @@ public enum PillowResampler {
 
     // MARK: - Passes
 
+    /// Lends a pass's output, source pixels, weights and bounds as pointers the row workers can share.
+    /// They are used only inside `body`; the workers write disjoint output rows and only read the rest.
+    static func withPassPointers(
+        _ out: inout [UInt8], _ pixels: [UInt8], _ coefficients: Coefficients,
+        _ body: (Pointer<UInt8>, Pointer<UInt8>, Pointer<Int32>, Pointer<Int32>) -> Void
+    ) {
+        out.withUnsafeMutableBufferPointer { dst in
+            pixels.withUnsafeBufferPointer { src in
+                coefficients.weights.withUnsafeBufferPointer { kk in
+                    coefficients.bounds.withUnsafeBufferPointer { bounds in
+                        body(Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
+                             Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
+                             Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
+                    }
+                }
+            }
+        }
+    }
+
     static func horizontalPass(_ image: Plane, rows: Range<Int>, coefficients: Coefficients) -> Plane {
         let channels = image.channels, outWidth = coefficients.bounds.count / 2, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
         let inRow = image.width * channels, outRow = outWidth * channels
         let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
-        out.withUnsafeMutableBufferPointer { dst in
-            image.pixels.withUnsafeBufferPointer { src in
-                coefficients.weights.withUnsafeBufferPointer { kk in
-                    coefficients.bounds.withUnsafeBufferPointer { bounds in
-                        // Pointers are used only inside this call; rows written by the two workers are disjoint.
-                        let (d, s, k, b) = (Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
-                                            Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
-                                            Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
-                        forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
-                            for yy in part {
-                                let line = s.p + (yy + rows.lowerBound) * inRow
-                                let target = d.p + yy * outRow
-                                for xx in 0..<outWidth {
-                                    let xmin = Int(b.p[2 * xx]), count = Int(b.p[2 * xx + 1])
-                                    let w = k.p + xx * ksize
-                                    let start = line + xmin * channels
-                                    if channels == 3 {
-                                        var s0 = half, s1 = half, s2 = half
-                                        for x in 0..<count {
-                                            let c = w[x], px = start + 3 * x
-                                            s0 &+= Int32(px[0]) &* c
-                                            s1 &+= Int32(px[1]) &* c
-                                            s2 &+= Int32(px[2]) &* c
-                                        }
-                                        target[3 * xx] = clip8(s0, precision: precision)
-                                        target[3 * xx + 1] = clip8(s1, precision: precision)
-                                        target[3 * xx + 2] = clip8(s2, precision: precision)
-                                    } else {
-                                        for ch in 0..<channels {
-                                            var acc = half
-                                            for x in 0..<count { acc &+= Int32(start[channels * x + ch]) &* w[x] }
-                                            target[channels * xx + ch] = clip8(acc, precision: precision)
-                                        }
-                                    }
-                                }
+        withPassPointers(&out, image.pixels, coefficients) { d, s, k, b in
+            forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
+                for yy in part {
+                    let line = s.p + (yy + rows.lowerBound) * inRow
+                    let target = d.p + yy * outRow
+                    for xx in 0..<outWidth {
+                        let xmin = Int(b.p[2 * xx]), count = Int(b.p[2 * xx + 1])
+                        let w = k.p + xx * ksize
+                        let start = line + xmin * channels
+                        if channels == 3 {
+                            var s0 = half, s1 = half, s2 = half
+                            for x in 0..<count {
+                                let c = w[x], px = start + 3 * x
+                                s0 &+= Int32(px[0]) &* c
+                                s1 &+= Int32(px[1]) &* c
+                                s2 &+= Int32(px[2]) &* c
+                            }
+                            target[3 * xx] = clip8(s0, precision: precision)
+                            target[3 * xx + 1] = clip8(s1, precision: precision)
+                            target[3 * xx + 2] = clip8(s2, precision: precision)
+                        } else {
+                            for ch in 0..<channels {
+                                var acc = half
+                                for x in 0..<count { acc &+= Int32(start[channels * x + ch]) &* w[x] }
+                                target[channels * xx + ch] = clip8(acc, precision: precision)
                             }
                         }
                     }
@@ -255,30 +264,21 @@ public enum PillowResampler {
         let rowLength = image.width * image.channels, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: outHeight * rowLength)
         let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
-        out.withUnsafeMutableBufferPointer { dst in
-            image.pixels.withUnsafeBufferPointer { src in
-                coefficients.weights.withUnsafeBufferPointer { kk in
-                    coefficients.bounds.withUnsafeBufferPointer { bounds in
-                        let (d, s, k, b) = (Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
-                                            Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
-                                            Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
-                        forEachRow(outHeight, work: outHeight * rowLength * ksize) { part in
-                            // One accumulator row per worker: the sums run over input rows in order, as in C.
-                            var acc = [Int32](repeating: 0, count: rowLength)
-                            acc.withUnsafeMutableBufferPointer { a in
-                                for yy in part {
-                                    let ymin = Int(b.p[2 * yy]), count = Int(b.p[2 * yy + 1])
-                                    let w = k.p + yy * ksize
-                                    for i in 0..<rowLength { a[i] = half }
-                                    for y in 0..<count {
-                                        let c = w[y], line = s.p + (ymin + y) * rowLength
-                                        for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
-                                    }
-                                    let target = d.p + yy * rowLength
-                                    for i in 0..<rowLength { target[i] = clip8(a[i], precision: precision) }
-                                }
-                            }
+        withPassPointers(&out, image.pixels, coefficients) { d, s, k, b in
+            forEachRow(outHeight, work: outHeight * rowLength * ksize) { part in
+                // One accumulator row per worker: the sums run over input rows in order, as in C.
+                var acc = [Int32](repeating: 0, count: rowLength)
+                acc.withUnsafeMutableBufferPointer { a in
+                    for yy in part {
+                        let ymin = Int(b.p[2 * yy]), count = Int(b.p[2 * yy + 1])
+                        let w = k.p + yy * ksize
+                        for i in 0..<rowLength { a[i] = half }
+                        for y in 0..<count {
+                            let c = w[y], line = s.p + (ymin + y) * rowLength
+                            for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
                         }
+                        let target = d.p + yy * rowLength
+                        for i in 0..<rowLength { target[i] = clip8(a[i], precision: precision) }
                     }
                 }
             }

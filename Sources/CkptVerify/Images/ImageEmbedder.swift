@@ -46,6 +46,8 @@ public enum ImageEmbedder {
         public let tokens: Int
         /// Seconds spent in forward passes (decoding overlaps them and is not counted).
         public let forwardSeconds: Double
+        /// The stages of all the batches' forward passes, added up.
+        public let profile: ForwardProfile?
     }
 
     /// Embeds `images` in order and writes `output` (and `options.savePixels`) atomically: both appear
@@ -83,6 +85,7 @@ public enum ImageEmbedder {
         var next = prefetch(0, like: nil)
         var summary: (height: Int, width: Int, grid: (rows: Int, columns: Int), tokens: Int)? = nil
         var forwardSeconds = 0.0
+        var profile: ForwardProfile? = nil
         for index in starts.indices {
             let batch = try next.value()
             if first == nil {
@@ -96,6 +99,7 @@ public enum ImageEmbedder {
             var out = try ViTForward.run(model, pixels: batch.values, batch: batch.count, height: batch.height,
                                          width: batch.width, interpolation: options.interpolation, threads: options.threads)
             forwardSeconds += (clock.now - start).seconds
+            if let stages = out.profile { profile = profile.map { $0.adding(stages) } ?? stages }
             if let head = options.head { out.headOutput = try head.apply(out.poolerOutput, rows: out.batch) }
             let tensors = EmbedIO.tensors(out)
             if rowShapes.isEmpty { rowShapes = tensors.map { ($0.0, Array($0.1.dropFirst())) } }
@@ -125,7 +129,7 @@ public enum ImageEmbedder {
         for output in staged { try output.commit() }
         let s = summary!
         return Summary(images: sources.count, height: s.height, width: s.width, grid: s.grid, tokens: s.tokens,
-                       forwardSeconds: forwardSeconds)
+                       forwardSeconds: forwardSeconds, profile: profile)
     }
 }
 
