@@ -59,17 +59,12 @@ public enum ImageInputs {
         return paths
     }
 
-    /// Reads `path` once (mapped), hashes the bytes and decodes the same bytes, so the recorded
-    /// SHA-256 is that of what was decoded.
+    /// Reads `path` once, hashes the bytes and decodes the same bytes, so the recorded SHA-256 is that
+    /// of what was decoded.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path), options: .alwaysMapped)
-        } catch {
-            throw ImageProblem.unreadable(path: path, reason: (error as NSError).localizedDescription)
-        }
-        let sha = Hashing.hex(SHA256.hash(data: data))
-        let image = try data.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
+        let bytes = try ImageDecoder.readFile(path)
+        let sha = Hashing.hex(SHA256.hash(data: bytes))
+        let image = try bytes.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
         return (image, ImageSource(path: path, sha256: sha))
     }
 }
