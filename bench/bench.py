@@ -638,7 +638,7 @@ def render(R) -> str:
                             f"{ratio(c['min_s'], cps['min_s']):.2f}× cp+sync), {ratio(py['median_s'], c['median_s']):.1f}× faster "
                             f"than Python; peak RSS {rss:.1f} MiB (Python {py['peak_rss_mib_max']:.0f} MiB)",
                             "≤ 1.5× cp; peak RSS ≤ 64 MiB", judge(r <= 1.5 and rss <= 64)))
-    for name in [n for n in W if n.startswith("embed-")]:
+    for name in [n for n in W if n.startswith("embed-b")]:
         cmds = table(name, W[name]["commands"][-1]["label"])
         w = W[name]
         pt = cmds[-1]

@@ -104,6 +104,8 @@ public enum ImageDecoder {
         /// Samples of row-packed data without the row padding, taking the high byte of 16-bit samples.
         func samples8(channels: Int) -> [UInt8] {
             let step = depth == 16 ? 2 : 1
+            // 8-bit rows without padding are already the samples.
+            if step == 1 && rowBytes == width * channels && raw.count == count * channels { return raw }
             var out = [UInt8](repeating: 0, count: count * channels)
             out.withUnsafeMutableBufferPointer { dst in
                 raw.withUnsafeBufferPointer { src in

@@ -51,6 +51,12 @@ public struct ImageProcessor: Sendable {
     /// process_image + _preprocess of the backend: convert_to_rgb, resize, center_crop, rescale, normalize.
     public func process(_ image: DecodedImage, path: String) throws -> PixelValues {
         if config.doConvertRGB {
+            // An opaque "L" image (the usual X-ray PNG) converts to RGB by repeating its one channel, so it
+            // goes through as that channel: a third of the resampling, and no RGB copy.
+            if image.mode == .gray, !image.hasAlpha, let gray = image.nativeSamples {
+                return try process(plane: gray, channels: 1, width: image.width, height: image.height,
+                                   outputChannels: 3, notes: image.openingNotes)
+            }
             return try process(rgb: image.transformersRGB(), grayscale: image.isGrayscaleSource, path: path)
         }
         // np.array(image) keeps PIL's mode: RGB gives the same 3 channels; "L" gives one channel, which
@@ -78,13 +84,26 @@ public struct ImageProcessor: Sendable {
     /// without `do_convert_rgb`.
     func process(rgb: RGBImage, grayscale: Bool, outputChannels: Int, path: String) throws -> PixelValues {
         precondition(outputChannels == 3 || (outputChannels == 1 && grayscale))
-        var plane = rgb.pixels
-        var channels = 3
-        var (height, width) = (rgb.height, rgb.width)
-        if grayscale {
-            channels = 1
-            plane = (0..<(width * height)).map { rgb.pixels[3 * $0] }
+        guard grayscale else {
+            return try process(plane: rgb.pixels, channels: 3, width: rgb.width, height: rgb.height,
+                               outputChannels: outputChannels, notes: rgb.notes)
         }
+        var gray = [UInt8](repeating: 0, count: rgb.width * rgb.height)
+        gray.withUnsafeMutableBufferPointer { out in
+            rgb.pixels.withUnsafeBufferPointer { src in
+                for i in out.indices { out[i] = src[3 * i] }
+            }
+        }
+        return try process(plane: gray, channels: 1, width: rgb.width, height: rgb.height,
+                           outputChannels: outputChannels, notes: rgb.notes)
+    }
+
+    /// Resize, crop, rescale and normalize of an interleaved 8-bit `plane` of `channels` (3, or 1 standing
+    /// for three equal channels).
+    func process(plane: [UInt8], channels: Int, width: Int, height: Int, outputChannels: Int,
+                 notes: [ConversionNote]) throws -> PixelValues {
+        var plane = plane
+        var (height, width) = (height, width)
         if config.doResize {
             let (newHeight, newWidth) = Self.resizeTarget(height: height, width: width, size: config.size)
             let resize = backend == .pil ? PillowResampler.resize : TorchResampler.resize
@@ -115,7 +134,7 @@ public struct ImageProcessor: Sendable {
                 }
             }
         }
-        return PixelValues(channels: outputChannels, height: outHeight, width: outWidth, values: values, notes: rgb.notes)
+        return PixelValues(channels: outputChannels, height: outHeight, width: outWidth, values: values, notes: notes)
     }
 
     /// What each byte value becomes after rescale and normalize in `channel`, in the backend's float steps.

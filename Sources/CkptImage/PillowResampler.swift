@@ -246,6 +246,10 @@ public enum PillowResampler {
                             target[3 * xx] = clip8(s0, precision: precision)
                             target[3 * xx + 1] = clip8(s1, precision: precision)
                             target[3 * xx + 2] = clip8(s2, precision: precision)
+                        } else if channels == 1 {
+                            var acc = half
+                            for x in 0..<count { acc &+= Int32(start[x]) &* w[x] }
+                            target[xx] = clip8(acc, precision: precision)
                         } else {
                             for ch in 0..<channels {
                                 var acc = half
