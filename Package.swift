@@ -92,9 +92,9 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
-        // fork + wait4 for a child's own peak RSS (posix_spawn/vfork children inherit the test's).
-        .target(name: "CProcessMeasure", path: "Tests/CProcessMeasure"),
-        .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport", "CProcessMeasure"]),
+        // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
+        .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),
+        .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,4 +1,3 @@
-import CProcessMeasure
 import CkptTestSupport
 import Foundation
 import XCTest
@@ -7,7 +6,9 @@ import XCTest
 /// (`Tests/Corpus/hostile-images/`, made by `scripts/make_hostile_images.py`). Each run must exit 2 with
 /// the file's path and the case's expected words in its `ckpt: error:` message, write nothing, and stay
 /// within 64 MiB of peak RSS: a header that lies about the image size is refused before pixel memory
-/// is touched. Peak RSS is the child's own `ru_maxrss`, measured from a fork (`ckpt_measure_run`).
+/// is touched. Peak RSS is ckpt's own `ru_maxrss`, read by `ckpt-measure` (Tests/CkptMeasure), which forks
+/// it from its own small address space: spawned from this (large) test process directly, Linux would fold
+/// the test's high-water RSS into the child's.
 final class HostileImageTests: XCTestCase {
     struct Case: Decodable {
         let path: String
@@ -58,20 +59,16 @@ final class HostileImageTests: XCTestCase {
         let stderr: String
     }
 
-    /// Runs ckpt from a fork and reads its exit code, peak RSS and stderr.
+    /// Runs ckpt under `ckpt-measure` (built next to ckpt) and reads its exit code, peak RSS and stderr.
     func measure(_ arguments: [String], in scratch: TemporaryDirectory) throws -> Measured {
-        let argv = [CkptProcess.executable] + arguments
+        let measure = URL(fileURLWithPath: CkptProcess.executable).deletingLastPathComponent().path + "/ckpt-measure"
         let stdoutPath = scratch.file("stdout.txt"), stderrPath = scratch.file("stderr.txt")
-        var rss = 0
-        var cStrings = argv.map { strdup($0) }
-        defer { cStrings.forEach { free($0) } }
-        cStrings.append(nil)
-        let code = cStrings.withUnsafeBufferPointer { buffer in
-            buffer.baseAddress!.withMemoryRebound(to: UnsafePointer<CChar>?.self, capacity: buffer.count) {
-                ckpt_measure_run($0, stdoutPath, stderrPath, &rss)
-            }
+        let run = try CkptProcess.run(arguments, wrapper: [measure, stdoutPath, stderrPath], timeout: 120)
+        let fields = run.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
+        guard run.status == 0, fields.count == 3, let rss = Int(fields[1]), let code = Int32(fields[2]) else {
+            XCTFail("ckpt-measure failed: \(run.summary) \(run.stderr)")
+            return Measured(code: -1, maxRSSKiB: 0, stderr: "")
         }
-        XCTAssertGreaterThanOrEqual(code, 0, "could not run \(argv)")
         let stderr = (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? ""
         return Measured(code: code, maxRSSKiB: rss, stderr: stderr)
     }

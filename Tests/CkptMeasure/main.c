@@ -1,9 +1,11 @@
-/* Runs one command and reports its wall time and peak RSS, from a process small enough not to inflate it.
+/* ckpt-measure: runs one command and reports its wall time and peak RSS, from a process small enough not
+ * to inflate it. Used by bench/bench.py and by the tests that bound ckpt's memory (HostileImageTests).
  *
  *   measure STDOUT_FILE STDERR_FILE COMMAND [ARGS...]   -> "<wall seconds> <peak RSS KiB> <exit code>"
  *
  * Why not spawn from the Python driver: on exec Linux folds the old address space's high-water RSS into
- * the child's ru_maxrss, and a vfork/posix_spawn child starts in the driver's (about 18 MiB) address space.
+ * the child's ru_maxrss, and a vfork/posix_spawn child starts in the driver's (about 18 MiB; a test process:
+ * hundreds) address space; a plain fork of the driver copies it.
  * Forked from here, the floor is this program's own ~1 MiB. Wall time is CLOCK_MONOTONIC around fork..wait4. */
 #define _GNU_SOURCE
 #include <fcntl.h>
