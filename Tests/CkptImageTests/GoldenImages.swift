@@ -1,3 +1,4 @@
+import CkptTestSupport
 import Foundation
 import XCTest
 
@@ -8,13 +9,8 @@ struct GoldenImages {
     let manifest: [String: Any]
 
     static func load() throws -> GoldenImages {
-        let root: URL
-        if let override = ProcessInfo.processInfo.environment["CKPT_IMAGE_GOLDEN"] {
-            root = URL(fileURLWithPath: override)
-        } else {
-            root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-                .deletingLastPathComponent().appendingPathComponent("golden/images")
-        }
+        let root = URL(fileURLWithPath: ProcessInfo.processInfo.environment["CKPT_IMAGE_GOLDEN"]
+            ?? PackagePaths.golden + "/images")
         let manifestURL = root.appendingPathComponent("images.json")
         guard let data = try? Data(contentsOf: manifestURL) else {
             throw XCTSkip("no image golden data at \(manifestURL.path)")
