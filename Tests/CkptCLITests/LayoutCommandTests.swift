@@ -89,6 +89,31 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try Hashing.sha256(file: dir + "/h.safetensors"), try recordedSHA("tiny-reg4", "head-legacy.safetensors"))
     }
 
+    /// `convert layout --to`: every source layout of a golden case to every backbone layout, each output
+    /// byte-identical to the file the upstream library wrote in that layout.
+    static let layoutConversions: [(source: String, to: String, expected: String)] = [
+        ("hf", "dinov2", "dinov2.safetensors"),
+        ("dinov2-chunked.safetensors", "hf", "hf/model.safetensors"),
+        ("train-ddp.safetensors", "dinov2", "dinov2.safetensors"),
+        ("dinov2.safetensors", "dinov2", "dinov2.safetensors"),
+    ]
+
+    func testConvertLayoutFromAnyLayoutToAny() throws {
+        let dir = try tmp()
+        for name in ["tiny", "tiny-reg4", "tiny-swiglu"] {
+            for (i, row) in Self.layoutConversions.enumerated() {
+                let out = "\(dir)/\(name)-\(i)" + (row.to == "hf" ? "" : ".safetensors")
+                let r = try ckpt("convert", "layout", try model("\(name)/\(row.source)"), "--to", row.to, "-o", out)
+                XCTAssertEqual(r.status, 0, "\(name) \(row): \(r.stderr)")
+                XCTAssertTrue(r.stdout.hasPrefix("\(out): ") && r.stdout.contains(" tensors, \(row.to) "), r.stdout)
+                let written = row.to == "hf" ? out + "/model.safetensors" : out
+                XCTAssertEqual(try Hashing.sha256(file: written), try recordedSHA(name, row.expected), "\(name) \(row)")
+            }
+        }
+        let r = try ckpt("convert", "layout", try model("tiny/hf"), "--to", "dino-head", "-o", dir + "/x")
+        XCTAssertEqual(r.status, 64, "a head is not a backbone layout: \(r.stderr)")
+    }
+
     func testSynthCommand() throws {
         let dir = try tmp()
         let data = FileManager.default.contents(atPath: try model("tiny-swiglu/case.json"))!

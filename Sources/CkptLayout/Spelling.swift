@@ -1,0 +1,134 @@
+import CkptCheckpoint
+import CkptFormat
+
+/// How a layout stores one canonical key: the named value transforms of a conversion. Reading undoes
+/// what writing does, and every transform but one moves byte ranges only, so a round trip gives back
+/// the very same bytes.
+enum Spelling: Sendable {
+    /// The same bytes under another name.
+    case renamed(String)
+    /// The canonical tensor's rows in equal blocks, one tensor per name: the fused qkv is the
+    /// row-wise concatenation `[q; k; v]` (no per-head permutation). Fusing is consecutive byte
+    /// ranges and splitting is sub-ranges, so both directions copy bytes unchanged.
+    case rows([String])
+    /// Stored under the name when the model has it; a model may lack it. Reading a model without it
+    /// puts zeros in the canonical form (`note` says why it may lack it); an output omits a key the
+    /// input lacked, unless `requiredWhen` holds for the model.
+    case optional(String, requiredWhen: RuleCondition, note: String)
+    /// Never stored in this layout: reading puts zeros in the canonical form, writing leaves it out.
+    case absent(note: String)
+
+    /// The names in the layout, in part order (none for `absent`).
+    var names: [String] {
+        switch self {
+        case let .renamed(name), let .optional(name, _, _): return [name]
+        case let .rows(names): return names
+        case .absent: return []
+        }
+    }
+
+    /// The spelling with `{i}` filled with `block`.
+    func filled(_ block: Int?) -> Spelling {
+        guard let block else { return self }
+        switch self {
+        case let .renamed(name): return .renamed(Pattern.fill(name, block))
+        case let .rows(names): return .rows(names.map { Pattern.fill($0, block) })
+        case let .optional(name, requiredWhen, note): return .optional(Pattern.fill(name, block), requiredWhen: requiredWhen, note: note)
+        case .absent: return self
+        }
+    }
+
+    /// Why a model in this layout may lack the key (nil when it must have it).
+    var missingNote: String? {
+        switch self {
+        case let .optional(_, _, note), let .absent(note): return note
+        case .renamed, .rows: return nil
+        }
+    }
+
+    /// The shape of each stored tensor of a canonical tensor of `shape`.
+    func shapes(ofCanonical shape: [Int], _ a: Architecture) -> [[Int]] {
+        switch self {
+        case .renamed, .optional: return [shape]
+        case let .rows(names):
+            var part = shape
+            if !part.isEmpty { part[0] /= names.count }
+            return Array(repeating: part, count: names.count)
+        case .absent: return []
+        }
+    }
+
+    /// The canonical shape of a stored tensor of `shape` (of a single-name spelling), for a model
+    /// whose known `facts` (registers) the spelling's condition may read.
+    func canonicalShape(ofStored shape: [Int], _ facts: Architecture) -> [Int] {
+        switch self {
+        case .renamed, .optional, .absent: return shape
+        case let .rows(names):
+            var whole = shape
+            if !whole.isEmpty { whole[0] *= names.count }
+            return whole
+        }
+    }
+
+    // MARK: - Writing
+
+    /// The tensors this layout stores for `key`, from the canonical tensors of a model of `a`.
+    /// `added` names the canonical tensors the input lacked (zeros stand in for them).
+    func write(_ key: BackboneKey, _ a: Architecture, canonical: [String: TensorEntry], added: Set<String>) throws -> [TensorEntry] {
+        let entry = canonical[key.name]!  // present: analyze checked the complete key set
+        switch self {
+        case let .renamed(name): return [entry.renamed(name)]
+        case let .rows(names): return names.enumerated().map { entry.rows(part: $0.offset, of: names.count, name: $0.element) }
+        case let .optional(name, requiredWhen, _):
+            return added.contains(key.name) && !requiredWhen.holds(a) ? [] : [entry.renamed(name)]
+        case .absent: return []
+        }
+    }
+
+    /// A line for the conversion report when writing this spelling for a model of `a` changes
+    /// values rather than moving bytes; nil for the byte-range transforms.
+    func writeNote(_ a: Architecture) -> String? {
+        switch self {
+        case .renamed, .rows, .optional, .absent: return nil
+        }
+    }
+
+    // MARK: - Reading
+
+    /// What one canonical tensor is, from the stored tensors found for it (by part index).
+    enum Read {
+        case tensor(TensorEntry)
+        /// Parts that are absent (indices into `names`).
+        case missingParts([Int])
+        case problem(String)
+    }
+
+    /// The canonical tensor `canonicalName` from the stored `parts` (spelled names, with `prefix`
+    /// for messages).
+    func read(_ parts: [Int: TensorEntry], canonicalName: String, prefix: String) -> Read {
+        switch self {
+        case .renamed, .optional:
+            return .tensor(parts[0]!.renamed(canonicalName))
+        case let .rows(names):
+            let got = (0..<names.count).compactMap { parts[$0] }
+            guard got.count == names.count else { return .missingParts((0..<names.count).filter { parts[$0] == nil }) }
+            let first = got[0]
+            if got.contains(where: { $0.dtype != first.dtype || $0.shape != first.shape }) || first.shape.isEmpty {
+                return .problem("\(names.map { prefix + $0 }.joined(separator: ", ")) differ in dtype or shape: "
+                    + got.map { "\($0.dtype.rawValue) \($0.shape)" }.joined(separator: ", "))
+            }
+            return .tensor(TensorEntry.concatenatingRows(got, name: canonicalName))
+        case .absent:
+            preconditionFailure("no stored name spells an absent key")
+        }
+    }
+
+    /// Undoes, on the assembled canonical tensors, what this spelling of `rule` did across keys;
+    /// `facts` holds what the tensors say of the model so far (its register count). The byte-range
+    /// transforms act on their own key only: nothing to do.
+    func finishReading(_ rule: BackboneRule, _ canonical: inout [String: TensorEntry], facts: Architecture, path: String) throws {
+        switch self {
+        case .renamed, .rows, .optional, .absent: return
+        }
+    }
+}
