@@ -45,7 +45,7 @@ package struct BackboneLayout: Sendable {
 
 extension BackboneTable {
     /// The canonical key whose spelling identifies a layout: every backbone has a patch embedding.
-    static var telltale: String { carrier(of: .patch) }
+    static var telltale: String { name(of: .patchWeight) }
 }
 
 /// The backbone layouts ckpt reads and writes.

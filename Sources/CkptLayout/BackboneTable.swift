@@ -59,15 +59,19 @@ enum RuleCondition: Sendable, Equatable {
     }
 }
 
-/// One row of the table: a canonical key (`{i}` is the block index), its shape and its condition.
+/// One row of the table: a canonical key (`{i}` is the block index), its shape, its condition, and
+/// what it is to the forward pass.
 struct BackboneRule: Sendable {
     let name: String
     let shape: [Dim]
     let condition: RuleCondition
+    /// nil for a tensor the forward pass does not read (the mask token, used only in training).
+    let role: TensorRole?
 
-    init(_ name: String, _ shape: [Dim], when condition: RuleCondition = .always) {
+    init(_ name: String, _ shape: [Dim], _ role: TensorRole?, when condition: RuleCondition = .always) {
         self.name = name
         self.shape = shape
+        self.role = role
         self.condition = condition
     }
 
@@ -88,32 +92,32 @@ struct BackboneKey: Sendable {
 enum BackboneTable {
     /// Order: the original module's `state_dict` order (and `golden/SYNTH.md`'s).
     static let rules: [BackboneRule] = [
-        BackboneRule("cls_token", [.one, .one, .width]),
-        BackboneRule("pos_embed", [.one, .tokens, .width]),
-        BackboneRule("register_tokens", [.one, .registers, .width], when: .registers),
-        BackboneRule("mask_token", [.one, .width]),
-        BackboneRule("patch_embed.proj.weight", [.width, .channels, .patch, .patch]),
-        BackboneRule("patch_embed.proj.bias", [.width]),
-        BackboneRule("norm.weight", [.width]),
-        BackboneRule("norm.bias", [.width]),
-        BackboneRule("blocks.{i}.norm1.weight", [.width]),
-        BackboneRule("blocks.{i}.norm1.bias", [.width]),
-        BackboneRule("blocks.{i}.attn.qkv.weight", [.qkvRows, .width]),
-        BackboneRule("blocks.{i}.attn.qkv.bias", [.qkvRows]),
-        BackboneRule("blocks.{i}.attn.proj.weight", [.width, .width]),
-        BackboneRule("blocks.{i}.attn.proj.bias", [.width]),
-        BackboneRule("blocks.{i}.ls1.gamma", [.width]),
-        BackboneRule("blocks.{i}.norm2.weight", [.width]),
-        BackboneRule("blocks.{i}.norm2.bias", [.width]),
-        BackboneRule("blocks.{i}.mlp.fc1.weight", [.ffnInRows, .width], when: .mlp),
-        BackboneRule("blocks.{i}.mlp.fc1.bias", [.ffnInRows], when: .mlp),
-        BackboneRule("blocks.{i}.mlp.fc2.weight", [.width, .ffnHidden], when: .mlp),
-        BackboneRule("blocks.{i}.mlp.fc2.bias", [.width], when: .mlp),
-        BackboneRule("blocks.{i}.mlp.w12.weight", [.ffnInRows, .width], when: .swiglu),
-        BackboneRule("blocks.{i}.mlp.w12.bias", [.ffnInRows], when: .swiglu),
-        BackboneRule("blocks.{i}.mlp.w3.weight", [.width, .ffnHidden], when: .swiglu),
-        BackboneRule("blocks.{i}.mlp.w3.bias", [.width], when: .swiglu),
-        BackboneRule("blocks.{i}.ls2.gamma", [.width]),
+        BackboneRule("cls_token", [.one, .one, .width], .classToken),
+        BackboneRule("pos_embed", [.one, .tokens, .width], .positions),
+        BackboneRule("register_tokens", [.one, .registers, .width], .registerTokens, when: .registers),
+        BackboneRule("mask_token", [.one, .width], nil),
+        BackboneRule("patch_embed.proj.weight", [.width, .channels, .patch, .patch], .patchWeight),
+        BackboneRule("patch_embed.proj.bias", [.width], .patchBias),
+        BackboneRule("norm.weight", [.width], .finalNormWeight),
+        BackboneRule("norm.bias", [.width], .finalNormBias),
+        BackboneRule("blocks.{i}.norm1.weight", [.width], .norm1Weight),
+        BackboneRule("blocks.{i}.norm1.bias", [.width], .norm1Bias),
+        BackboneRule("blocks.{i}.attn.qkv.weight", [.qkvRows, .width], .qkvWeight),
+        BackboneRule("blocks.{i}.attn.qkv.bias", [.qkvRows], .qkvBias),
+        BackboneRule("blocks.{i}.attn.proj.weight", [.width, .width], .projectionWeight),
+        BackboneRule("blocks.{i}.attn.proj.bias", [.width], .projectionBias),
+        BackboneRule("blocks.{i}.ls1.gamma", [.width], .scale1),
+        BackboneRule("blocks.{i}.norm2.weight", [.width], .norm2Weight),
+        BackboneRule("blocks.{i}.norm2.bias", [.width], .norm2Bias),
+        BackboneRule("blocks.{i}.mlp.fc1.weight", [.ffnInRows, .width], .ffnInWeight, when: .mlp),
+        BackboneRule("blocks.{i}.mlp.fc1.bias", [.ffnInRows], .ffnInBias, when: .mlp),
+        BackboneRule("blocks.{i}.mlp.fc2.weight", [.width, .ffnHidden], .ffnOutWeight, when: .mlp),
+        BackboneRule("blocks.{i}.mlp.fc2.bias", [.width], .ffnOutBias, when: .mlp),
+        BackboneRule("blocks.{i}.mlp.w12.weight", [.ffnInRows, .width], .ffnInWeight, when: .swiglu),
+        BackboneRule("blocks.{i}.mlp.w12.bias", [.ffnInRows], .ffnInBias, when: .swiglu),
+        BackboneRule("blocks.{i}.mlp.w3.weight", [.width, .ffnHidden], .ffnOutWeight, when: .swiglu),
+        BackboneRule("blocks.{i}.mlp.w3.bias", [.width], .ffnOutBias, when: .swiglu),
+        BackboneRule("blocks.{i}.ls2.gamma", [.width], .scale2),
     ]
 
     /// Every key of `architecture`, in table order, embeddings first, then block by block.
@@ -125,10 +129,6 @@ enum BackboneTable {
         }
         return keys
     }
-
-    /// The canonical name of the embedding tensor whose shape carries `dim`: the patch embedding for
-    /// `.patch`, the position table for `.tokens`, the register tokens for `.registers`.
-    static func carrier(of dim: Dim) -> String { rules.first { !$0.perBlock && $0.shape.contains(dim) }!.name }
 
     /// The first rule (and block, and part) a name spelled in `layout` belongs to, whatever the
     /// architecture. A layout may spell two rules alike (timm's `fc1` is the MLP's `fc1` and SwiGLU's

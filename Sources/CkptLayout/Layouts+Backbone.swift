@@ -147,7 +147,7 @@ extension Layouts {
     /// Undoes the transforms that involve more than one embedding key, once the canonical tensors are
     /// assembled. Their conditions read the register count, known by then from its tensor.
     static func finishReading(_ canonical: inout [String: TensorEntry], layout: BackboneLayout, path: String) throws {
-        let registers = canonical[BackboneTable.carrier(of: .registers)].flatMap { $0.shape.count == 3 ? $0.shape[1] : nil } ?? 0
+        let registers = canonical[BackboneTable.name(of: .registerTokens)].flatMap { $0.shape.count == 3 ? $0.shape[1] : nil } ?? 0
         let facts = Architecture(width: 1, depth: 0, heads: 1, registers: registers)
         for rule in BackboneTable.rules where !rule.perBlock {
             try layout.spelling(of: rule).finishReading(rule, &canonical, facts: facts, path: path)
@@ -160,8 +160,8 @@ extension Layouts {
                              spell: (BackboneKey) -> [String]) throws -> Architecture {
         func name(_ n: String) -> String { BackboneTable.match(n, layout: .dinov2).map { spell($0.key).joined(separator: "/") } ?? n }
         // Each dimension is read from the embedding tensor that carries it.
-        let projName = BackboneTable.carrier(of: .patch), posName = BackboneTable.carrier(of: .tokens)
-        let regName = BackboneTable.carrier(of: .registers)
+        let projName = BackboneTable.name(of: .patchWeight), posName = BackboneTable.name(of: .positions)
+        let regName = BackboneTable.name(of: .registerTokens)
         guard let proj = t[projName] else {
             throw CkptError.layout(path: path, problem: .tensorsDoNotMatch(
                 layout: "backbone", missing: [name(projName)], unexpected: [], wrongShape: []))
