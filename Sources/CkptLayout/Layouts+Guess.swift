@@ -76,7 +76,7 @@ extension Layouts {
         }
         let facts = Architecture(width: 1, depth: 0, heads: 1, registers: registers)
         for (key, stored) in embeddings {
-            let dims = key.rule.shape, shape = key.spelling(in: spelled).canonicalShape(ofStored: stored, facts)
+            let dims = key.rule.shape, shape = key.spelling(in: spelled).canonicalShape(of: key, stored: stored, facts)
             guard dims.count == shape.count else { continue }
             for (dim, value) in zip(dims, shape) {
                 switch dim {

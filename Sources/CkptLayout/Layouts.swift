@@ -113,7 +113,7 @@ public enum Layouts {
         guard let spelled = BackboneLayouts.layout(layout) else { return [] }
         return keys.flatMap { key -> [(name: String, shape: [Int])] in
             let spelling = key.spelling(in: spelled)
-            return Array(zip(spelling.names, spelling.shapes(ofCanonical: key.shape(architecture), architecture)))
+            return Array(zip(spelling.names, spelling.shapes(of: key, architecture)))
         }
     }
 

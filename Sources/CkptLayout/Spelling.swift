@@ -46,8 +46,9 @@ enum Spelling: Sendable {
         }
     }
 
-    /// The shape of each stored tensor of a canonical tensor of `shape`.
-    func shapes(ofCanonical shape: [Int], _ a: Architecture) -> [[Int]] {
+    /// The shape of each stored tensor of `key` in a model of `a`.
+    func shapes(of key: BackboneKey, _ a: Architecture) -> [[Int]] {
+        let shape = key.shape(a)
         switch self {
         case .renamed, .optional: return [shape]
         case let .rows(names):
@@ -58,9 +59,10 @@ enum Spelling: Sendable {
         }
     }
 
-    /// The canonical shape of a stored tensor of `shape` (of a single-name spelling), for a model
-    /// whose known `facts` (registers) the spelling's condition may read.
-    func canonicalShape(ofStored shape: [Int], _ facts: Architecture) -> [Int] {
+    /// The canonical shape of `key` stored (single-name spellings) with `shape`, for a model whose
+    /// known `facts` (registers) the spelling's condition may read; the key's role tells a transform
+    /// that treats its tensors differently which one this is.
+    func canonicalShape(of key: BackboneKey, stored shape: [Int], _ facts: Architecture) -> [Int] {
         switch self {
         case .renamed, .optional, .absent: return shape
         case let .rows(names):

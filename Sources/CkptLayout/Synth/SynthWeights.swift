@@ -91,7 +91,7 @@ public enum SynthWeights {
             guard spelling.writeNote(architecture) != nil else {
                 // Byte ranges: each stored tensor is the next run of the canonical tensor's elements.
                 var offset = 0
-                return zip(spelling.names, spelling.shapes(ofCanonical: shape, architecture)).map { name, part in
+                return zip(spelling.names, spelling.shapes(of: key, architecture)).map { name, part in
                     defer { offset += part.reduce(1, *) }
                     return tensor(name, shape: part, of: key.name, fullShape: shape, offset: offset, seed: seed)
                 }
