@@ -14,6 +14,8 @@ extension Layouts {
         var head: [String: TensorEntry]?
         /// Canonical keys the input lacked (zeros stand in for them, e.g. an HF mask token).
         var addedKeys: Set<String> = []
+        /// What reading changed beyond moving bytes (`Spelling.readNote`).
+        var transformNotes: [String] = []
     }
 
     /// Locates the model in the key space, reads it into canonical form and checks it is complete.
@@ -60,7 +62,8 @@ extension Layouts {
             let backbone = try readBackbone(c, names: owned, prefix: location.prefix, source: location.kind, notes: &notes)
             let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
                                           prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
-            return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, addedKeys: backbone.added)
+            return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, addedKeys: backbone.added,
+                            transformNotes: backbone.transformNotes)
         }
     }
 
@@ -115,6 +118,7 @@ extension Layouts {
             result.detected.headsRule = b.headsRule
             result.backbone = b.tensors
             result.addedKeys = b.added
+            result.transformNotes = b.transformNotes
         }
         if let headPrefix {
             let h = try readHead(c, names: sorted.filter { $0.hasPrefix(headPrefix) }, prefix: headPrefix)

@@ -9,6 +9,8 @@ extension Layouts {
         var added: Set<String>
         /// `Architecture.assumedHeads`' rule when no config.json gave the head count.
         var headsRule: String?
+        /// What reading changed beyond moving bytes (a value transform undone), for conversion reports.
+        var transformNotes: [String]
     }
 
     /// Reads the backbone tensors `names` (all under `prefix`) of a checkpoint in the `source` layout
@@ -66,7 +68,8 @@ extension Layouts {
             }
         }
         if !problems.isEmpty { throw CkptError.layout(path: c.path, problem: .inconsistent(problems)) }
-        try finishReading(&canonical, layout: layout, path: c.path)
+        let transformNotes = try finishReading(&canonical, layout: layout, path: c.path)
+        notes += transformNotes
         if !ambiguous.isEmpty {
             canonical = resolveFFN(canonical, ambiguous, layout: layout, path: c.path, prefix: prefix, source: source)
         }
@@ -115,7 +118,7 @@ extension Layouts {
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
         let headsRule = c.config == nil ? Architecture.assumedHeads(width: arch.width).rule : nil
-        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule)
+        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
     }
 
     /// The names a canonical key has in the input, for messages.
@@ -145,13 +148,18 @@ extension Layouts {
     }
 
     /// Undoes the transforms that involve more than one embedding key, once the canonical tensors are
-    /// assembled. Their conditions read the register count, known by then from its tensor.
-    static func finishReading(_ canonical: inout [String: TensorEntry], layout: BackboneLayout, path: String) throws {
+    /// assembled, and returns their notes. Their conditions read the register count, known by then
+    /// from its tensor.
+    static func finishReading(_ canonical: inout [String: TensorEntry], layout: BackboneLayout, path: String) throws -> [String] {
         let registers = canonical[BackboneTable.name(of: .registerTokens)].flatMap { $0.shape.count == 3 ? $0.shape[1] : nil } ?? 0
         let facts = Architecture(width: 1, depth: 0, heads: 1, registers: registers)
+        var notes: [String] = []
         for rule in BackboneTable.rules where !rule.perBlock {
-            try layout.spelling(of: rule).finishReading(rule, &canonical, facts: facts, path: path)
+            let spelling = layout.spelling(of: rule)
+            try spelling.finishReading(rule, &canonical, facts: facts, path: path)
+            if let note = spelling.readNote(rule, facts) { notes.append(note) }
         }
+        return notes
     }
 
     /// Width, patch, grid, registers, depth and FFN from the tensors. Heads are not stored in any

@@ -70,14 +70,16 @@ public enum Layouts {
         }
         var tensors: [TensorEntry] = []
         var warnings: [String] = []
-        var notes: [String] = []
+        // Value transforms undone on reading and done again on writing the same layout cancel out.
+        let sameLayout = target == a.detected.kind
+        var notes = sameLayout ? [] : a.transformNotes
         for key in BackboneTable.keys(for: arch) {
             let spelling = key.spelling(in: layout)
             let written = try spelling.write(key, arch, canonical: backbone, added: a.addedKeys)
             if a.addedKeys.contains(key.name), !written.isEmpty {
                 warnings.append("\(checkpoint.path): no \(key.name); writing zeros \(key.shape(arch)) (the \(layout.displayName) model needs one for strict loading; it is unused at inference)")
             }
-            if let note = spelling.writeNote(arch), !notes.contains(note) { notes.append(note) }
+            if !sameLayout, let note = spelling.writeNote(arch), !notes.contains(note) { notes.append(note) }
             tensors += written
         }
         return Conversion(detected: a.detected, tensors: tensors, warnings: warnings, notes: notes)

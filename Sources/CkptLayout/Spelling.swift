@@ -125,6 +125,15 @@ enum Spelling: Sendable {
         }
     }
 
+    /// A line for the detection notes and the conversion report when reading this spelling of `rule`
+    /// for a model with `facts` changes values rather than moving bytes; nil for the byte-range
+    /// transforms.
+    func readNote(_ rule: BackboneRule, _ facts: Architecture) -> String? {
+        switch self {
+        case .renamed, .rows, .optional, .absent: return nil
+        }
+    }
+
     /// Undoes, on the assembled canonical tensors, what this spelling of `rule` did across keys;
     /// `facts` holds what the tensors say of the model so far (its register count). The byte-range
     /// transforms act on their own key only: nothing to do.
