@@ -252,7 +252,7 @@ public enum StrictVerifier {
                     return (list, .init(source: .detected, name: nil, layout: layout.rawValue,
                                         summary: "inferred \(layout.rawValue) \(g.architecture.summary)"), layout)
                 }
-                problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (hf, dinov2, dino-head)"),
+                problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (\((LayoutKind.backbones + [.dinoHead]).map(\.rawValue).joined(separator: ", ")))"),
                                               actual: .null, detail: detectionError,
                                               hint: "name the model with --expect (e.g. --expect raddino) to list every missing and unexpected key"))
                 return (nil, .init(source: .detected, name: nil, layout: nil, summary: "no detectable layout"), nil)
