@@ -51,7 +51,7 @@ extension BackboneTable {
 /// The backbone layouts ckpt reads and writes.
 package enum BackboneLayouts {
     /// Table order breaks ties: a damaged file whose keys two layouts spell alike is read as the first.
-    package static let all: [BackboneLayout] = [hf, dinov2]
+    package static let all: [BackboneLayout] = [hf, dinov2, timm]
 
     /// The layout of `kind`, nil for a kind that is not a backbone layout (a head, a training checkpoint).
     package static func layout(_ kind: LayoutKind) -> BackboneLayout? { all.first { $0.kind == kind } }
@@ -106,6 +106,26 @@ package enum BackboneLayouts {
         kind: .dinov2, displayName: "original DINOv2", label: "original DINOv2 backbone",
         description: "an original DINOv2 backbone", wrappers: [], chunkedBlocks: true, writesFolder: false,
         interpolation: "dinov2", spellings: [:])
+
+    /// timm's DINOv2 ViTs, as `checkpoint_filter_fn` / `_convert_dinov2` (timm 1.0.31) map the original
+    /// keys: no mask token, `register_tokens` → `reg_token`, SwiGLU `w12`/`w3` → `fc1`/`fc2` (the
+    /// same chunk order; the shapes tell them from an MLP's), and register models stored with
+    /// `no_embed_class` (the class-position fold). Models without registers keep `pos_embed` with its
+    /// class position, as the original does. Positions are resampled as the original code does
+    /// (timm's own `dynamic_img_size` resampling equals it for register models only).
+    static let timm = BackboneLayout(
+        kind: .timm, displayName: "timm", label: "timm backbone", description: "a timm backbone",
+        wrappers: [], chunkedBlocks: false, writesFolder: false, interpolation: "dinov2",
+        spellings: [
+            "cls_token": .classPositionFold("cls_token", when: .registers),
+            "pos_embed": .classPositionFold("pos_embed", when: .registers),
+            "register_tokens": .renamed("reg_token"),
+            "mask_token": .absent(note: "timm's models have none"),
+            "blocks.{i}.mlp.w12.weight": .renamed("blocks.{i}.mlp.fc1.weight"),
+            "blocks.{i}.mlp.w12.bias": .renamed("blocks.{i}.mlp.fc1.bias"),
+            "blocks.{i}.mlp.w3.weight": .renamed("blocks.{i}.mlp.fc2.weight"),
+            "blocks.{i}.mlp.w3.bias": .renamed("blocks.{i}.mlp.fc2.bias"),
+        ])
 
     /// The conversions that also have a command of their own (the layout conversion's aliases).
     static let namedConversions: [(command: String, from: [LayoutKind], to: LayoutKind)] = [

@@ -2,8 +2,8 @@ import CkptCheckpoint
 import CkptFormat
 
 /// How a layout stores one canonical key: the named value transforms of a conversion. Reading undoes
-/// what writing does, and every transform but one moves byte ranges only, so a round trip gives back
-/// the very same bytes.
+/// what writing does. Every transform but the class-position fold moves byte ranges only, so a round
+/// trip gives back the very same bytes; the fold says what it gives on its case.
 enum Spelling: Sendable {
     /// The same bytes under another name.
     case renamed(String)
@@ -17,11 +17,17 @@ enum Spelling: Sendable {
     case optional(String, requiredWhen: RuleCondition, note: String)
     /// Never stored in this layout: reading puts zeros in the canonical form, writing leaves it out.
     case absent(note: String)
+    /// The class-position fold (`ClassPositionFold`) when `when` holds for the model, else a rename.
+    /// The class token's row (`TensorRole.classToken`) stores `cls + pos[:, 0]`, the position table's
+    /// row (`.positions`) only the patch positions, as timm's `no_embed_class` models do. Reading
+    /// splits them back as the stored class token and a first position of zeros: the same outputs,
+    /// not the same bytes as weights that keep the two apart.
+    case classPositionFold(String, when: RuleCondition)
 
     /// The names in the layout, in part order (none for `absent`).
     var names: [String] {
         switch self {
-        case let .renamed(name), let .optional(name, _, _): return [name]
+        case let .renamed(name), let .optional(name, _, _), let .classPositionFold(name, _): return [name]
         case let .rows(names): return names
         case .absent: return []
         }
@@ -34,6 +40,7 @@ enum Spelling: Sendable {
         case let .renamed(name): return .renamed(Pattern.fill(name, block))
         case let .rows(names): return .rows(names.map { Pattern.fill($0, block) })
         case let .optional(name, requiredWhen, note): return .optional(Pattern.fill(name, block), requiredWhen: requiredWhen, note: note)
+        case let .classPositionFold(name, when): return .classPositionFold(Pattern.fill(name, block), when: when)
         case .absent: return self
         }
     }
@@ -42,7 +49,7 @@ enum Spelling: Sendable {
     var missingNote: String? {
         switch self {
         case let .optional(_, _, note), let .absent(note): return note
-        case .renamed, .rows: return nil
+        case .renamed, .rows, .classPositionFold: return nil
         }
     }
 
@@ -51,6 +58,8 @@ enum Spelling: Sendable {
         let shape = key.shape(a)
         switch self {
         case .renamed, .optional: return [shape]
+        case let .classPositionFold(_, when):
+            return [when.holds(a) && key.rule.role == .positions ? ClassPositionFold.rowsAdded(-1, to: shape) : shape]
         case let .rows(names):
             var part = shape
             if !part.isEmpty { part[0] /= names.count }
@@ -65,6 +74,8 @@ enum Spelling: Sendable {
     func canonicalShape(of key: BackboneKey, stored shape: [Int], _ facts: Architecture) -> [Int] {
         switch self {
         case .renamed, .optional, .absent: return shape
+        case let .classPositionFold(_, when):
+            return when.holds(facts) && key.rule.role == .positions ? ClassPositionFold.rowsAdded(1, to: shape) : shape
         case let .rows(names):
             var whole = shape
             if !whole.isEmpty { whole[0] *= names.count }
@@ -84,6 +95,16 @@ enum Spelling: Sendable {
         case let .optional(name, requiredWhen, _):
             return added.contains(key.name) && !requiredWhen.holds(a) ? [] : [entry.renamed(name)]
         case .absent: return []
+        case let .classPositionFold(name, when):
+            guard when.holds(a) else { return [entry.renamed(name)] }
+            switch key.rule.role {
+            case .classToken?:
+                return [try ClassPositionFold.fold(cls: entry, positions: canonical[BackboneTable.name(of: .positions)]!, name: name)]
+            case .positions?:
+                return [ClassPositionFold.patchPositions(entry, name: name)]
+            default:
+                preconditionFailure("the class-position fold spells the class token and the position table, not \(key.name)")
+            }
         }
     }
 
@@ -92,6 +113,7 @@ enum Spelling: Sendable {
     func writeNote(_ a: Architecture) -> String? {
         switch self {
         case .renamed, .rows, .optional, .absent: return nil
+        case let .classPositionFold(_, when): return when.holds(a) ? ClassPositionFold.foldNote : nil
         }
     }
 
@@ -109,7 +131,7 @@ enum Spelling: Sendable {
     /// for messages).
     func read(_ parts: [Int: TensorEntry], canonicalName: String, prefix: String) -> Read {
         switch self {
-        case .renamed, .optional:
+        case .renamed, .optional, .classPositionFold:
             return .tensor(parts[0]!.renamed(canonicalName))
         case let .rows(names):
             let got = (0..<names.count).compactMap { parts[$0] }
@@ -131,6 +153,7 @@ enum Spelling: Sendable {
     func readNote(_ rule: BackboneRule, _ facts: Architecture) -> String? {
         switch self {
         case .renamed, .rows, .optional, .absent: return nil
+        case let .classPositionFold(_, when): return when.holds(facts) && rule.role == .positions ? ClassPositionFold.unfoldNote : nil
         }
     }
 
@@ -140,6 +163,9 @@ enum Spelling: Sendable {
     func finishReading(_ rule: BackboneRule, _ canonical: inout [String: TensorEntry], facts: Architecture, path: String) throws {
         switch self {
         case .renamed, .rows, .optional, .absent: return
+        case let .classPositionFold(_, when):
+            guard when.holds(facts), rule.role == .positions, let stored = canonical[rule.name] else { return }
+            canonical[rule.name] = ClassPositionFold.unfold(stored)
         }
     }
 }

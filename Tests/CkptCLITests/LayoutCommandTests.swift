@@ -96,6 +96,10 @@ final class LayoutCommandTests: XCTestCase {
         ("dinov2-chunked.safetensors", "hf", "hf/model.safetensors"),
         ("train-ddp.safetensors", "dinov2", "dinov2.safetensors"),
         ("dinov2.safetensors", "dinov2", "dinov2.safetensors"),
+        ("hf", "timm", "timm.safetensors"),
+        ("dinov2-chunked.safetensors", "timm", "timm.safetensors"),
+        ("train.safetensors", "timm", "timm.safetensors"),
+        ("timm.safetensors", "timm", "timm.safetensors"),
     ]
 
     func testConvertLayoutFromAnyLayoutToAny() throws {
@@ -112,6 +116,31 @@ final class LayoutCommandTests: XCTestCase {
         }
         let r = try ckpt("convert", "layout", try model("tiny/hf"), "--to", "dino-head", "-o", dir + "/x")
         XCTAssertEqual(r.status, 64, "a head is not a backbone layout: \(r.stderr)")
+    }
+
+    /// timm files: `inspect` names the layout, `verify --layout timm` passes, and converting a register
+    /// model out of timm says what the fold does.
+    func testTimmFiles() throws {
+        let dir = try tmp()
+        let file = try model("tiny-reg4/timm.safetensors")
+        var r = try ckpt("inspect", file)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  layout:     timm ViT-D32-L2-H2/14, 28 px (2×2), 4 registers, MLP, 2 blocks\n"), r.stdout)
+        r = try ckpt("verify", file, "--layout", "timm", "--strict")
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        r = try ckpt("verify", try model("tiny-reg4/dinov2.safetensors"), "--layout", "timm")
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("ckpt convert layout --to timm"), r.stdout)
+        r = try ckpt("convert", "layout", file, "--to", "dinov2", "-o", dir + "/back.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(from timm)\n  note: cls_token holds the class position"), r.stdout)
+        r = try ckpt("convert", "layout", dir + "/back.safetensors", "--to", "timm", "-o", dir + "/again.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  note: cls_token = cls_token + pos_embed[:, 0]"), r.stdout)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/again.safetensors"), try recordedSHA("tiny-reg4", "timm.safetensors"))
+        r = try ckpt("convert", "hf-to-dinov2", file, "-o", dir + "/x.safetensors")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("this is a timm checkpoint"), r.stderr)
     }
 
     func testSynthCommand() throws {
