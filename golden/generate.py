@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Golden-data generator for ckpt (see golden/README.md).
 
-    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward
+    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward,
+                                                        #          forward-timm (the timm cases alone)
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
 
-Everything is computed by upstream libraries (safetensors, torch, transformers, dinov2) pinned in
+Everything is computed by upstream libraries (safetensors, torch, transformers, dinov2, timm) pinned in
 golden/requirements.txt; the script refuses to run with other versions.
 """
 from __future__ import annotations
@@ -19,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward")
+SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm")
 
 
 def main(argv=None):
@@ -41,7 +42,8 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", action="append", choices=SECTIONS, help="regenerate only this section (repeatable)")
     args = ap.parse_args(argv)
-    only = args.only or list(SECTIONS)
+    # forward already writes the timm cases: forward-timm runs only when asked for by name.
+    only = args.only or [s for s in SECTIONS if s != "forward-timm"]
     from gen.common import setup_torch
 
     setup_torch()
@@ -73,6 +75,10 @@ def main(argv=None):
             from gen import forward
 
             forward.run()
+        elif sec == "forward-timm":
+            from gen import forward
+
+            forward.run_timm()
         print(f"== {sec}: {time.time() - t:.1f}s", flush=True)
     print(f"== total {time.time() - t0:.1f}s", flush=True)
     return 0

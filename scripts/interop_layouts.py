@@ -2,13 +2,16 @@
 """Interop check of ckpt's layout conversions against the upstream libraries (not run in CI).
 
 Loads the files `ckpt` writes into Hugging Face `transformers` (AutoModel.from_pretrained, no missing,
-unexpected or mismatched keys) and into the original facebookresearch DINOv2 code
-(`DinoVisionTransformer(block_chunks=0, init_values=1.0).load_state_dict(strict=True)`, `DINOHead`),
-then compares their embeddings on the same random images.
+unexpected or mismatched keys), into the original facebookresearch DINOv2 code
+(`DinoVisionTransformer(block_chunks=0, init_values=1.0).load_state_dict(strict=True)`, `DINOHead`)
+and into timm (`timm.create_model("vit_*_patch14[_reg4]_dinov2", pretrained=False, <the case's
+width/depth/heads/size>).load_state_dict(strict=True)`), then compares their embeddings on the same
+random images. The timm files ckpt writes are also compared byte for byte with timm's own conversion
+(`checkpoint_filter_fn`) of the same original-layout file.
 
     /opt/ckpt-venv/bin/python scripts/interop_layouts.py [--ckpt .build/debug/ckpt] [--golden golden]
 
-Needs torch, transformers, safetensors and `pip install --no-deps dinov2==0.0.1.dev2`. Register
+Needs torch, transformers, safetensors and `pip install --no-deps dinov2==0.0.1.dev2 torchvision timm`. Register
 models use golden/gen/models.py's `DinoVisionTransformerReg` (0.0.1.dev2 predates registers).
 Exit status 1 if any load is not strict-clean or any embedding differs by more than --atol.
 """
@@ -57,18 +60,35 @@ def main() -> int:
             failures.append(f"{path}: transformers loading info {bad}")
         return model.eval()
 
-    def compare(label, cfg, hf_model, orig_model):
+    def features(model, x, registers):
+        """(CLS, patch tokens) after the final norm, whichever library the model comes from."""
+        with torch.no_grad():
+            if hasattr(model, "forward_features") and not hasattr(model, "no_embed_class"):  # original DINOv2
+                o = model.forward_features(x)
+                return o["x_norm_clstoken"], o["x_norm_patchtokens"]
+            if hasattr(model, "no_embed_class"):  # timm VisionTransformer: forward_features = every normed token
+                t = model.forward_features(x)
+                return t[:, 0], t[:, 1 + registers:]
+            h = model(pixel_values=x)  # transformers
+            return h.pooler_output, h.last_hidden_state[:, 1 + registers:]
+
+    def compare(label, cfg, a_model, b_model):
         size = cfg["image_size"]
         x = torch.randn(2, 3, size, size, generator=torch.Generator().manual_seed(1))
-        with torch.no_grad():
-            h = hf_model(pixel_values=x)
-            o = orig_model.forward_features(x)
         R = cfg["registers"]
-        cls = (h.pooler_output - o["x_norm_clstoken"]).abs().max().item()
-        patches = (h.last_hidden_state[:, 1 + R:] - o["x_norm_patchtokens"]).abs().max().item()
+        (ca, pa), (cb, pb) = features(a_model, x, R), features(b_model, x, R)
+        cls = (ca - cb).abs().max().item()
+        patches = (pa - pb).abs().max().item()
         rows.append((label, cls, patches))
         if max(cls, patches) > args.atol:
             failures.append(f"{label}: embeddings differ by {max(cls, patches):.3g} > {args.atol}")
+
+    def strict_timm(cfg, path):
+        model = models.timm_model(cfg)
+        res = model.load_state_dict(load_file(str(path)), strict=True)
+        if res.missing_keys or res.unexpected_keys:
+            failures.append(f"{path}: timm load_state_dict {res}")
+        return model.eval()
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
@@ -92,7 +112,28 @@ def main() -> int:
             upstream_hf = Path(args.golden) / "models" / name / "hf"
             if upstream_hf.is_dir():
                 compare(f"{name}: upstream hf vs ours dinov2", cfg, strict_hf(upstream_hf), orig)
-            # 4. release recipe from the training checkpoint (tiny cases commit one).
+            # 4. timm: ours from our HF folder -> timm.create_model, strict; byte-identical to timm's own
+            #    conversion of the original-layout file; and back out of timm to the original layout.
+            run([args.ckpt, "convert", "layout", d / "hf", "--to", "timm", "-o", d / "timm.safetensors"])
+            timm_model = strict_timm(cfg, d / "timm.safetensors")
+            compare(f"{name}: ours timm vs ours dinov2", cfg, timm_model, orig)
+            compare(f"{name}: ours timm vs ours hf", cfg, timm_model, hf)
+            _, timms_own = models.timm_state_dict(cfg, load_file(str(d / "back.safetensors")))
+            ours = load_file(str(d / "timm.safetensors"))
+            same = set(ours) == set(timms_own) and all(torch.equal(ours[k], timms_own[k]) for k in ours)
+            rows.append((f"{name}: ours timm == timm's checkpoint_filter_fn", 0.0 if same else float("inf"), float("nan")))
+            if not same:
+                failures.append(f"{name}: our timm file differs from timm's own conversion")
+            run([args.ckpt, "convert", "layout", d / "timm.safetensors", "--to", "dinov2", "-o", d / "from-timm.safetensors"])
+            unfolded = models.build_original(cfg)
+            unfolded.load_state_dict(load_file(str(d / "from-timm.safetensors")), strict=True)
+            compare(f"{name}: timm vs ours dinov2 from timm", cfg, timm_model, unfolded)
+            upstream_timm = Path(args.golden) / "models" / name / "timm.safetensors"
+            if upstream_timm.exists():  # the file timm wrote, to HF through ckpt
+                run([args.ckpt, "convert", "layout", upstream_timm, "--to", "hf", "-o", d / "hf-from-timm"])
+                compare(f"{name}: upstream timm vs ours hf from it", cfg, strict_timm(cfg, upstream_timm),
+                        strict_hf(d / "hf-from-timm"))
+            # 5. release recipe from the training checkpoint (tiny cases commit one).
             train = Path(args.golden) / "models" / name / "train-ddp.safetensors"
             if train.exists():
                 run([args.ckpt, "convert", "train-to-release", train, "--backbone-output", d / "b.safetensors",

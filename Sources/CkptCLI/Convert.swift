@@ -6,7 +6,7 @@ extension Ckpt {
         static let configuration = CommandConfiguration(
             commandName: "convert",
             abstract: "Convert a checkpoint to another layout or file form.",
-            subcommands: [ConvertSafetensors.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self]
+            subcommands: [ConvertSafetensors.self, Layout.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self]
         )
     }
 }

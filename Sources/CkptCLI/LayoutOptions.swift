@@ -8,6 +8,22 @@ enum WeightNormChoice: String, ExpressibleByArgument, CaseIterable {
     var spelling: WeightNormSpelling { self == .legacy ? .legacy : .parametrized }
 }
 
+/// A backbone layout named on the command line (`--layout`, `--to`): any of `LayoutKind.backbones`,
+/// which `--help` lists.
+struct BackboneLayoutChoice: ExpressibleByArgument, CustomStringConvertible {
+    let kind: LayoutKind
+
+    init(_ kind: LayoutKind) { self.kind = kind }
+
+    init?(argument: String) {
+        guard let kind = LayoutKind(rawValue: argument), kind.isBackbone else { return nil }
+        self.kind = kind
+    }
+
+    static var allValueStrings: [String] { LayoutKind.backbones.map(\.rawValue) }
+    var description: String { kind.rawValue }
+}
+
 /// `--from teacher|student`: which network of a training checkpoint.
 enum BranchChoice: String, ExpressibleByArgument, CaseIterable {
     case teacher, student

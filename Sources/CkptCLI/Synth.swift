@@ -22,7 +22,6 @@ extension Ckpt {
             }
             static var allValueStrings: [String] { Architecture.presets.map(\.name) }
         }
-        enum SynthLayout: String, ExpressibleByArgument, CaseIterable { case dinov2, hf }
         enum FFNChoice: String, ExpressibleByArgument, CaseIterable { case mlp, swiglu }
 
         @Option(help: "Preset architecture (width/depth/heads/ffn); the flags below override it.")
@@ -34,8 +33,8 @@ extension Ckpt {
         @Option(help: "Register tokens.") var registers = 0
         @Option(help: "Image size in pixels (a multiple of the patch size 14).") var imageSize = 518
         @Option(help: "Generator seed.") var seed: UInt64 = 0
-        @Option(help: "Layout of the backbone output.") var layout: SynthLayout = .dinov2
-        @Option(name: .shortAndLong, help: "Output .safetensors file (dinov2) or folder (hf).") var output: String
+        @Option(help: "Layout of the backbone output.") var layout = BackboneLayoutChoice(.dinov2)
+        @Option(name: .shortAndLong, help: "Output .safetensors file, or folder for a layout stored as one (hf).") var output: String
         @Option(help: "Also write a DINOHead (in_dim = width) to this file, legacy weight-norm spelling.") var headOutput: String?
         @Option(help: "DINOHead output dimension.") var headOutDim = 65536
         @Option(help: "DINOHead hidden dimension.") var headHiddenDim = 2048
@@ -63,13 +62,13 @@ extension Ckpt {
 
         func run() throws {
             let a = architecture!
-            let tensors = SynthWeights.backbone(a, seed: seed, layout: layout == .hf ? .hf : .dinov2)
-            if layout == .hf {
+            let tensors = SynthWeights.backbone(a, seed: seed, layout: layout.kind)
+            if layout.kind.writesFolder {
                 try SynthFolder.writeHF(tensors, architecture: a, to: output, overwrite: force)
             } else {
                 try SafetensorsWriter.write(generated: tensors, to: output, overwrite: force)
             }
-            print("\(output): \(tensors.count) tensors, \(layout.rawValue) \(a.summary), seed \(seed)")
+            print("\(output): \(tensors.count) tensors, \(layout.kind.rawValue) \(a.summary), seed \(seed)")
             if let headOutput {
                 let h = HeadArchitecture(inDim: a.width, hiddenDim: headHiddenDim, bottleneckDim: headBottleneckDim, outDim: headOutDim)
                 try SafetensorsWriter.write(generated: SynthWeights.head(h, seed: seed), to: headOutput, overwrite: force)

@@ -1,13 +1,6 @@
 import ArgumentParser
 import CkptKit
 
-/// `--layout hf|dinov2`: the backbone layout a release must be in.
-enum BackboneLayoutChoice: String, ExpressibleByArgument, CaseIterable {
-    case hf, dinov2
-
-    var kind: LayoutKind { self == .hf ? .hf : .dinov2 }
-}
-
 /// `--dtype F32` (any case): the one dtype of a release.
 struct DTypeArgument: ExpressibleByArgument {
     let dtype: DType
@@ -49,7 +42,7 @@ extension Ckpt {
         @Option(name: .long, help: "Take the expectation from this checkpoint (mapped into PATH's layout).")
         var like: String?
 
-        @Option(name: .long, help: "Require this backbone layout (default: either).")
+        @Option(name: .long, help: "Require this backbone layout (default: any).")
         var layout: BackboneLayoutChoice?
 
         @Option(name: .long, help: "The release's one dtype, e.g. F32 (default: the dtype most tensors have).")

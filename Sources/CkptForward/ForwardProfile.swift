@@ -95,7 +95,10 @@ extension ViTForward {
     static func stageFlops(_ a: Architecture, batch: Int, height: Int, width: Int) -> [Double] {
         let p = a.patchSize, d = Double(a.width), b = Double(batch), depth = Double(a.depth)
         let n = Double((height / p) * (width / p)), t = n + Double(1 + a.registers)
-        let ffnIn = Double(a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden), ffnOut = Double(a.ffnHidden)
+        // The FFN's sizes from the table: its first layer's rows (4D, or 2H for SwiGLU) and its last
+        // layer's inputs.
+        let ffnIn = Double(Layouts.tensor(.ffnInWeight, block: 0, in: a).shape[0])
+        let ffnOut = Double(Layouts.tensor(.ffnOutWeight, block: 0, in: a).shape[1])
         var out = [Double](repeating: 0, count: ForwardProfile.Stage.allCases.count)
         out[ForwardProfile.Stage.patchEmbedding.rawValue] = b * 2 * n * Double(3 * p * p) * d
         out[ForwardProfile.Stage.qkv.rawValue] = b * depth * 2 * t * d * 3 * d

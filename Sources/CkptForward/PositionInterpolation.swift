@@ -12,10 +12,11 @@ public enum PositionInterpolation: String, Sendable, CaseIterable {
     /// `Dinov2WithRegisters`: the same with antialias.
     case hf
 
-    /// The convention of the code that reads this layout: `hf` for Hugging Face weights (folder,
-    /// `model.safetensors`, classifier), `dinov2` for everything else.
+    /// The convention of the code that reads the checkpoint's layout (`BackboneLayouts`): `hf` for
+    /// Hugging Face weights (folder, `model.safetensors`, classifier), `dinov2` for the original
+    /// layout and for anything that is not a backbone layout (a training checkpoint's teacher).
     public static func `default`(for checkpoint: Checkpoint) -> PositionInterpolation {
-        (try? Layouts.detect(checkpoint).kind) == .hf ? .hf : .dinov2
+        (try? Layouts.detect(checkpoint)).flatMap { $0.kind.interpolationConvention }.flatMap(Self.init(rawValue:)) ?? .dinov2
     }
 
     /// The torch call this convention makes for a model with `registers` register tokens.

@@ -41,7 +41,9 @@ public enum ViTForward {
         try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)
         let names = weights.names
-        let output = try WeightLender.lendParts(names.map { weights.entry($0) }, split: BlockWeights.readInParts) { lent in
+        let linears = BlockWeights.linearNames(a)
+        let output = try WeightLender.lendParts(names.map { weights.entry($0) },
+                                                split: { BlockWeights.readInParts($0, linears: linears) }) { lent in
             let w = Dictionary(uniqueKeysWithValues: zip(names, lent))
             return try compute(a, w: w, pixels: pixels, batch: batch, height: height, width: width,
                                interpolation: interpolation, workers: workers, checkInputs: weights.checkSourcesIntact)
@@ -89,18 +91,21 @@ public enum ViTForward {
         let p = a.patchSize, d = a.width, r = a.registers, heads = a.heads, hd = a.headDim
         let gh = height / p, gw = width / p, n = gh * gw
         let t = 1 + r + n, bt = batch * t
-        let ffnWidth = a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden
+        func embedding(_ role: TensorRole) -> UnsafePointer<Float> { w[Layouts.tensor(role, in: a).name]! }
+        let positions = Layouts.tensor(.positions, in: a)
         let posPatches = PositionInterpolation.patchPositions(
-            UnsafeBufferPointer(start: w["pos_embed"]!, count: (1 + a.gridSize * a.gridSize) * d),
+            UnsafeBufferPointer(start: w[positions.name]!, count: positions.shape.reduce(1, *)),
             architecture: a, height: height, width: width, convention: interpolation)
-        let blocks = (0..<a.depth).map { BlockWeights(parts, index: $0, ffn: a.ffn) }
+        let blocks = (0..<a.depth).map { BlockWeights(parts, index: $0, architecture: a) }
+        // Widths of the fused qkv rows and of the FFN's first layer, from the table's shapes.
+        let qkvWidth = blocks.first?.qkv.outputs ?? 3 * d, ffnWidth = blocks.first?.fc1.outputs ?? 0
         let eps = Float(a.layerNormEps), scale = 1 / Float(hd).squareRoot()
 
         // Shared: the residual stream and q/k/v/context of every token (attention needs them all).
         // Per worker: one row item's activations and one query block's scores.
         let rows = rowItemSize(rows: bt, workers: workers), qb = min(queryBlock, t)
-        let gateWidth = a.ffn == .swiglu ? a.ffnHidden : 0
-        let shared = Workspace([bt * d, bt * 3 * d, bt * d])
+        let gateWidth = a.ffn == .swiglu ? (blocks.first?.fc2.inputs ?? 0) : 0
+        let shared = Workspace([bt * d, bt * qkvWidth, bt * d])
         let scratch = (0..<workers).map { _ in
             Workspace([rows * d, rows * d, rows * ffnWidth, rows * gateWidth, Kernels.attentionScratchCount(headDim: hd), rows * 3 * p * p])
         }
@@ -110,11 +115,11 @@ public enum ViTForward {
         var last = [Float](repeating: 0, count: bt * d)
 
         // 1–4: patch embedding (im2col + GEMM), CLS + positions, registers after CLS.
-        let cls = w["cls_token"]!, pos0 = w["pos_embed"]!
+        let cls = embedding(.classToken), pos0 = w[positions.name]!
         for b in 0..<batch {
             let xb = x + b * t * d
             for i in 0..<d { xb[i] = cls[i] + pos0[i] }
-            if r > 0 { (xb + d).update(from: w["register_tokens"]!, count: r * d) }
+            if r > 0 { (xb + d).update(from: embedding(.registerTokens), count: r * d) }
         }
         let patchItems = (n + rows - 1) / rows
         pixels.withUnsafeBufferPointer { px in
@@ -127,8 +132,8 @@ public enum ViTForward {
                                columns: gw, patches: lo..<(lo + count), into: cols)
                     }
                     clock.time(.patchEmbedding, worker: worker) {
-                        Kernels.linear(cols, rows: count, in: 3 * p * p, weight: w["patch_embed.proj.weight"]!, out: d,
-                                       bias: w["patch_embed.proj.bias"]!, into: out)
+                        Kernels.linear(cols, rows: count, in: 3 * p * p, weight: embedding(.patchWeight), out: d,
+                                       bias: embedding(.patchBias), into: out)
                     }
                     let dst = x + (b * t + 1 + r + lo) * d, src = pos.baseAddress! + lo * d
                     clock.time(.rest, worker: worker) { for i in 0..<(count * d) { dst[i] = out[i] + src[i] } }
@@ -148,23 +153,33 @@ public enum ViTForward {
             clock.time(.rest, worker: worker) {
                 Kernels.layerNorm(x + lo * d, rows: count, width: d, weight: blk.norm1.weight, bias: blk.norm1.bias, eps: eps, into: h)
             }
-            clock.time(.qkv, worker: worker) { Kernels.linear(h, rows: count, in: d, blk.qkv, out: 3 * d, into: qkv + lo * 3 * d) }
+            clock.time(.qkv, worker: worker) {
+                Kernels.linear(h, rows: count, in: blk.qkv.inputs, blk.qkv.weights, out: blk.qkv.outputs, into: qkv + lo * qkvWidth)
+            }
         }
         func residualStage(_ blk: BlockWeights, _ ws: Workspace, _ worker: Int, _ lo: Int, _ count: Int) {
             let xr = x + lo * d, h = ws[0], tmp = ws[1], hidden = ws[2], gate = ws[3]
-            clock.time(.projection, worker: worker) { Kernels.linear(ctx + lo * d, rows: count, in: d, blk.proj, out: d, into: tmp) }
+            clock.time(.projection, worker: worker) {
+                Kernels.linear(ctx + lo * d, rows: count, in: blk.proj.inputs, blk.proj.weights, out: blk.proj.outputs, into: tmp)
+            }
             clock.time(.rest, worker: worker) {
                 Kernels.addScaled(xr, tmp, gamma: blk.ls1, rows: count, width: d)
                 Kernels.layerNorm(xr, rows: count, width: d, weight: blk.norm2.weight, bias: blk.norm2.bias, eps: eps, into: h)
             }
-            clock.time(.ffn, worker: worker) { Kernels.linear(h, rows: count, in: d, blk.fc1, out: ffnWidth, into: hidden) }
+            clock.time(.ffn, worker: worker) {
+                Kernels.linear(h, rows: count, in: blk.fc1.inputs, blk.fc1.weights, out: blk.fc1.outputs, into: hidden)
+            }
             switch a.ffn {
             case .mlp:
                 clock.time(.rest, worker: worker) { Kernels.gelu(hidden, count: count * ffnWidth) }
-                clock.time(.ffn, worker: worker) { Kernels.linear(hidden, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp) }
+                clock.time(.ffn, worker: worker) {
+                    Kernels.linear(hidden, rows: count, in: blk.fc2.inputs, blk.fc2.weights, out: blk.fc2.outputs, into: tmp)
+                }
             case .swiglu:
-                clock.time(.rest, worker: worker) { Kernels.swiGLU(hidden, rows: count, hidden: a.ffnHidden, into: gate) }
-                clock.time(.ffn, worker: worker) { Kernels.linear(gate, rows: count, in: a.ffnHidden, blk.fc2, out: d, into: tmp) }
+                clock.time(.rest, worker: worker) { Kernels.swiGLU(hidden, rows: count, hidden: blk.fc2.inputs, into: gate) }
+                clock.time(.ffn, worker: worker) {
+                    Kernels.linear(gate, rows: count, in: blk.fc2.inputs, blk.fc2.weights, out: blk.fc2.outputs, into: tmp)
+                }
             }
             clock.time(.rest, worker: worker) { Kernels.addScaled(xr, tmp, gamma: blk.ls2, rows: count, width: d) }
         }
@@ -173,15 +188,16 @@ public enum ViTForward {
             Kernels.forEach(batch * heads * queryBlocks, workers: workers) { worker, item in
                 let b = item / (heads * queryBlocks), head = item / queryBlocks % heads
                 let q0 = item % queryBlocks * qb, m = min(qb, t - q0)
-                let base = qkv + b * t * 3 * d + head * hd, out = ctx + (b * t + q0) * d + head * hd
+                // The fused qkv rows are [q; k; v], each D wide (the table's qkv shape is [3D, D]).
+                let base = qkv + b * t * qkvWidth + head * hd, out = ctx + (b * t + q0) * d + head * hd
                 clock.time(.attention, worker: worker) {
-                    Kernels.attention(q: base + q0 * 3 * d, ldq: 3 * d, m: m, k: base + d, ldk: 3 * d, v: base + 2 * d, ldv: 3 * d,
+                    Kernels.attention(q: base + q0 * qkvWidth, ldq: qkvWidth, m: m, k: base + d, ldk: qkvWidth, v: base + 2 * d, ldv: qkvWidth,
                                       t: t, headDim: hd, scale: scale, out: out, ldo: d, scratch: scratch[worker][4])
                 }
             }
         }
 
-        let final = (weight: w["norm.weight"]!, bias: w["norm.bias"]!)
+        let final = (weight: embedding(.finalNormWeight), bias: embedding(.finalNormBias))
         try last.withUnsafeMutableBufferPointer { out in
             rowItems { ws, worker, lo, count in qkvStage(blocks[0], ws, worker, lo, count) }
             for i in 0..<a.depth {
@@ -227,29 +243,44 @@ public enum ViTForward {
     }
 }
 
-/// One block's weights, looked up once per pass. `fc1`/`fc2` are `mlp.fc1`/`mlp.fc2` or, for
-/// SwiGLU, `mlp.w12`/`mlp.w3`.
+/// One block's weights, looked up once per pass by the roles `BackboneTable` gives its tensors
+/// (`fc1`/`fc2` are the MLP's or, for SwiGLU, `w12`/`w3`, as the table's conditions pick), with the
+/// linear layers' sizes from the table's shapes.
 struct BlockWeights {
+    /// A linear layer: its weights and the table's `[outputs, inputs]`.
+    struct Linear {
+        let weights: LinearWeights
+        let inputs: Int
+        let outputs: Int
+    }
+
     let norm1, norm2: (weight: UnsafePointer<Float>, bias: UnsafePointer<Float>)
-    let qkv, proj, fc1, fc2: LinearWeights
+    let qkv, proj, fc1, fc2: Linear
     let ls1, ls2: UnsafePointer<Float>
 
-    init(_ w: [String: [UnsafeBufferPointer<Float>]], index i: Int, ffn: Architecture.FFN) {
-        func one(_ name: String) -> UnsafePointer<Float> { w["blocks.\(i).\(name)"]![0].baseAddress! }
-        func linear(_ name: String) -> LinearWeights {
-            LinearWeights(weight: w["blocks.\(i).\(name).weight"]!, bias: w["blocks.\(i).\(name).bias"]!)
+    init(_ w: [String: [UnsafeBufferPointer<Float>]], index i: Int, architecture a: Architecture) {
+        func one(_ role: TensorRole) -> UnsafePointer<Float> { w[Layouts.tensor(role, block: i, in: a).name]![0].baseAddress! }
+        func linear(_ weight: TensorRole, _ bias: TensorRole) -> Linear {
+            let (name, shape) = Layouts.tensor(weight, block: i, in: a)
+            return Linear(weights: LinearWeights(weight: w[name]!, bias: w[Layouts.tensor(bias, block: i, in: a).name]!),
+                          inputs: shape[1], outputs: shape[0])
         }
-        norm1 = (one("norm1.weight"), one("norm1.bias")); norm2 = (one("norm2.weight"), one("norm2.bias"))
-        qkv = linear("attn.qkv"); proj = linear("attn.proj")
-        fc1 = linear(ffn == .mlp ? "mlp.fc1" : "mlp.w12"); fc2 = linear(ffn == .mlp ? "mlp.fc2" : "mlp.w3")
-        ls1 = one("ls1.gamma"); ls2 = one("ls2.gamma")
+        norm1 = (one(.norm1Weight), one(.norm1Bias)); norm2 = (one(.norm2Weight), one(.norm2Bias))
+        qkv = linear(.qkvWeight, .qkvBias); proj = linear(.projectionWeight, .projectionBias)
+        fc1 = linear(.ffnInWeight, .ffnInBias); fc2 = linear(.ffnOutWeight, .ffnOutBias)
+        ls1 = one(.scale1); ls2 = one(.scale2)
+    }
+
+    /// The names of every block's linear-layer tensors in a model of `a`, from the table.
+    static func linearNames(_ a: Architecture) -> Set<String> {
+        let roles: [TensorRole] = [.qkvWeight, .qkvBias, .projectionWeight, .projectionBias, .ffnInWeight, .ffnInBias, .ffnOutWeight, .ffnOutBias]
+        return Set((0..<a.depth).flatMap { i in roles.map { Layouts.tensor($0, block: i, in: a).name } })
     }
 
     /// Whether the forward pass takes `entry` in its stored ranges: a block linear's weight whose
     /// ranges are whole rows (an HF q/k/v triple), or its bias. Saves copying the fused qkv.
-    static func readInParts(_ entry: TensorEntry) -> Bool {
-        let linear = [".attn.qkv.", ".attn.proj.", ".mlp.fc1.", ".mlp.fc2.", ".mlp.w12.", ".mlp.w3."]
-        guard entry.name.hasPrefix("blocks."), linear.contains(where: { entry.name.contains($0) }) else { return false }
+    static func readInParts(_ entry: TensorEntry, linears: Set<String>) -> Bool {
+        guard linears.contains(entry.name) else { return false }
         guard entry.shape.count == 2 else { return entry.shape.count == 1 }
         let rowBytes = 4 * entry.shape[1]
         return rowBytes > 0 && entry.segments.allSatisfy { $0.count % rowBytes == 0 }

@@ -8,6 +8,10 @@ public enum LayoutKind: String, Sendable, CaseIterable {
     /// The original facebookresearch DINOv2 `DinoVisionTransformer` (torch hub) state dict;
     /// chunked `blocks.{c}.{i}.*` is accepted on input.
     case dinov2
+    /// timm's DINOv2 `VisionTransformer` (`vit_{small,base,large,giant}_patch14_dinov2` and the
+    /// `_reg4_` variants): the original's keys without `mask_token`, registers as `reg_token`, SwiGLU
+    /// as `fc1`/`fc2`, and for register models the class position folded into `cls_token`.
+    case timm
     /// A `DINOHead` state dict (`mlp.*` plus the weight-normed `last_layer`).
     case dinoHead = "dino-head"
     /// A DINOv2 training checkpoint: `teacher.`/`student.` then `backbone.`/`dino_head.`/`ibot_head.`.

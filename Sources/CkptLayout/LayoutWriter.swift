@@ -7,6 +7,16 @@ public enum LayoutWriter {
     /// The output dtype for each source dtype (`--dtype`); identity keeps the bytes unchanged.
     public typealias Cast = (DType) -> DType
 
+    /// Writes the backbone of an analysed checkpoint in `layout` as that layout is stored: an HF folder
+    /// (`model.safetensors` and `config.json`) at `path` for `.hf`, else the one file `path`.
+    @discardableResult
+    public static func write(_ analysis: Layouts.Analysis, layout: LayoutKind, to path: String,
+                             cast: Cast = { $0 }, overwrite: Bool = false) throws -> Layouts.Conversion {
+        guard let spelled = BackboneLayouts.layout(layout) else { preconditionFailure("\(layout.rawValue) is not a backbone layout") }
+        if spelled.writesFolder { return try writeHFFolder(analysis, to: path, cast: cast, overwrite: overwrite) }
+        return try writeBackbone(analysis, layout: layout, to: path, cast: cast, overwrite: overwrite)
+    }
+
     /// Writes the backbone of `checkpoint` in `layout` to the file `path`.
     @discardableResult
     public static func writeBackbone(_ checkpoint: Checkpoint, layout: LayoutKind, to path: String,
@@ -68,8 +78,12 @@ public enum LayoutWriter {
         }
         let inputs = checkpoint.fileIdentities + (head?.fileIdentities ?? [])
         let tensors = outputs(conversion.tensors, cast)
-        let dtype = tensors.first { $0.name == "embeddings.cls_token" }?.dtype ?? .f32
-        let useMask = conversion.tensors.contains { $0.name == "embeddings.mask_token" }
+        // config.json records the weights' dtype (the patch embedding's) and whether the keys HF may
+        // lack (the mask token) were written.
+        let hf = BackboneLayouts.hf
+        let dtype = tensors.first { $0.name == hf.telltale }?.dtype ?? .f32
+        let optional = Set(BackboneTable.rules.filter { hf.spelling(of: $0).missingNote != nil }.flatMap { hf.spelling(of: $0).names })
+        let useMask = conversion.tensors.contains { optional.contains($0.name) }
         var files: [StagedFolder.File] = [
             (HFDirectory.singleName, { try SafetensorsWriter.stage(tensors, to: $0, overwrite: overwrite, protecting: inputs) }),
             ("config.json", { try HFConfig.stage(arch, dtype: dtype, useMaskToken: useMask, to: $0, overwrite: overwrite, protecting: inputs) }),

@@ -12,7 +12,10 @@ extension Layouts {
         var backbone: [String: TensorEntry]?
         /// Canonical head tensors (`HeadTable`); complete when present.
         var head: [String: TensorEntry]?
-        var maskTokenAdded = false
+        /// Canonical keys the input lacked (zeros stand in for them, e.g. an HF mask token).
+        var addedKeys: Set<String> = []
+        /// What reading changed beyond moving bytes (`Spelling.readNote`).
+        var transformNotes: [String] = []
     }
 
     /// Locates the model in the key space, reads it into canonical form and checks it is complete.
@@ -24,7 +27,8 @@ extension Layouts {
         let found = LayoutLocator.candidates(names, sorted: sorted)
         if found.isEmpty {
             let (recognised, unrecognised) = LayoutLocator.explain(sorted)
-            throw CkptError.layout(path: c.path, problem: .unrecognised(recognised: recognised, unrecognised: unrecognised))
+            throw CkptError.layout(path: c.path, problem: .unrecognised(
+                recognised: recognised, unrecognised: unrecognised, known: LayoutKind.allCases.map(\.rawValue)))
         }
         if found.count > 1 {
             throw CkptError.layout(path: c.path, problem: .ambiguous(candidates: found.map(\.description)))
@@ -37,27 +41,29 @@ extension Layouts {
             notes.append("ignored \(outside.count) key\(outside.count == 1 ? "" : "s") outside \"\(location.wrapper)\": \(LayoutProblem.sample(outside))")
         }
         switch location.kind {
-        case .hf, .dinov2:
-            var owned = sorted.filter { $0.hasPrefix(location.prefix) }
-            if location.prefix.hasSuffix("dinov2.") {
-                // Dinov2ForImageClassification: the classifier is reported and left out of the backbone.
-                let wrapperKeys = sorted.filter { $0.hasPrefix(location.wrapper) && !$0.hasPrefix(location.prefix) }
-                let classifier = wrapperKeys.filter { $0.dropFirst(location.wrapper.count).hasPrefix("classifier.") }
-                if !classifier.isEmpty {
-                    notes.append("left out the image-classification head: " + classifier.map { "\($0) \(c[$0]!.shape)" }.joined(separator: ", "))
-                }
-                owned += wrapperKeys.filter { !classifier.contains($0) }  // anything else is unexpected
-            }
-            let backbone = try readBackbone(c, names: owned, prefix: location.prefix, source: location.kind, notes: &notes)
-            let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
-                                          prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
-            return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, maskTokenAdded: backbone.maskAdded)
         case .dinoHead:
             let head = try readHead(c, names: sorted.filter { $0.hasPrefix(location.prefix) }, prefix: location.prefix)
             let detected = DetectedLayout(kind: .dinoHead, architecture: nil, head: head.arch, prefix: location.prefix, notes: notes)
             return Analysis(checkpoint: c, detected: detected, backbone: nil, head: head.tensors)
         case .dinov2Train:
             return try analyzeTrain(c, sorted: sorted, wrapper: location.wrapper, branch: branch, notes: notes)
+        default:
+            var owned = sorted.filter { $0.hasPrefix(location.prefix) }
+            if let wrapper = location.wrapping {
+                // A wrapping model (HF's image classifier): its own layers are reported and left out of
+                // the backbone; any other key beside the backbone is unexpected.
+                let wrapperKeys = sorted.filter { $0.hasPrefix(location.wrapper) && !$0.hasPrefix(location.prefix) }
+                let siblings = wrapperKeys.filter { $0.dropFirst(location.wrapper.count).hasPrefix(wrapper.siblings) }
+                if !siblings.isEmpty {
+                    notes.append("left out \(wrapper.siblingsWhat): " + siblings.map { "\($0) \(c[$0]!.shape)" }.joined(separator: ", "))
+                }
+                owned += wrapperKeys.filter { !siblings.contains($0) }
+            }
+            let backbone = try readBackbone(c, names: owned, prefix: location.prefix, source: location.kind, notes: &notes)
+            let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
+                                          prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
+            return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, addedKeys: backbone.added,
+                            transformNotes: backbone.transformNotes)
         }
     }
 
@@ -111,7 +117,8 @@ extension Layouts {
             result.detected.architecture = b.arch
             result.detected.headsRule = b.headsRule
             result.backbone = b.tensors
-            result.maskTokenAdded = b.maskAdded
+            result.addedKeys = b.added
+            result.transformNotes = b.transformNotes
         }
         if let headPrefix {
             let h = try readHead(c, names: sorted.filter { $0.hasPrefix(headPrefix) }, prefix: headPrefix)

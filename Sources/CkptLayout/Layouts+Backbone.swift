@@ -1,92 +1,106 @@
 import CkptCheckpoint
 import CkptFormat
-/// Reading a backbone (HF or original spelling) into canonical tensors and recovering its architecture.
+/// Reading a backbone in any backbone layout into canonical tensors and recovering its architecture.
 extension Layouts {
     struct ReadBackbone {
         var tensors: [String: TensorEntry]
         var arch: Architecture
-        var maskAdded: Bool
+        /// Canonical keys the input lacked: zeros stand in for them.
+        var added: Set<String>
         /// `Architecture.assumedHeads`' rule when no config.json gave the head count.
         var headsRule: String?
+        /// What reading changed beyond moving bytes (a value transform undone), for conversion reports.
+        var transformNotes: [String]
     }
 
+    /// Reads the backbone tensors `names` (all under `prefix`) of a checkpoint in the `source` layout
+    /// into canonical form, recovers the architecture and checks every key and shape against the table.
     static func readBackbone(_ c: Checkpoint, names: [String], prefix: String, source: LayoutKind,
                              notes: inout [String]) throws -> ReadBackbone {
-        var canonical: [String: TensorEntry] = [:]
+        guard let layout = BackboneLayouts.layout(source) else { preconditionFailure("\(source.rawValue) is not a backbone layout") }
         var unexpected: [String] = []
         var problems: [String] = []
         var missing: [String] = []
-        var parts: [String: (key: BackboneKey, entries: [Int: TensorEntry])] = [:]
         var chunks = Set<Int>()
         var unchunkedBlocks = false
+        // Stored tensors by canonical key and part. A name the layout spells alike for two rules
+        // (timm's fc1 for MLP fc1 and SwiGLU w12) waits until the tensors tell the FFN.
+        var found: [String: (key: BackboneKey, parts: [Int: TensorEntry])] = [:]
+        var ambiguous: [(entry: TensorEntry, matches: [(key: BackboneKey, part: Int)])] = []
+        func place(_ key: BackboneKey, _ part: Int, _ entry: TensorEntry) {
+            guard found[key.name]?.parts[part] == nil else {
+                problems.append("\(key.name) appears twice (chunked and unchunked, or in two chunks)")
+                return
+            }
+            found[key.name, default: (key, [:])].parts[part] = entry
+        }
         for name in names {
             var local = String(name.dropFirst(prefix.count))
-            if source == .dinov2 {
-                let (plain, chunk) = LayoutLocator.dechunked(local)
-                if let chunk { chunks.insert(chunk); local = plain } else if local.hasPrefix("blocks.") { unchunkedBlocks = true }
+            var chunk: Int?
+            if layout.chunkedBlocks {
+                let dechunked = LayoutLocator.dechunked(local)
+                chunk = dechunked.chunk
+                if let chunk { chunks.insert(chunk); local = dechunked.name }
             }
-            guard let (key, part) = BackboneTable.match(local, layout: source) else {
+            let matches = BackboneTable.matches(local, layout: source)
+            guard let first = matches.first else {
                 unexpected.append(name)
                 continue
             }
-            let entry = c[name]!
-            if source == .hf, key.rule.transform == .qkvRows {
-                parts[key.dinov2, default: (key, [:])].entries[part] = entry
-                continue
-            }
-            guard canonical[key.dinov2] == nil else {
-                problems.append("\(key.dinov2) appears twice (chunked and unchunked, or in two chunks)")
-                continue
-            }
-            canonical[key.dinov2] = entry.renamed(key.dinov2)
+            if first.key.block != nil, chunk == nil { unchunkedBlocks = true }
+            if matches.count > 1 { ambiguous.append((c[name]!, matches)) } else { place(first.key, first.part, c[name]!) }
         }
         if !chunks.isEmpty {
             if unchunkedBlocks { problems.append("blocks are partly chunked (blocks.{c}.{i}.*) and partly not (blocks.{i}.*)") }
             notes.append("chunked blocks (block_chunks=\(chunks.count)): read as blocks.{i}.* by global index")
         }
-        // Fuse HF query/key/value into the original qkv: three consecutive byte ranges.
-        for (dinov2Name, group) in parts.sorted(by: { $0.key < $1.key }) {
-            let hfNames = group.key.hf
-            let got = (0..<hfNames.count).compactMap { group.entries[$0] }
-            guard got.count == hfNames.count else {
-                missing += (0..<hfNames.count).filter { group.entries[$0] == nil }.map { prefix + hfNames[$0] }
-                continue
+        // Each canonical tensor from its stored parts (HF q/k/v fuse into three consecutive ranges).
+        var canonical: [String: TensorEntry] = [:]
+        var reported = Set<String>()
+        for (name, group) in found.sorted(by: { $0.key < $1.key }) {
+            let spelling = group.key.spelling(in: layout)
+            switch spelling.read(group.parts, canonicalName: name, prefix: prefix) {
+            case let .tensor(entry): canonical[name] = entry
+            case let .missingParts(parts):
+                missing += parts.map { prefix + spelling.names[$0] }
+                reported.insert(name)
+            case let .problem(problem): problems.append(problem)
             }
-            let first = got[0]
-            if got.contains(where: { $0.dtype != first.dtype || $0.shape != first.shape }) || first.shape.isEmpty {
-                problems.append("\(hfNames.map { prefix + $0 }.joined(separator: ", ")) differ in dtype or shape: "
-                    + got.map { "\($0.dtype.rawValue) \($0.shape)" }.joined(separator: ", "))
-                continue
-            }
-            canonical[dinov2Name] = TensorEntry.concatenatingRows(got, name: dinov2Name)
         }
         if !problems.isEmpty { throw CkptError.layout(path: c.path, problem: .inconsistent(problems)) }
+        let transformNotes = try finishReading(&canonical, layout: layout, path: c.path)
+        notes += transformNotes
+        if !ambiguous.isEmpty {
+            canonical = resolveFFN(canonical, ambiguous, layout: layout, path: c.path, prefix: prefix, source: source)
+        }
 
         var arch = try architecture(of: canonical, path: c.path, spell: { spelling(of: $0, prefix: prefix, source: source) })
-        let configNotes = try crossCheckConfig(c, arch: &arch, hasMask: canonical["mask_token"] != nil)
+        // config.json's use_mask_token is checked against the keys the layout may lack.
+        let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
+        let configNotes = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
         notes += configNotes
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
-        var maskAdded = false
+        var added = Set<String>()
         var wrongShape: [String] = []
         var expectedNames = Set<String>()
+        let zerosDType = canonical[BackboneTable.telltale]?.dtype ?? .f32
         for key in BackboneTable.keys(for: arch) {
-            let name = key.dinov2
+            let name = key.name
             expectedNames.insert(name)
             let shape = key.shape(arch)
             guard let entry = canonical[name] else {
-                if name == "mask_token", source == .hf {
-                    // Dinov2Model(use_mask_token=False) has none; the original needs one, and zeros are
-                    // what released checkpoints hold anyway.
-                    let width = canonical["cls_token"]?.dtype ?? .f32
-                    let bytes = [UInt8](repeating: 0, count: width.byteCount(for: shape) ?? 0)
-                    canonical[name] = TensorEntry(name: name, dtype: width, shape: shape, segments: [.memory(bytes)],
+                if let why = key.spelling(in: layout).missingNote {
+                    // A key the layout may lack (HF's mask token with use_mask_token=false, none at all in
+                    // some layouts): zeros stand in, which is what released checkpoints hold anyway.
+                    let bytes = [UInt8](repeating: 0, count: zerosDType.byteCount(for: shape) ?? 0)
+                    canonical[name] = TensorEntry(name: name, dtype: zerosDType, shape: shape, segments: [.memory(bytes)],
                                                   sourcePath: "(zeros)")
-                    maskAdded = true
-                    notes.append("no mask_token (use_mask_token=false): zeros [1, \(arch.width)] stand in for the original layout")
+                    added.insert(name)
+                    notes.append("no \(name) (\(why)): zeros \(shape) stand in for the original layout")
                     continue
                 }
-                if parts[name] == nil { missing += spelling(of: key, prefix: prefix, source: source) }
+                if !reported.contains(name) { missing += spelling(of: key, prefix: prefix, source: source) }
                 continue
             }
             if entry.shape != shape {
@@ -104,12 +118,48 @@ extension Layouts {
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
         let headsRule = c.config == nil ? Architecture.assumedHeads(width: arch.width).rule : nil
-        return ReadBackbone(tensors: canonical, arch: arch, maskAdded: maskAdded, headsRule: headsRule)
+        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
     }
 
     /// The names a canonical key has in the input, for messages.
     static func spelling(of key: BackboneKey, prefix: String, source: LayoutKind) -> [String] {
-        (source == .hf ? key.hf : [key.dinov2]).map { prefix + $0 }
+        let names = BackboneLayouts.layout(source).map { key.spelling(in: $0).names } ?? []
+        return (names.isEmpty ? [key.name] : names).map { prefix + $0 }
+    }
+
+    /// Places the tensors whose names two rules share (differing only in the FFN they belong to):
+    /// under each FFN in turn, and keeps the reading whose shapes fit the table (ties: MLP).
+    static func resolveFFN(_ canonical: [String: TensorEntry], _ ambiguous: [(entry: TensorEntry, matches: [(key: BackboneKey, part: Int)])],
+                           layout: BackboneLayout, path: String, prefix: String, source: LayoutKind) -> [String: TensorEntry] {
+        var best: (misfits: Int, tensors: [String: TensorEntry])?
+        for ffn in Architecture.FFN.allCases {
+            var tensors = canonical
+            var placed: [BackboneKey] = []
+            for (entry, matches) in ambiguous {
+                let m = matches.first { $0.key.rule.condition.allows(ffn) } ?? matches[0]
+                tensors[m.key.name] = entry.renamed(m.key.name)
+                placed.append(m.key)
+            }
+            let arch = try? architecture(of: tensors, path: path, spell: { spelling(of: $0, prefix: prefix, source: source) })
+            let misfits = arch.map { a in placed.filter { tensors[$0.name]!.shape != $0.shape(a) }.count } ?? Int.max
+            if best == nil || misfits < best!.misfits { best = (misfits, tensors) }
+        }
+        return best!.tensors
+    }
+
+    /// Undoes the transforms that involve more than one embedding key, once the canonical tensors are
+    /// assembled, and returns their notes. Their conditions read the register count, known by then
+    /// from its tensor.
+    static func finishReading(_ canonical: inout [String: TensorEntry], layout: BackboneLayout, path: String) throws -> [String] {
+        let registers = canonical[BackboneTable.name(of: .registerTokens)].flatMap { $0.shape.count == 3 ? $0.shape[1] : nil } ?? 0
+        let facts = Architecture(width: 1, depth: 0, heads: 1, registers: registers)
+        var notes: [String] = []
+        for rule in BackboneTable.rules where !rule.perBlock {
+            let spelling = layout.spelling(of: rule)
+            try spelling.finishReading(rule, &canonical, facts: facts, path: path)
+            if let note = spelling.readNote(rule, facts) { notes.append(note) }
+        }
+        return notes
     }
 
     /// Width, patch, grid, registers, depth and FFN from the tensors. Heads are not stored in any
@@ -117,29 +167,32 @@ extension Layouts {
     static func architecture(of t: [String: TensorEntry], path: String,
                              spell: (BackboneKey) -> [String]) throws -> Architecture {
         func name(_ n: String) -> String { BackboneTable.match(n, layout: .dinov2).map { spell($0.key).joined(separator: "/") } ?? n }
-        guard let proj = t["patch_embed.proj.weight"] else {
+        // Each dimension is read from the embedding tensor that carries it.
+        let projName = BackboneTable.name(of: .patchWeight), posName = BackboneTable.name(of: .positions)
+        let regName = BackboneTable.name(of: .registerTokens)
+        guard let proj = t[projName] else {
             throw CkptError.layout(path: path, problem: .tensorsDoNotMatch(
-                layout: "backbone", missing: [name("patch_embed.proj.weight")], unexpected: [], wrongShape: []))
+                layout: "backbone", missing: [name(projName)], unexpected: [], wrongShape: []))
         }
         var problems: [String] = []
         let s = proj.shape
         guard s.count == 4, s[1] == 3, s[2] == s[3], s[0] > 0, s[2] > 0 else {
-            throw CkptError.layout(path: path, problem: .inconsistent(["\(name("patch_embed.proj.weight")) has shape \(s), expected [D, 3, p, p]"]))
+            throw CkptError.layout(path: path, problem: .inconsistent(["\(name(projName)) has shape \(s), expected [D, 3, p, p]"]))
         }
         let width = s[0], patch = s[2]
         var grid = 0
-        if let pos = t["pos_embed"] {
+        if let pos = t[posName] {
             let p = pos.shape
             if p.count == 3, p[0] == 1, p[1] >= 2 {
                 let g = Int(Double(p[1] - 1).squareRoot().rounded())
-                if g * g == p[1] - 1 { grid = g } else { problems.append("\(name("pos_embed")) has \(p[1] - 1) patch positions, not a square grid") }
+                if g * g == p[1] - 1 { grid = g } else { problems.append("\(name(posName)) has \(p[1] - 1) patch positions, not a square grid") }
             } else {
-                problems.append("\(name("pos_embed")) has shape \(p), expected [1, 1+G², \(width)]")
+                problems.append("\(name(posName)) has shape \(p), expected [1, 1+G², \(width)]")
             }
         }
         var registers = 0
-        if let reg = t["register_tokens"] {
-            if reg.shape.count == 3 { registers = reg.shape[1] } else { problems.append("\(name("register_tokens")) has shape \(reg.shape), expected [1, R, \(width)]") }
+        if let reg = t[regName] {
+            if reg.shape.count == 3 { registers = reg.shape[1] } else { problems.append("\(name(regName)) has shape \(reg.shape), expected [1, R, \(width)]") }
         }
         var depth = 0
         var mlp = false, swiglu = false
@@ -152,7 +205,8 @@ extension Layouts {
             case .swiglu: swiglu = true
             default: break
             }
-            if key.rule.dinov2.hasSuffix("fc2.weight") || key.rule.dinov2.hasSuffix("w3.weight"), entry.shape.count == 2, block == 0 || hidden == nil {
+            // The FFN's output weight [D, hidden] carries the hidden width (fc2 or w3).
+            if key.rule.shape == [.width, .ffnHidden], entry.shape.count == 2, block == 0 || hidden == nil {
                 hidden = entry.shape[1]
             }
         }

@@ -5,15 +5,35 @@ extension Layouts {
     /// The first component of every key each backbone layout spells (`blocks.`, `cls_token`,
     /// `embeddings.`, …), read from `BackboneTable`: what marks a key as spelled in that layout,
     /// whatever prefix it carries.
-    package static let keyRoots: [(LayoutKind, [String])] = [LayoutKind.hf, .dinov2].map { layout in
+    package static let keyRoots: [(LayoutKind, [String])] = BackboneLayouts.all.map { layout in
         var roots: [String] = []
         for rule in BackboneTable.rules {
-            for pattern in layout == .hf ? rule.hf : [rule.dinov2] {
+            for pattern in layout.spelling(of: rule).names {
                 let root = pattern.firstIndex(of: ".").map { String(pattern[...$0]) } ?? pattern
                 if !roots.contains(root) { roots.append(root) }
             }
         }
-        return (layout, roots)
+        return (layout.kind, roots)
+    }
+
+    /// The keys a model in backbone `layout` may lack, as the layout spells them, each with why
+    /// (HF: `embeddings.mask_token`, "use_mask_token=false").
+    package static func optionalKeys(in layout: LayoutKind) -> [(name: String, why: String)] {
+        guard let spelled = BackboneLayouts.layout(layout) else { return [] }
+        return BackboneTable.rules.flatMap { rule -> [(name: String, why: String)] in
+            let spelling = spelled.spelling(of: rule)
+            guard case .optional = spelling, let why = spelling.missingNote else { return [] }
+            return spelling.names.map { ($0, why) }
+        }
+    }
+
+    /// The backbone layout whose wrapping model puts the backbone under `prefix` (HF's classifier
+    /// under `dinov2.`), with what that model is.
+    package static func wrapping(prefix: String) -> (layout: LayoutKind, what: String)? {
+        for layout in BackboneLayouts.all {
+            if let w = layout.wrappers.first(where: { $0.prefix == prefix }) { return (layout.kind, w.what) }
+        }
+        return nil
     }
 
     /// `blocks.{c}.{i}.rest` → `blocks.{i}.rest` (canonical decimals only, as detection reads them);
@@ -29,27 +49,39 @@ extension Layouts {
     /// an unreadable patch size or grid falls back to 14 and 37. nil when no block key is recognised.
     package static func guessArchitecture(_ tensors: [String: TensorEntry], layout: LayoutKind,
                                           config: JSONValue?) -> Architecture? {
+        guard let spelled = BackboneLayouts.layout(layout) else { return nil }
         var depth = 0
         var widths: [Int] = [], hidden: [Int] = []
         var swiglu = false
+        var ambiguous: [(shape: [Int], matches: [BackboneKey])] = []
+        var embeddings: [(key: BackboneKey, shape: [Int])] = []
         var patch = 14, grid = 37, registers = 0
         for (name, t) in tensors {
-            let local = layout == .dinov2 ? LayoutLocator.dechunked(name).name : name
-            guard let (key, _) = BackboneTable.match(local, layout: layout) else { continue }
+            let local = spelled.chunkedBlocks ? LayoutLocator.dechunked(name).name : name
+            let matches = BackboneTable.matches(local, layout: layout)
+            guard let (key, _) = matches.first else { continue }
             let dims = key.rule.shape
             if let block = key.block {
                 depth = max(depth, block + 1)
-                if key.rule.condition == .swiglu { swiglu = true }
+                if matches.count > 1 { ambiguous.append((t.shape, matches.map(\.key))) } else if key.rule.condition == .swiglu { swiglu = true }
                 if dims == [.width], t.shape.count == 1 { widths.append(t.shape[0]) }
                 if dims == [.width, .ffnHidden], t.shape.count == 2 { hidden.append(t.shape[1]) }
                 continue
             }
-            guard dims.count == t.shape.count else { continue }
-            for (dim, value) in zip(dims, t.shape) {
+            embeddings.append((key, t.shape))
+        }
+        // Embedding dimensions, registers first: a layout's spelling of the others may depend on them.
+        for (key, shape) in embeddings where key.rule.shape.contains(.registers) && key.rule.shape.count == shape.count {
+            registers = shape[key.rule.shape.firstIndex(of: .registers)!]
+        }
+        let facts = Architecture(width: 1, depth: 0, heads: 1, registers: registers)
+        for (key, stored) in embeddings {
+            let dims = key.rule.shape, shape = key.spelling(in: spelled).canonicalShape(of: key, stored: stored, facts)
+            guard dims.count == shape.count else { continue }
+            for (dim, value) in zip(dims, shape) {
                 switch dim {
                 case .patch: patch = value
                 case .tokens where value >= 2: grid = Int(Double(value - 1).squareRoot().rounded(.down))
-                case .registers: registers = value
                 default: break
                 }
             }
@@ -57,6 +89,17 @@ extension Layouts {
         guard depth > 0, let width = mode(widths) else { return nil }
         var heads = Architecture.assumedHeads(width: width).heads
         if let h = config?["num_attention_heads"]?.intValue, h > 0 { heads = h }
+        if !swiglu, !ambiguous.isEmpty {
+            // Names two FFNs spell alike (timm's fc1/fc2) vote for the FFN under which their shapes fit.
+            var votes: [Architecture.FFN: Int] = [:]
+            for ffn in Architecture.FFN.allCases {
+                let probe = Architecture(width: width, depth: depth, heads: heads, ffn: ffn, ffnHidden: mode(hidden))
+                for (shape, keys) in ambiguous where keys.contains(where: { $0.rule.condition.allows(ffn) && $0.shape(probe) == shape }) {
+                    votes[ffn, default: 0] += 1
+                }
+            }
+            swiglu = votes[.swiglu, default: 0] > votes[.mlp, default: 0]
+        }
         return Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
                             registers: registers, ffn: swiglu ? .swiglu : .mlp, ffnHidden: mode(hidden))
     }

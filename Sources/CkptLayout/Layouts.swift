@@ -4,8 +4,9 @@ import CkptFormat
 ///
 /// Every input layout is first read into the *canonical* form: original DINOv2 key names without
 /// prefix or chunking (`BackboneTable`) and spelling-independent head names (`HeadTable`). Outputs are
-/// written from the canonical form. Both steps only rename tensors or regroup byte ranges, so a
-/// conversion copies every byte unchanged and HF → original → HF gives back the very same segments.
+/// written from the canonical form with each layout's spellings (`BackboneLayouts`). The transforms
+/// rename tensors or regroup byte ranges, so such a conversion copies every byte unchanged and
+/// HF → original → HF gives back the very same segments.
 public enum Layouts {
     /// Identifies the layout and the architecture of `checkpoint` from its tensors (cross-checked with
     /// `config.json` when the checkpoint has one). A training checkpoint is described by its teacher.
@@ -15,11 +16,11 @@ public enum Layouts {
         try analyze(checkpoint).detected
     }
 
-    /// The backbone of `checkpoint` in `target` layout (`.hf` or `.dinov2`), as tensors that share the
-    /// source's bytes: renames, and qkv fused (three consecutive ranges) or split (three sub-ranges).
-    /// Works for every input layout: HF file or folder, classifier, original (chunked or not), training
-    /// checkpoint (`branch`). An HF input without `mask_token` gets zeros `[1, D]` for `.dinov2` (and for
-    /// `.hf` with registers, whose model always has one); plain HF → HF keeps it absent.
+    /// The backbone of `checkpoint` in `target` layout (any of `LayoutKind.backbones`), as tensors that
+    /// share the source's bytes wherever the layout's transforms allow (renames, qkv fused or split as
+    /// byte ranges). Works for every input layout: HF file or folder, classifier, original (chunked or
+    /// not), training checkpoint (`branch`). A key the input lacks (an HF file without `mask_token`)
+    /// is written as zeros where the target needs it, and left out where the target may lack it too.
     public static func backboneTensors(_ checkpoint: Checkpoint, as target: LayoutKind,
                                        from branch: TrainBranch = .teacher) throws -> [TensorEntry] {
         try convertBackbone(checkpoint, to: target, from: branch).tensors
@@ -38,6 +39,16 @@ public enum Layouts {
         public let tensors: [TensorEntry]
         /// Things the user should know (e.g. a zero mask token was added).
         public let warnings: [String]
+        /// What the conversion did beyond renaming and regrouping bytes (e.g. a value transform),
+        /// for the conversion report.
+        public let notes: [String]
+
+        init(detected: DetectedLayout, tensors: [TensorEntry], warnings: [String], notes: [String] = []) {
+            self.detected = detected
+            self.tensors = tensors
+            self.warnings = warnings
+            self.notes = notes
+        }
     }
 
     /// `backboneTensors` with the detection result and warnings.
@@ -46,10 +57,12 @@ public enum Layouts {
         try convertBackbone(analyze(checkpoint, branch: branch), to: target)
     }
 
-    /// The backbone of an analysed checkpoint in `target` layout (`.hf` or `.dinov2`): the checkpoint is
-    /// not read again.
+    /// The backbone of an analysed checkpoint in `target` layout (any of `LayoutKind.backbones`): the
+    /// checkpoint is not read again.
     public static func convertBackbone(_ a: Analysis, to target: LayoutKind) throws -> Conversion {
-        precondition(target == .hf || target == .dinov2, "a backbone is written in the hf or dinov2 layout, not \(target.rawValue)")
+        guard let layout = BackboneLayouts.layout(target) else {
+            preconditionFailure("a backbone is written in a backbone layout, not \(target.rawValue)")
+        }
         let checkpoint = a.checkpoint
         guard let backbone = a.backbone, let arch = a.detected.architecture else {
             throw CkptError.layout(path: checkpoint.path, problem: .notPresent(
@@ -57,23 +70,19 @@ public enum Layouts {
         }
         var tensors: [TensorEntry] = []
         var warnings: [String] = []
-        // Plain Dinov2Model works without a mask token (use_mask_token=false): HF → HF keeps it absent.
-        // The original layout and Dinov2WithRegistersModel need one, so they get the zeros.
-        let dropAddedMask = a.maskTokenAdded && target == .hf && arch.registers == 0
-        if a.maskTokenAdded && !dropAddedMask {
-            warnings.append("\(checkpoint.path): no mask_token; writing zeros [1, \(arch.width)] (the original model needs one for strict loading; it is unused at inference)")
-        }
-        for key in BackboneTable.keys(for: arch) where !(dropAddedMask && key.dinov2 == "mask_token") {
-            let entry = backbone[key.dinov2]!  // present: analyze checked the complete key set
-            switch (target, key.rule.transform) {
-            case (.dinov2, _): tensors.append(entry)
-            case (_, .rename): tensors.append(entry.renamed(key.hf[0]))
-            case (_, .qkvRows):
-                let names = key.hf
-                tensors += names.enumerated().map { entry.rows(part: $0.offset, of: names.count, name: $0.element) }
+        // Value transforms undone on reading and done again on writing the same layout cancel out.
+        let sameLayout = target == a.detected.kind
+        var notes = sameLayout ? [] : a.transformNotes
+        for key in BackboneTable.keys(for: arch) {
+            let spelling = key.spelling(in: layout)
+            let written = try spelling.write(key, arch, canonical: backbone, added: a.addedKeys)
+            if a.addedKeys.contains(key.name), !written.isEmpty {
+                warnings.append("\(checkpoint.path): no \(key.name); writing zeros \(key.shape(arch)) (the \(layout.displayName) model needs one for strict loading; it is unused at inference)")
             }
+            if !sameLayout, let note = spelling.writeNote(arch), !notes.contains(note) { notes.append(note) }
+            tensors += written
         }
-        return Conversion(detected: a.detected, tensors: tensors, warnings: warnings)
+        return Conversion(detected: a.detected, tensors: tensors, warnings: warnings, notes: notes)
     }
 
     /// `headTensors` with the detection result.
@@ -94,16 +103,19 @@ public enum Layouts {
         return Conversion(detected: a.detected, tensors: tensors, warnings: [])
     }
 
-    /// Every tensor of a complete backbone of `architecture` in `layout` (`.hf`, `.dinov2`, or
-    /// `.dinov2Train`, whose keys are the teacher's), in state_dict order. HF includes `mask_token`
-    /// (Dinov2Model's default `use_mask_token`). `.dinoHead` has no backbone: the list is empty.
+    /// Every tensor of a complete backbone of `architecture` in `layout` (a backbone layout, or
+    /// `.dinov2Train`, whose keys are the teacher's original ones), in state_dict order. Keys a layout
+    /// may lack are included (HF's `mask_token`: Dinov2Model's default `use_mask_token`).
+    /// `.dinoHead` has no backbone: the list is empty.
     public static func expectedTensors(for architecture: Architecture, layout: LayoutKind) -> [(name: String, shape: [Int])] {
         let keys = BackboneTable.keys(for: architecture)
-        switch layout {
-        case .dinov2: return keys.map { ($0.dinov2, $0.shape(architecture)) }
-        case .dinov2Train: return keys.map { ("teacher.backbone." + $0.dinov2, $0.shape(architecture)) }
-        case .hf: return keys.flatMap { key in key.hf.map { ($0, key.hfShape(architecture)) } }
-        case .dinoHead: return []
+        if layout == .dinov2Train {
+            return keys.map { ("teacher.backbone." + $0.name, $0.shape(architecture)) }
+        }
+        guard let spelled = BackboneLayouts.layout(layout) else { return [] }
+        return keys.flatMap { key -> [(name: String, shape: [Int])] in
+            let spelling = key.spelling(in: spelled)
+            return Array(zip(spelling.names, spelling.shapes(of: key, architecture)))
         }
     }
 

@@ -29,7 +29,13 @@ enum ArchitectureGuess {
                 }
             }
         }
-        guard let (layout, prefix, _) = votes.values.max(by: { $0.2 != $1.2 ? $0.2 < $1.2 : $0.1 > $1.1 }) else { return nil }
+        // Most votes, then the prefix that sorts first, then table order (layouts that spell keys alike tie).
+        let order = LayoutKind.backbones
+        guard let (layout, prefix, _) = votes.values.max(by: {
+            if $0.2 != $1.2 { return $0.2 < $1.2 }
+            if $0.1 != $1.1 { return $0.1 > $1.1 }
+            return order.firstIndex(of: $0.0)! > order.firstIndex(of: $1.0)!
+        }) else { return nil }
         var local: [String: TensorEntry] = [:]
         for t in c.tensors where t.name.hasPrefix(prefix) { local[String(t.name.dropFirst(prefix.count))] = t }
         guard let arch = Layouts.guessArchitecture(local, layout: layout, config: c.config) else { return nil }

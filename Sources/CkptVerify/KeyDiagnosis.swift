@@ -3,7 +3,7 @@ import CkptForward
 import CkptFormat
 import CkptLayout
 /// Explains near-miss keys: expected keys that are present under a prefix, in chunked blocks, or in
-/// the other backbone layout, and an HF file saved without its mask token.
+/// another backbone layout, and a file saved without a key its layout may lack (HF's mask token).
 enum KeyDiagnosis {
     struct Result {
         var diagnoses: [StrictReport.Diagnosis] = []
@@ -18,6 +18,14 @@ enum KeyDiagnosis {
         roots.first { $0.1.contains { key.hasPrefix($0) } }?.0
     }
 
+    /// The first backbone layout other than `expected` whose key roots `key` starts with, when none of
+    /// `expected`'s does: the layout the key is spelled in instead.
+    static func foreignLayout(ofKey key: String, expected: LayoutKind) -> LayoutKind? {
+        func spells(_ roots: [String]) -> Bool { roots.contains { key.hasPrefix($0) } }
+        guard let own = roots.first(where: { $0.0 == expected }), !spells(own.1) else { return nil }
+        return roots.first { $0.0 != expected && spells($0.1) }?.0
+    }
+
     /// What to tell the user about a key prefix, by the wrappers it names.
     static func explain(prefix: String) -> (detail: String, hint: String?) {
         let parts = prefix.split(separator: ".").map(String.init)
@@ -26,8 +34,8 @@ enum KeyDiagnosis {
             let student = parts.contains("student") ? " (releases are cut from the teacher)" : ""
             return ("a DINOv2 training checkpoint\(student)", "extract the release with `ckpt convert train-to-release`")
         }
-        if parts == ["dinov2"] {
-            return ("the backbone of an HF Dinov2ForImageClassification", "convert the backbone out with `ckpt convert hf-to-dinov2`")
+        if let (layout, what) = Layouts.wrapping(prefix: prefix) {
+            return (what, "convert the backbone out with `\(BackboneLayouts.convertCommand(from: layout, to: .dinov2))`")
         }
         if parts.contains("module") {
             return ("saved from a DistributedDataParallel wrapper", "strip the \"module.\" prefix")
@@ -80,14 +88,18 @@ enum KeyDiagnosis {
                 hint: "torch hub models load unchunked blocks.{i}.*; rewrite the file with a `ckpt convert` layout conversion, which reads chunked blocks"))
         }
 
-        // Other layout: leftover unexpected keys spelled in the other backbone layout.
-        if let expectedLayout, expectedLayout == .hf || expectedLayout == .dinov2 {
-            let other: LayoutKind = expectedLayout == .hf ? .dinov2 : .hf
-            let foreign = leftover.filter { layout(ofKey: $0) == other }
+        // Other layout: leftover unexpected keys spelled in another backbone layout (the one that
+        // spells the most of them).
+        if let expectedLayout, expectedLayout.isBackbone {
+            var byLayout: [LayoutKind: [String]] = [:]
+            for u in leftover {
+                if let other = foreignLayout(ofKey: u, expected: expectedLayout) { byLayout[other, default: []].append(u) }
+            }
             let unexplained = missing.filter { !explainedMissing.contains($0) }
-            if !foreign.isEmpty, !unexplained.isEmpty {
-                let command = other == .hf ? "ckpt convert hf-to-dinov2" : "ckpt convert dinov2-to-hf"
-                let name = other == .hf ? "Hugging Face" : "original DINOv2"
+            let ranked = LayoutKind.backbones.compactMap { k in byLayout[k].map { (kind: k, keys: $0) } }
+            if let (other, foreign) = ranked.max(by: { $0.keys.count < $1.keys.count }), !unexplained.isEmpty {
+                let command = BackboneLayouts.convertCommand(from: other, to: expectedLayout)
+                let name = BackboneLayouts.layout(other)!.displayName
                 for u in foreign { result.hints[u] = "\(name) spelling" }
                 result.diagnoses.append(.init(kind: .otherLayout, count: foreign.count,
                     detail: "\(foreign.count) unexpected key\(foreign.count == 1 ? " is" : "s are") spelled in the \(name) layout (\(other.rawValue)) while \(expectedLayout.rawValue) was expected",
@@ -95,13 +107,14 @@ enum KeyDiagnosis {
             }
         }
 
-        // HF saved with use_mask_token=false.
-        if expectedLayout == .hf, missingSet.contains("embeddings.mask_token"), !explainedMissing.contains("embeddings.mask_token"),
-           !result.diagnoses.contains(where: { $0.kind == .otherLayout }) {
-            result.hints["embeddings.mask_token"] = "saved with use_mask_token=false"
-            result.diagnoses.append(.init(kind: .noMaskToken, count: 1,
-                detail: "embeddings.mask_token is absent: the model was saved with use_mask_token=false",
-                hint: "the original layout needs a [1, D] mask token for strict loading; `ckpt convert hf-to-dinov2` writes zeros"))
+        // A key the expected layout may lack (HF saved with use_mask_token=false).
+        if let expectedLayout, !result.diagnoses.contains(where: { $0.kind == .otherLayout }) {
+            for (key, why) in Layouts.optionalKeys(in: expectedLayout) where missingSet.contains(key) && !explainedMissing.contains(key) {
+                result.hints[key] = "saved with \(why)"
+                result.diagnoses.append(.init(kind: .noMaskToken, count: 1,
+                    detail: "\(key) is absent: the model was saved with \(why)",
+                    hint: "the original layout needs a [1, D] mask token for strict loading; `\(BackboneLayouts.convertCommand(from: expectedLayout, to: .dinov2))` writes zeros"))
+            }
         }
         return result
     }

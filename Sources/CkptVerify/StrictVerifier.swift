@@ -16,7 +16,7 @@ public enum StrictVerifier {
 
     public struct Options {
         public var expect: Expect
-        /// Pin the backbone layout the file must be in; nil accepts either.
+        /// Pin the backbone layout the file must be in; nil accepts any (`LayoutKind.backbones`).
         public var layout: LayoutKind?
         /// Unexpected keys and dtype mismatches are errors (else warnings).
         public var strict: Bool
@@ -222,7 +222,7 @@ public enum StrictVerifier {
         let names = Set(checkpoint.names)
         switch options.expect {
         case let .spec(.backbone(name, arch)):
-            let candidates = options.layout.map { [$0] } ?? [.hf, .dinov2]
+            let candidates = options.layout.map { [$0] } ?? LayoutKind.backbones
             let layout = bestLayout(candidates, names: names, detected: detected) { Layouts.expectedTensors(for: arch, layout: $0).map(\.name) }
             let list = Layouts.expectedTensors(for: arch, layout: layout).map { Expected(name: $0.name, shape: $0.shape) }
             return (list, .init(source: .spec, name: name, layout: layout.rawValue, summary: "\(name) (\(layout.rawValue) \(arch.summary))"), layout)
@@ -246,13 +246,13 @@ public enum StrictVerifier {
                 if let g = ArchitectureGuess.guess(checkpoint) {
                     let train = g.prefix.contains("teacher.") || g.prefix.contains("student.")
                     var layout: LayoutKind = options.layout ?? g.layout
-                    if layout != .hf && layout != .dinov2 { layout = .dinov2 }
+                    if !layout.isBackbone { layout = .dinov2 }
                     let prefix = train || layout != g.layout ? "" : g.prefix
                     let list = Layouts.expectedTensors(for: g.architecture, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
                     return (list, .init(source: .detected, name: nil, layout: layout.rawValue,
                                         summary: "inferred \(layout.rawValue) \(g.architecture.summary)"), layout)
                 }
-                problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (hf, dinov2, dino-head)"),
+                problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (\((LayoutKind.backbones + [.dinoHead]).map(\.rawValue).joined(separator: ", ")))"),
                                               actual: .null, detail: detectionError,
                                               hint: "name the model with --expect (e.g. --expect raddino) to list every missing and unexpected key"))
                 return (nil, .init(source: .detected, name: nil, layout: nil, summary: "no detectable layout"), nil)
@@ -296,8 +296,8 @@ public enum StrictVerifier {
         }
         // A training checkpoint is not a release: expect the release keys, so every key shows up as a
         // prefixed near miss with the command that extracts the release.
-        var layout: LayoutKind = pinned ?? (d.kind == .dinov2Train ? .dinov2 : d.kind)
-        if layout != .hf && layout != .dinov2 { layout = .dinov2 }
+        var layout: LayoutKind = pinned ?? d.kind
+        if !layout.isBackbone { layout = .dinov2 }  // a training checkpoint's backbone is original
         let prefix = d.kind == .dinov2Train || layout != d.kind ? "" : d.prefix
         let list = Layouts.expectedTensors(for: arch, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
         return (list, .init(source: .detected, name: nil, layout: layout.rawValue, summary: "detected \(layout.rawValue) \(arch.summary)"), layout)
@@ -318,7 +318,7 @@ public enum StrictVerifier {
         guard let arch = o.architecture else {
             return (asIs, .init(source: .like, name: other.path, layout: o.kind.rawValue, summary: "the tensors of \(other.path)"), nil)
         }
-        let candidates = pinned.map { [$0] } ?? [.hf, .dinov2]
+        let candidates = pinned.map { [$0] } ?? LayoutKind.backbones
         let layout = bestLayout(candidates, names: names, detected: detected) { Layouts.expectedTensors(for: arch, layout: $0).map(\.name) }
         let list = try Layouts.backboneTensors(other, as: layout).map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
         let via = o.kind == layout ? "" : ", mapped from \(o.kind.rawValue)"

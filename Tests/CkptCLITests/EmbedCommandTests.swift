@@ -31,7 +31,15 @@ final class EmbedCommandTests: XCTestCase {
         let cases = [("tiny-42x70-dinov2", "models/tiny/dinov2.safetensors", [String]()),
                      ("tiny-42x70-hf", "models/tiny/hf", [String]()),
                      ("tiny-42x70-dinov2", "models/tiny/hf", ["--interpolation", "dinov2"]),
-                     ("tiny-reg4-56-dinov2", "models/tiny-reg4/dinov2.safetensors", [String]())]
+                     ("tiny-reg4-56-dinov2", "models/tiny-reg4/dinov2.safetensors", [String]()),
+                     // timm files: timm's own outputs, and those of the files they were converted from.
+                     ("tiny-reg4-timm-native", "models/tiny-reg4/timm.safetensors", [String]()),
+                     ("tiny-reg4-56-timm", "models/tiny-reg4/timm.safetensors", [String]()),
+                     ("tiny-reg4-56-dinov2", "models/tiny-reg4/timm.safetensors", [String]()),
+                     ("tiny-reg4-42x70-hf", "models/tiny-reg4/timm.safetensors", ["--interpolation", "hf"]),
+                     ("tiny-swiglu-timm-native", "models/tiny-swiglu/timm.safetensors", [String]()),
+                     ("tiny-swiglu-56-dinov2", "models/tiny-swiglu/timm.safetensors", [String]()),
+                     ("tiny-42x70-dinov2", "models/tiny/timm.safetensors", [String]())]
         for (name, weights, extra) in cases {
             let dir = root + "/forward/" + name
             let out = tempPath("out.safetensors")

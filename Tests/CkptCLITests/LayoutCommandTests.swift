@@ -89,6 +89,60 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try Hashing.sha256(file: dir + "/h.safetensors"), try recordedSHA("tiny-reg4", "head-legacy.safetensors"))
     }
 
+    /// `convert layout --to`: every source layout of a golden case to every backbone layout, each output
+    /// byte-identical to the file the upstream library wrote in that layout.
+    static let layoutConversions: [(source: String, to: String, expected: String)] = [
+        ("hf", "dinov2", "dinov2.safetensors"),
+        ("dinov2-chunked.safetensors", "hf", "hf/model.safetensors"),
+        ("train-ddp.safetensors", "dinov2", "dinov2.safetensors"),
+        ("dinov2.safetensors", "dinov2", "dinov2.safetensors"),
+        ("hf", "timm", "timm.safetensors"),
+        ("dinov2-chunked.safetensors", "timm", "timm.safetensors"),
+        ("train.safetensors", "timm", "timm.safetensors"),
+        ("timm.safetensors", "timm", "timm.safetensors"),
+    ]
+
+    func testConvertLayoutFromAnyLayoutToAny() throws {
+        let dir = try tmp()
+        for name in ["tiny", "tiny-reg4", "tiny-swiglu"] {
+            for (i, row) in Self.layoutConversions.enumerated() {
+                let out = "\(dir)/\(name)-\(i)" + (row.to == "hf" ? "" : ".safetensors")
+                let r = try ckpt("convert", "layout", try model("\(name)/\(row.source)"), "--to", row.to, "-o", out)
+                XCTAssertEqual(r.status, 0, "\(name) \(row): \(r.stderr)")
+                XCTAssertTrue(r.stdout.hasPrefix("\(out): ") && r.stdout.contains(" tensors, \(row.to) "), r.stdout)
+                let written = row.to == "hf" ? out + "/model.safetensors" : out
+                XCTAssertEqual(try Hashing.sha256(file: written), try recordedSHA(name, row.expected), "\(name) \(row)")
+            }
+        }
+        let r = try ckpt("convert", "layout", try model("tiny/hf"), "--to", "dino-head", "-o", dir + "/x")
+        XCTAssertEqual(r.status, 64, "a head is not a backbone layout: \(r.stderr)")
+    }
+
+    /// timm files: `inspect` names the layout, `verify --layout timm` passes, and converting a register
+    /// model out of timm says what the fold does.
+    func testTimmFiles() throws {
+        let dir = try tmp()
+        let file = try model("tiny-reg4/timm.safetensors")
+        var r = try ckpt("inspect", file)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  layout:     timm ViT-D32-L2-H2/14, 28 px (2×2), 4 registers, MLP, 2 blocks\n"), r.stdout)
+        r = try ckpt("verify", file, "--layout", "timm", "--strict")
+        XCTAssertEqual(r.status, 0, r.stdout + r.stderr)
+        r = try ckpt("verify", try model("tiny-reg4/dinov2.safetensors"), "--layout", "timm")
+        XCTAssertEqual(r.status, 1, r.stdout + r.stderr)
+        XCTAssertTrue(r.stdout.contains("ckpt convert layout --to timm"), r.stdout)
+        r = try ckpt("convert", "layout", file, "--to", "dinov2", "-o", dir + "/back.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("(from timm)\n  note: cls_token holds the class position"), r.stdout)
+        r = try ckpt("convert", "layout", dir + "/back.safetensors", "--to", "timm", "-o", dir + "/again.safetensors")
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertTrue(r.stdout.contains("  note: cls_token = cls_token + pos_embed[:, 0]"), r.stdout)
+        XCTAssertEqual(try Hashing.sha256(file: dir + "/again.safetensors"), try recordedSHA("tiny-reg4", "timm.safetensors"))
+        r = try ckpt("convert", "hf-to-dinov2", file, "-o", dir + "/x.safetensors")
+        XCTAssertEqual(r.status, 2)
+        XCTAssertTrue(r.stderr.contains("this is a timm checkpoint"), r.stderr)
+    }
+
     func testSynthCommand() throws {
         let dir = try tmp()
         let data = FileManager.default.contents(atPath: try model("tiny-swiglu/case.json"))!

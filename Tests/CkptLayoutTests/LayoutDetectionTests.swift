@@ -9,6 +9,7 @@ final class LayoutDetectionTests: XCTestCase {
         ("hf/model.safetensors", .hf, "", true, false),
         ("dinov2.safetensors", .dinov2, "", true, false),
         ("dinov2-chunked.safetensors", .dinov2, "", true, false),
+        ("timm.safetensors", .timm, "", true, false),
         ("head-legacy.safetensors", .dinoHead, "", false, true),
         ("head-param.safetensors", .dinoHead, "", false, true),
         ("train.safetensors", .dinov2Train, "teacher.backbone.", true, true),

@@ -31,7 +31,7 @@ final class LayoutRefusalTests: XCTestCase {
         _ = try GoldenCase("tiny")
         let mixed = GoldenCase.root + "/safetensors/mixed.safetensors"
         let problem = layoutProblem("mixed") { _ = try Layouts.detect(try Checkpoint.open(mixed)) }
-        guard case let .unrecognised(recognised, unrecognised)? = problem else { return XCTFail("mixed: \(String(describing: problem))") }
+        guard case let .unrecognised(recognised, unrecognised, _)? = problem else { return XCTFail("mixed: \(String(describing: problem))") }
         XCTAssertEqual(recognised, [])
         XCTAssertEqual(unrecognised.sorted(), try Checkpoint.open(mixed).names.sorted())
 
@@ -42,7 +42,7 @@ final class LayoutRefusalTests: XCTestCase {
                                    keep: { $0.hasPrefix("blocks.") || $0 == "cls_token" },
                                    extra: [TensorEntry(name: "junk", dtype: .u8, shape: [1], segments: [.memory([7])], sourcePath: "test")])
         let p2 = layoutProblem("blocks-only") { _ = try Layouts.detect(try Checkpoint.open(headless)) }
-        guard case let .unrecognised(rec2, unrec2)? = p2 else { return XCTFail("blocks-only: \(String(describing: p2))") }
+        guard case let .unrecognised(rec2, unrec2, _)? = p2 else { return XCTFail("blocks-only: \(String(describing: p2))") }
         XCTAssertTrue(rec2.first?.hasPrefix("29 original DINOv2 backbone keys") == true, "\(rec2)")  // 2 blocks × 14 + cls_token
         XCTAssertEqual(unrec2, ["junk"])
     }

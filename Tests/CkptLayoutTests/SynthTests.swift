@@ -12,7 +12,7 @@ final class SynthTests: XCTestCase {
             try SafetensorsWriter.write(generated: SynthWeights.backbone(g.architecture, seed: 0), to: synth)
             XCTAssertEqual(try Hashing.sha256(file: synth), g.synthSHA256, "\(name): synth file")
             let checkpoint = try Checkpoint.open(synth)
-            for (layout, file) in [(LayoutKind.hf, "hf/model.safetensors"), (.dinov2, "dinov2.safetensors")] {
+            for (layout, file) in [(LayoutKind.hf, "hf/model.safetensors"), (.dinov2, "dinov2.safetensors"), (.timm, "timm.safetensors")] {
                 let record = g.file(file)
                 try assertTensors(try Layouts.backboneTensors(checkpoint, as: layout), equal: record, "\(name): synth → \(layout.rawValue)")
                 let path = "\(out)/\(layout.rawValue).safetensors"
@@ -25,6 +25,10 @@ final class SynthTests: XCTestCase {
                                     to: hfDir, overwrite: false)
             XCTAssertEqual(try Hashing.sha256(file: hfDir + "/model.safetensors"), g.file("hf/model.safetensors").sha256, "\(name): synth --layout hf")
             XCTAssertEqual(try Layouts.detect(try Checkpoint.open(hfDir)).architecture, g.architecture, "\(name): synth hf config")
+            // And in timm's (the class-position fold computed from generated embeddings): timm's own file.
+            let timm = out + "/synth-timm.safetensors"
+            try SafetensorsWriter.write(generated: SynthWeights.backbone(g.architecture, seed: 0, layout: .timm), to: timm)
+            XCTAssertEqual(try Hashing.sha256(file: timm), g.file("timm.safetensors").sha256, "\(name): synth --layout timm")
         }
     }
 

@@ -79,6 +79,11 @@ def run_model(kind, model, px, head=None):
         if kind == "hf":
             o = model(pixel_values=px)
             out = OrderedDict([("pooler_output", o.pooler_output), ("last_hidden_state", o.last_hidden_state)])
+        elif kind == "timm":
+            # forward_features: every token after the final norm (CLS, registers, patches); the
+            # default 'token' pooling of forward_head takes [:, 0] (fc_norm and head are Identity).
+            x = model.forward_features(px)
+            out = OrderedDict([("pooler_output", x[:, 0]), ("last_hidden_state", x)])
         else:
             f = model.forward_features(px)
             parts = [f["x_norm_clstoken"][:, None]]
@@ -221,9 +226,10 @@ def make_case(d: Path, *, ref_kind, build, H, W, convention, registers, grid_nat
     rec["case"] = d.name
     rec["generator_version"] = GENERATOR_VERSION
     rec["weights"] = weights
+    implementation = {"hf": "transformers " + model_class + " (attn_implementation=eager)",
+                      "timm": "timm " + model_class + ".forward_features (pooler_output = its [:, 0], the 'token' pooling)"}
     rec["reference"] = {"layout": ref_kind,
-                        "implementation": ("transformers " + model_class + " (attn_implementation=eager)")
-                        if ref_kind == "hf" else "dinov2 " + model_class + ".forward_features",
+                        "implementation": implementation.get(ref_kind, "dinov2 " + model_class + ".forward_features"),
                         "dtype": "float32", "mode": "eval(), torch.inference_mode()"}
     rec["interpolation"] = interp_record(convention, registers, grid_native, [gh, gw])
     rec["image_size"] = [H, W]
@@ -389,6 +395,7 @@ def run():
               grid_native=37, weights=w,
               cross=("dinov2", orig, "original dinov2 layout, same input (must agree within tolerance)"))
     image_cases(c)
+    timm_cases(c)
 
 
 def image_cases(c):
@@ -417,6 +424,62 @@ def image_cases(c):
         for n in ("pillow", "torchvision"):
             rec["versions"][n] = importlib.metadata.version(n)
         write_json(d / "golden.json", rec)
+
+
+def run_timm():
+    """Only the timm cases (section forward-timm): rewrites their folders and leaves every other case
+    as committed (float outputs can differ in the last bits from machine to machine)."""
+    for n in TINY_CASES:
+        if not (GOLDEN / "models" / n / "timm.safetensors").exists():
+            raise SystemExit("forward-timm: golden/models/*/timm.safetensors is missing; run `generate.py --only models` first")
+    OUT.mkdir(parents=True, exist_ok=True)
+    for d in OUT.glob("*timm*"):
+        shutil.rmtree(d)
+    timm_cases(_Cache())
+
+
+def timm_cases(c):
+    """<case>-timm-native: timm's own VisionTransformer (models.timm_model) loaded strictly with
+    models/<case>/timm.safetensors (timm's own conversion, section B), forward_features at the native
+    size; cross-check: the original dinov2 model on the same input.  tiny-reg4-56-timm: the same with
+    dynamic_img_size=True at 56x56, where timm resamples the patch positions with
+    resample_abs_pos_embed (bicubic, antialias=True, size=(h0, w0)): the dinov2 hub `_reg` convention."""
+    from safetensors.torch import load_file
+
+    for name, cfg in TINY_CASES.items():
+        t = c.tensors(name, cfg)
+        orig, _ = builders(cfg, t)
+        w = weights_record(name, cfg, t, True)
+        w["files"]["timm"] = f"models/{name}/timm.safetensors"
+        w["file_sha256"]["timm"] = sha256_file(GOLDEN / w["files"]["timm"])
+        w["timm"] = {"model": models.timm_name(cfg), "create_model_kwargs": models.timm_kwargs(cfg), "pretrained": False}
+        S, R = cfg["image_size"], cfg["registers"]
+        sizes = [(S, S)] + ([(56, 56)] if name == "tiny-reg4" else [])
+        for (H, W) in sizes:
+            native = (H, W) == (S, S)
+
+            def build(dtype, _cfg=cfg, _name=name, _dynamic=not native):
+                m = models.timm_model(_cfg, dynamic_img_size=_dynamic)
+                m.load_state_dict(load_file(str(GOLDEN / "models" / _name / "timm.safetensors")), strict=True)
+                return m.eval().to(dtype)
+
+            case = f"{name}-timm-native" if native else f"{name}-{H}-timm"
+            log(f"[forward] {case}")
+            tw = dict(w)
+            if not native:
+                tw["timm"] = dict(w["timm"], create_model_kwargs=models.timm_kwargs(cfg, dynamic_img_size=True))
+            extra = {}
+            if not native:
+                extra["interpolation"] = dict(interp_record("dinov2", R, S // models.PATCH, [H // models.PATCH, W // models.PATCH]),
+                                              source="timm VisionTransformer(dynamic_img_size=True)._pos_embed -> "
+                                                     "resample_abs_pos_embed(bicubic, antialias=True, size=(h0, w0)), "
+                                                     "the call the dinov2 hub *_reg models make (convention dinov2)")
+            rec = make_case(OUT / case, ref_kind="timm", build=build, H=H, W=W, convention="none" if native else "dinov2",
+                            registers=R, grid_native=S // models.PATCH, weights=tw,
+                            cross=("dinov2", orig, "original dinov2 layout, same input (must agree within tolerance)"),
+                            extra=extra)
+            rec["versions"]["timm"] = importlib.metadata.version("timm")
+            write_json(OUT / case / "golden.json", rec)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -174,6 +174,23 @@ def tiny_case(name, cfg):
         m.save_pretrained(d / "classifier")
         extra["classifier"] = {"class": "transformers.Dinov2ForImageClassification", "num_labels": 3,
                                "classifier_weights": "synth seed 0, names classifier.weight [3, 2D] and classifier.bias [3]"}
+    _, timm_sd = models.timm_state_dict(cfg, orig.state_dict())
+    _st_save(timm_sd, d / "timm.safetensors")
+    if cfg["registers"]:
+        # The fold adds in the checkpoint's dtype: timm's conversion of the original state dict cast
+        # with .to(dtype), recorded per tensor (no file committed).
+        half = OrderedDict()
+        for dt, label in ((torch.float16, "F16"), (torch.bfloat16, "BF16")):
+            cast = OrderedDict((k, v.detach().to(dt)) for k, v in orig.state_dict().items())
+            from timm.models.vision_transformer import checkpoint_filter_fn
+
+            converted = checkpoint_filter_fn(cast, models.timm_model(cfg))
+            from safetensors.torch import save
+
+            b = save(OrderedDict((k, v.contiguous()) for k, v in converted.items()), metadata={"format": "pt"})
+            half[label] = dict(st_file_record(b, f"timm from dinov2.safetensors .to({dt})"),
+                               how=f"checkpoint_filter_fn(OrderedDict((k, v.to({dt})) for k, v in dinov2 state_dict), timm model)")
+        extra["timm_half"] = half
     h0 = synth_head(D, 0)
     head = models.head_module(D, h0)
     _st_save(head.state_dict(), d / "head-legacy.safetensors")
@@ -212,9 +229,18 @@ def tiny_case(name, cfg):
                     "train-ddp-outer.safetensors": "the whole SSLMetaArch wrapped in DistributedDataParallel: every key prefixed 'module.'"}
     rec["hf"] = {"class": models.hf_classes(cfg)[1].__name__, "written_by": "save_pretrained (safe serialization)",
                  "loaded_via": "from_pretrained of the synth weights renamed with the transformers conversion-script table"}
+    rec["timm"] = timm_record(cfg)
     rec.update(extra)
     rec["files"] = files
     write_json(d / "case.json", rec)
+
+
+def timm_record(cfg):
+    return {"model": models.timm_name(cfg), "create_model_kwargs": models.timm_kwargs(cfg), "pretrained": False,
+            "converted_by": "timm.models.vision_transformer.checkpoint_filter_fn (-> _convert_dinov2) of the original "
+                            "model's state_dict (dinov2.safetensors)",
+            "written_by": "safetensors.torch.save_file(converted state dict, metadata={'format': 'pt'})",
+            "checked": "load_state_dict(strict=True) into the timm model, whose state_dict() then equals the converted one"}
 
 
 def large_case(name, cfg):
@@ -235,9 +261,13 @@ def large_case(name, cfg):
         rec["dinov2_state_dict_file_equals_synth_file"] = b == synth_file
         hf, hf_sd = models.hf_model(cfg, t0)
         hf.save_pretrained(tmp / "hf")
+        _, timm_sd = models.timm_state_dict(cfg, orig.state_dict())
+        _st_save(timm_sd, tmp / "timm.safetensors")
         files = OrderedDict()
         files["dinov2.safetensors"] = st_file_record(b, "dinov2.safetensors")
         files.update(dir_record(tmp / "hf", tmp))
+        files["timm.safetensors"] = st_file_record((tmp / "timm.safetensors").read_bytes(), "timm.safetensors")
+        rec["timm"] = timm_record(cfg)
         rec["files"] = files
     write_json(OUT / name / "case.json", rec)
 

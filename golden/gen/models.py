@@ -277,6 +277,58 @@ def hf_model(cfg, tensors, use_mask_token=True, attn="eager", cls=None, extra=No
 
 
 # ---------------------------------------------------------------------------------------------
+# timm (vit_*_patch14_dinov2, vit_*_patch14_reg4_dinov2)
+# ---------------------------------------------------------------------------------------------
+def timm_name(cfg):
+    """The registered timm model whose structure the config has: SwiGLU -> giant, else small; `_reg4_`
+    (no_embed_class) with registers. Width, depth, heads, image size and register count are
+    create_model overrides of that model's own arguments."""
+    size = "giant" if cfg["ffn"] == "swiglu" else "small"
+    return f"vit_{size}_patch14_{'reg4_' if cfg['registers'] else ''}dinov2"
+
+
+def timm_kwargs(cfg, dynamic_img_size=False):
+    kw = dict(embed_dim=cfg["width"], depth=cfg["depth"], num_heads=cfg["heads"], img_size=cfg["image_size"])
+    if cfg["registers"]:
+        kw["reg_tokens"] = cfg["registers"]
+    if dynamic_img_size:
+        kw["dynamic_img_size"] = True
+    return kw
+
+
+def timm_model(cfg, dynamic_img_size=False):
+    """timm.create_model(timm_name(cfg), pretrained=False, **timm_kwargs(cfg)): timm's own model
+    (randomly initialised; load weights afterwards)."""
+    import timm
+
+    m = timm.create_model(timm_name(cfg), pretrained=False, **timm_kwargs(cfg, dynamic_img_size))
+    from .synth import swiglu_hidden
+
+    H = cfg["width"] * 4 if cfg["ffn"] == "mlp" else 2 * swiglu_hidden(cfg["width"])
+    # the registered model's mlp_ratio must give the table's FFN width for this D (checked, not assumed)
+    assert m.blocks[0].mlp.fc1.weight.shape[0] == H, (m.blocks[0].mlp.fc1.weight.shape, H)
+    return m.eval()
+
+
+def timm_state_dict(cfg, original_sd, dynamic_img_size=False):
+    """timm's own conversion of an original-layout state dict: checkpoint_filter_fn (-> _convert_dinov2),
+    which timm runs when it loads the original DINOv2 weights. Returns (timm model loaded with
+    load_state_dict(strict=True), the converted state dict)."""
+    from timm.models.vision_transformer import checkpoint_filter_fn
+
+    m = timm_model(cfg, dynamic_img_size)
+    sd = checkpoint_filter_fn(OrderedDict((k, v.detach().clone()) for k, v in original_sd.items()), m)
+    sd = OrderedDict((k, v.contiguous()) for k, v in sd.items())
+    res = m.load_state_dict(sd, strict=True)
+    assert not res.missing_keys and not res.unexpected_keys, res
+    msd = m.state_dict()
+    assert set(msd) == set(sd), set(msd) ^ set(sd)
+    for k, v in sd.items():
+        assert torch.equal(msd[k], v), k
+    return m.eval(), sd
+
+
+# ---------------------------------------------------------------------------------------------
 # DINOHead
 # ---------------------------------------------------------------------------------------------
 HEAD = dict(hidden=48, bottleneck=16, out=64)

@@ -48,7 +48,7 @@ def check(strict: bool = True):
             + "\n".join(bad)
             + "\nInstall the pinned environment (see the header of golden/requirements.txt), e.g.\n"
             "  python3 -m venv .venv && .venv/bin/pip install -r golden/requirements.txt "
-            "&& .venv/bin/pip install --no-deps dinov2==0.0.1.dev2\n"
+            "&& .venv/bin/pip install --no-deps dinov2==0.0.1.dev2 torchvision==0.29.2 scikit-image==0.26.0 timm==1.0.31\n"
             "Golden data generated with other versions is not comparable; refusing to run."
         )
         print(msg, file=sys.stderr)

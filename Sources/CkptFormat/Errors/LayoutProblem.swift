@@ -2,8 +2,9 @@
 /// found at once, so one run tells the user everything that is wrong.
 public enum LayoutProblem: Equatable, Sendable {
     /// No known layout fits. `recognised` names the groups of keys that were understood (e.g.
-    /// "HF backbone under \"dinov2.\""), `unrecognised` samples the keys that were not.
-    case unrecognised(recognised: [String], unrecognised: [String])
+    /// "HF backbone under \"dinov2.\""), `unrecognised` samples the keys that were not, `known`
+    /// lists the layouts ckpt reads.
+    case unrecognised(recognised: [String], unrecognised: [String], known: [String])
     /// More than one layout fits the keys (e.g. a file holding both an HF and an original backbone).
     case ambiguous(candidates: [String])
     /// The layout was recognised but its tensors do not form a complete model: every missing key,
@@ -23,8 +24,8 @@ public enum LayoutProblem: Equatable, Sendable {
 extension LayoutProblem: CustomStringConvertible {
     public var description: String {
         switch self {
-        case let .unrecognised(recognised, unrecognised):
-            var lines = ["not a recognised checkpoint layout (hf, dinov2, dino-head, dinov2-train)"]
+        case let .unrecognised(recognised, unrecognised, known):
+            var lines = ["not a recognised checkpoint layout (\(known.joined(separator: ", ")))"]
             lines.append("  recognised: " + (recognised.isEmpty ? "nothing" : recognised.joined(separator: "; ")))
             lines.append("  not recognised: " + (unrecognised.isEmpty ? "nothing" : Self.sample(unrecognised)))
             return lines.joined(separator: "\n")

@@ -1,0 +1,160 @@
+import CkptCheckpoint
+import CkptFormat
+
+/// A backbone layout: how it spells the canonical keys of `BackboneTable`, and the facts detection,
+/// conversion and messages need about it. Teaching ckpt a layout is adding a row to
+/// `BackboneLayouts.all` (and a `LayoutKind` case): every reader of a backbone takes it from there.
+package struct BackboneLayout: Sendable {
+    /// A module that wraps the backbone under a prefix, e.g. HF's image classifier under `dinov2.`.
+    struct Wrapper: Sendable {
+        let prefix: String
+        /// What a model under this prefix is, for messages.
+        let what: String
+        /// Keys beside the prefix that belong to the wrapper (reported and left out, not unexpected).
+        let siblings: String
+        /// What those keys are, for the note.
+        let siblingsWhat: String
+    }
+
+    package let kind: LayoutKind
+    /// The name in prose: "Hugging Face", "original DINOv2".
+    package let displayName: String
+    /// What one key group is called: "HF backbone" (in "29 HF backbone keys").
+    let label: String
+    /// The model as a noun phrase: "an HF backbone".
+    let description: String
+    /// Prefixes under which the backbone may sit inside a wrapping model.
+    let wrappers: [Wrapper]
+    /// Whether chunked blocks (`blocks.{c}.{i}.*`, `block_chunks > 0`) are read by global index.
+    let chunkedBlocks: Bool
+    /// Whether `convert` writes a folder with `config.json` (HF) rather than one file.
+    package let writesFolder: Bool
+    /// The position-embedding interpolation of the code that reads this layout (a
+    /// `PositionInterpolation` raw value): `embed` uses it unless told otherwise.
+    package let interpolation: String
+    /// How this layout spells each canonical rule, by the rule's pattern; a rule not listed keeps
+    /// its canonical name.
+    let spellings: [String: Spelling]
+
+    /// The spelling of `rule` (patterns unfilled).
+    func spelling(of rule: BackboneRule) -> Spelling { spellings[rule.name] ?? .renamed(rule.name) }
+
+    /// This layout's name of the key that every backbone has and that tells the layout apart.
+    var telltale: String { spelling(of: BackboneTable.rules.first { $0.name == BackboneTable.telltale }!).names[0] }
+}
+
+extension BackboneTable {
+    /// The canonical key whose spelling identifies a layout: every backbone has a patch embedding.
+    static var telltale: String { name(of: .patchWeight) }
+}
+
+/// The backbone layouts ckpt reads and writes.
+package enum BackboneLayouts {
+    /// Table order breaks ties: a damaged file whose keys two layouts spell alike is read as the first.
+    package static let all: [BackboneLayout] = [hf, dinov2, timm]
+
+    /// The layout of `kind`, nil for a kind that is not a backbone layout (a head, a training checkpoint).
+    package static func layout(_ kind: LayoutKind) -> BackboneLayout? { all.first { $0.kind == kind } }
+
+    /// Hugging Face `transformers` (`Dinov2Model`, `Dinov2WithRegistersModel`, the classifier's
+    /// backbone), as `convert_dinov2_to_hf.py` maps the original keys.
+    static let hf = BackboneLayout(
+        kind: .hf, displayName: "Hugging Face", label: "HF backbone", description: "an HF backbone",
+        wrappers: [.init(prefix: "dinov2.", what: "the backbone of an HF Dinov2ForImageClassification", siblings: "classifier.",
+                         siblingsWhat: "the image-classification head")],
+        chunkedBlocks: false, writesFolder: true, interpolation: "hf",
+        spellings: [
+            "cls_token": .renamed("embeddings.cls_token"),
+            "pos_embed": .renamed("embeddings.position_embeddings"),
+            "register_tokens": .renamed("embeddings.register_tokens"),
+            // Dinov2Model(use_mask_token=False) has none; Dinov2WithRegistersModel always has one.
+            "mask_token": .optional("embeddings.mask_token", requiredWhen: .registers, note: "use_mask_token=false"),
+            "patch_embed.proj.weight": .renamed("embeddings.patch_embeddings.projection.weight"),
+            "patch_embed.proj.bias": .renamed("embeddings.patch_embeddings.projection.bias"),
+            "norm.weight": .renamed("layernorm.weight"),
+            "norm.bias": .renamed("layernorm.bias"),
+            "blocks.{i}.norm1.weight": .renamed("encoder.layer.{i}.norm1.weight"),
+            "blocks.{i}.norm1.bias": .renamed("encoder.layer.{i}.norm1.bias"),
+            "blocks.{i}.attn.qkv.weight": .rows([
+                "encoder.layer.{i}.attention.attention.query.weight",
+                "encoder.layer.{i}.attention.attention.key.weight",
+                "encoder.layer.{i}.attention.attention.value.weight",
+            ]),
+            "blocks.{i}.attn.qkv.bias": .rows([
+                "encoder.layer.{i}.attention.attention.query.bias",
+                "encoder.layer.{i}.attention.attention.key.bias",
+                "encoder.layer.{i}.attention.attention.value.bias",
+            ]),
+            "blocks.{i}.attn.proj.weight": .renamed("encoder.layer.{i}.attention.output.dense.weight"),
+            "blocks.{i}.attn.proj.bias": .renamed("encoder.layer.{i}.attention.output.dense.bias"),
+            "blocks.{i}.ls1.gamma": .renamed("encoder.layer.{i}.layer_scale1.lambda1"),
+            "blocks.{i}.norm2.weight": .renamed("encoder.layer.{i}.norm2.weight"),
+            "blocks.{i}.norm2.bias": .renamed("encoder.layer.{i}.norm2.bias"),
+            "blocks.{i}.mlp.fc1.weight": .renamed("encoder.layer.{i}.mlp.fc1.weight"),
+            "blocks.{i}.mlp.fc1.bias": .renamed("encoder.layer.{i}.mlp.fc1.bias"),
+            "blocks.{i}.mlp.fc2.weight": .renamed("encoder.layer.{i}.mlp.fc2.weight"),
+            "blocks.{i}.mlp.fc2.bias": .renamed("encoder.layer.{i}.mlp.fc2.bias"),
+            "blocks.{i}.mlp.w12.weight": .renamed("encoder.layer.{i}.mlp.weights_in.weight"),
+            "blocks.{i}.mlp.w12.bias": .renamed("encoder.layer.{i}.mlp.weights_in.bias"),
+            "blocks.{i}.mlp.w3.weight": .renamed("encoder.layer.{i}.mlp.weights_out.weight"),
+            "blocks.{i}.mlp.w3.bias": .renamed("encoder.layer.{i}.mlp.weights_out.bias"),
+            "blocks.{i}.ls2.gamma": .renamed("encoder.layer.{i}.layer_scale2.lambda1"),
+        ])
+
+    /// The original facebookresearch DINOv2 `DinoVisionTransformer`: the canonical names themselves.
+    static let dinov2 = BackboneLayout(
+        kind: .dinov2, displayName: "original DINOv2", label: "original DINOv2 backbone",
+        description: "an original DINOv2 backbone", wrappers: [], chunkedBlocks: true, writesFolder: false,
+        interpolation: "dinov2", spellings: [:])
+
+    /// timm's DINOv2 ViTs, as `checkpoint_filter_fn` / `_convert_dinov2` (timm 1.0.31) map the original
+    /// keys: no mask token, `register_tokens` → `reg_token`, SwiGLU `w12`/`w3` → `fc1`/`fc2` (the
+    /// same chunk order; the shapes tell them from an MLP's), and register models stored with
+    /// `no_embed_class` (the class-position fold). Models without registers keep `pos_embed` with its
+    /// class position, as the original does. Positions are resampled as the original code does
+    /// (timm's own `dynamic_img_size` resampling equals it for register models only).
+    static let timm = BackboneLayout(
+        kind: .timm, displayName: "timm", label: "timm backbone", description: "a timm backbone",
+        wrappers: [], chunkedBlocks: false, writesFolder: false, interpolation: "dinov2",
+        spellings: [
+            "cls_token": .classPositionFold("cls_token", when: .registers),
+            "pos_embed": .classPositionFold("pos_embed", when: .registers),
+            "register_tokens": .renamed("reg_token"),
+            "mask_token": .absent(note: "timm's models have none"),
+            "blocks.{i}.mlp.w12.weight": .renamed("blocks.{i}.mlp.fc1.weight"),
+            "blocks.{i}.mlp.w12.bias": .renamed("blocks.{i}.mlp.fc1.bias"),
+            "blocks.{i}.mlp.w3.weight": .renamed("blocks.{i}.mlp.fc2.weight"),
+            "blocks.{i}.mlp.w3.bias": .renamed("blocks.{i}.mlp.fc2.bias"),
+        ])
+
+    /// The conversions that also have a command of their own (the layout conversion's aliases).
+    static let namedConversions: [(command: String, from: [LayoutKind], to: LayoutKind)] = [
+        ("hf-to-dinov2", [.hf], .dinov2),
+        ("dinov2-to-hf", [.dinov2, .dinov2Train], .hf),
+    ]
+
+    /// The command that converts a `source` checkpoint to `target`: its named alias when there is one.
+    package static func convertCommand(from source: LayoutKind, to target: LayoutKind) -> String {
+        if let named = namedConversions.first(where: { $0.from.contains(source) && $0.to == target }) {
+            return "ckpt convert \(named.command)"
+        }
+        return "ckpt convert layout --to \(target.rawValue)"
+    }
+}
+
+extension LayoutKind {
+    /// The backbone layouts (`hf`, `dinov2`, …), in table order: what `convert layout --to` and
+    /// `verify --layout` accept.
+    public static var backbones: [LayoutKind] { BackboneLayouts.all.map(\.kind) }
+
+    /// Whether this is a backbone layout (not a DINOHead or a training checkpoint).
+    public var isBackbone: Bool { BackboneLayouts.layout(self) != nil }
+
+    /// Whether ckpt writes this backbone layout as a folder (HF: `model.safetensors` and
+    /// `config.json`) rather than as one file.
+    public var writesFolder: Bool { BackboneLayouts.layout(self)?.writesFolder ?? false }
+
+    /// The position-embedding interpolation (a `PositionInterpolation` raw value) of the code that
+    /// reads this backbone layout; nil for a kind that is not one.
+    package var interpolationConvention: String? { BackboneLayouts.layout(self)?.interpolation }
+}
