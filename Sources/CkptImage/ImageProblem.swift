@@ -1,4 +1,5 @@
-/// Why an image file or a preprocessor config was refused. Every case names the file it is about.
+/// Why an image file, an image list or a preprocessor config was refused. Every case names the file
+/// it is about.
 public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file has no bytes.
     case emptyFile(path: String)
@@ -24,6 +25,10 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case config(path: String, problem: ConfigProblem)
     /// The image and config together ask for something transformers would do differently or reject.
     case notProcessable(path: String, reason: String)
+    /// An image list (`--image-list`) is not UTF-8 text.
+    case imageListNotText(path: String)
+    /// An image list has no line naming an image (only blank lines and `#` comments).
+    case emptyImageList(path: String)
 
     public var description: String {
         switch self {
@@ -44,6 +49,8 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .config(let path, let problem): return "\(path): \(problem)"
         case .notProcessable(let path, let reason): return "\(path): \(reason)"
+        case .imageListNotText(let path): return "\(path): image list is not UTF-8 text"
+        case .emptyImageList(let path): return "\(path): image list names no image"
         }
     }
 }

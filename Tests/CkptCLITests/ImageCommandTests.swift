@@ -220,6 +220,27 @@ final class ImageCommandTests: XCTestCase {
         runs.append(("missing.png", ["preprocess", tmp.file("missing.png"), "--preprocessor", radDino, "-o", out], "missing.png"))
         runs.append(("crc.png", ["embed", root + "/models/tiny/hf", "--image", inputs + "/camera.png", tmp.file("crc.png"),
                                  "--preprocessor", radDino, "--batch", "1", "-o", out], "CRC"))
+        // Image lists, and configs whose pixel_values the backbone cannot take.
+        let model = root + "/models/tiny/hf"
+        for (name, bytes, words) in [("comments.txt", Array("# nothing here\n\n".utf8), "image list names no image"),
+                                     ("latin1.txt", [0x63, 0xE9, 0x2E, 0x70, 0x6E, 0x67, 0x0A], "image list is not UTF-8 text")] {
+            runs.append((name, ["embed", model, "--image-list", try tmp.write(name, bytes), "--preprocessor", radDino, "-o", out], words))
+        }
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(readBytes(radDino))) as? [String: Any])
+        config["do_convert_rgb"] = false  // an 8-bit gray image then stays one channel, as transformers keeps it
+        config["do_normalize"] = false
+        config["size"] = ["shortest_edge": 28]
+        config["crop_size"] = ["height": 28, "width": 28]
+        let gray = try tmp.write("gray.json", Array(try JSONSerialization.data(withJSONObject: config)))
+        runs.append(("gray8.png", ["embed", model, "--image", inputs + "/gray8.png", "--preprocessor", gray, "-o", out],
+                     "the preprocessor config gives 1-channel pixel_values; the backbone needs 3"))
+        config["do_convert_rgb"] = true
+        config["do_normalize"] = true
+        config["size"] = ["shortest_edge": 10]
+        config["crop_size"] = ["height": 10, "width": 10]
+        let tiny = try tmp.write("tiny.json", Array(try JSONSerialization.data(withJSONObject: config)))
+        runs.append(("camera.png", ["embed", model, "--image", inputs + "/camera.png", "--preprocessor", tiny, "-o", out],
+                     "image 10×10 is smaller than one 14×14 patch"))
         let before = Set(try tmp.contents())
         for (name, args, words) in runs {
             let r = try CkptProcess.run(args)

@@ -124,7 +124,8 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     public func withElements<T, R>(of type: T.Type, offset: Int, count: Int,
                                    _ body: (UnsafeBufferPointer<T>) throws -> R) throws -> R {
         let (bytes, o) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-        guard !o else { throw CkptError.invalidRequest("\(path): element count \(count) overflows") }
+        // Counts come from validated tensors, whose byte ranges lie inside the file.
+        precondition(!o, "\(path): element count \(count) overflows")
         return try withBytes(offset: offset, count: bytes) { raw in
             if let start = raw.baseAddress, Int(bitPattern: start) % MemoryLayout<T>.alignment == 0 {
                 // Aligned, trivial type, read-only mapping: binding is sound for the closure's duration.

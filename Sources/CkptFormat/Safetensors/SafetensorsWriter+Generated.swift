@@ -23,6 +23,8 @@ extension SafetensorsWriter {
     /// to be cheap to copy and to slice (qkv split), and every reader of segments (`contiguousBytes`,
     /// the cast path) would have to learn to run code. Here the header is computed from names and
     /// shapes alone, then each tensor is produced chunk by chunk into one buffer and appended.
+    ///
+    /// Names must be unique and each shape's byte count must fit in an `Int` (preconditions).
     public static func write(generated tensors: [GeneratedTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata, overwrite: Bool = false) throws {
         try stage(generated: tensors, to: destination, metadata: metadata, overwrite: overwrite).commit()
@@ -34,12 +36,10 @@ extension SafetensorsWriter {
         var byName: [String: GeneratedTensor] = [:]
         var placeholders: [OutputTensor] = []
         for t in tensors {
-            guard byName.updateValue(t, forKey: t.name) == nil else {
-                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" would be written twice")
-            }
-            guard t.dtype.byteWidth != nil, t.dtype.byteCount(for: t.shape) != nil else {
-                throw CkptError.invalidRequest("\(destination): cannot generate tensor \"\(t.name)\" of \(t.dtype.rawValue) \(t.shape)")
-            }
+            // The caller's side: synth bounds its flags so that every shape's size fits.
+            precondition(byName.updateValue(t, forKey: t.name) == nil, "\(destination): tensor \"\(t.name)\" would be written twice")
+            precondition(t.dtype.byteWidth != nil && t.dtype.byteCount(for: t.shape) != nil,
+                         "\(destination): cannot generate tensor \"\(t.name)\" of \(t.dtype.rawValue) \(t.shape)")
             // The header needs only name, dtype and shape: an entry without segments stands in.
             placeholders.append(OutputTensor(TensorEntry(name: t.name, dtype: t.dtype, shape: t.shape, segments: [], sourcePath: "(generated)")))
         }

@@ -9,7 +9,10 @@ public struct OutputTensor: Sendable {
     /// Output dtype; differs from `entry.dtype` only for float casts.
     public let dtype: DType
 
+    /// `dtype` may differ from `entry.dtype` only when both are floating point (F64, F32, F16, BF16).
     public init(_ entry: TensorEntry, dtype: DType? = nil) {
+        precondition(dtype == nil || dtype == entry.dtype || (dtype!.isCastableFloat && entry.dtype.isCastableFloat),
+                     "cannot cast tensor \"\(entry.name)\" from \(entry.dtype.rawValue) to \(dtype!.rawValue)")
         self.entry = entry
         self.dtype = dtype ?? entry.dtype
     }
@@ -55,19 +58,15 @@ public enum SafetensorsWriter {
         return out
     }
 
-    /// Checks a write request before anything touches the disk: unique names, castable dtypes.
-    static func validate(_ tensors: [OutputTensor], destination: String) throws {
+    /// The caller's side of a write request, checked before anything touches the disk: unique names
+    /// and byte counts that fit the shapes. Every reader hands out such tensors (readers refuse
+    /// duplicate names and short tensors), so a failure is a bug in the caller, not in the input.
+    static func checkRequest(_ tensors: [OutputTensor], destination: String) {
         var seen = Set<String>()
         for t in tensors {
-            guard seen.insert(t.name).inserted else {
-                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" would be written twice")
-            }
-            if t.dtype != t.entry.dtype, !(t.dtype.isCastableFloat && t.entry.dtype.isCastableFloat) {
-                throw CkptError.invalidRequest("\(destination): cannot cast tensor \"\(t.name)\" from \(t.entry.dtype.rawValue) to \(t.dtype.rawValue)")
-            }
-            guard t.entry.dtype.byteCount(for: t.shape) == t.entry.byteCount else {
-                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" has \(t.entry.byteCount) bytes for shape \(t.shape) of \(t.entry.dtype.rawValue)")
-            }
+            precondition(seen.insert(t.name).inserted, "\(destination): tensor \"\(t.name)\" would be written twice")
+            precondition(t.entry.dtype.byteCount(for: t.shape) == t.entry.byteCount,
+                         "\(destination): tensor \"\(t.name)\" has \(t.entry.byteCount) bytes for shape \(t.shape) of \(t.entry.dtype.rawValue)")
         }
     }
 
@@ -88,7 +87,7 @@ public enum SafetensorsWriter {
     package static func stage(_ tensors: [OutputTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata,
                              overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws -> AtomicOutput {
-        try validate(tensors, destination: destination)
+        checkRequest(tensors, destination: destination)
         let order = ordered(tensors)
         let output = try AtomicOutput(destination: destination, overwrite: overwrite, protecting: inputs)
         do {

@@ -37,20 +37,30 @@ public enum GoldenImageCheck {
     /// files whose SHA-256 is not the one recorded.
     public static func run(caseDirectory directory: String) throws -> Result? {
         let path = FileSystem.join(directory, "golden.json")
-        let json: JSONValue
-        do { json = try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
-            throw CkptError.invalidRequest("\(path): \(e)")
-        }
+        let json = try GoldenVerifier.readCaseJSON(path)
         guard let images = json["images"] else { return nil }
-        guard let files = images["files"]?.arrayValue?.compactMap(\.stringValue),
-              let shas = images["sha256"]?.arrayValue?.compactMap(\.stringValue), files.count == shas.count, !files.isEmpty,
-              let configName = images["preprocessor_config"]?.stringValue,
-              let pixelsName = json["pixels"]?["file"]?.stringValue else {
-            throw CkptError.invalidRequest("\(path): images needs files, sha256 (one per file), preprocessor_config; pixels needs file")
+        func refuse(_ field: String, _ value: JSONValue?, expected: String) -> CkptError {
+            .goldenCase(path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
+        }
+        let fileList = images["files"]?.arrayValue ?? []
+        let files = fileList.compactMap(\.stringValue)
+        guard !files.isEmpty, files.count == fileList.count else {
+            throw refuse("images.files", images["files"], expected: "a non-empty list of image file names")
+        }
+        let shaList = images["sha256"]?.arrayValue ?? []
+        let shas = shaList.compactMap(\.stringValue)
+        guard shas.count == files.count, shaList.count == files.count else {
+            throw refuse("images.sha256", images["sha256"], expected: "one SHA-256 string per file in images.files")
+        }
+        guard let configName = images["preprocessor_config"]?.stringValue else {
+            throw refuse("images.preprocessor_config", images["preprocessor_config"], expected: "a file name in the case folder")
+        }
+        guard let pixelsName = json["pixels"]?["file"]?.stringValue else {
+            throw refuse("pixels.file", json["pixels"]?["file"], expected: "a file name in the case folder")
         }
         let backendName = images["backend"]?.stringValue ?? ImageBackend.pil.rawValue
         guard let backend = ImageBackend(rawValue: backendName) else {
-            throw CkptError.invalidRequest("\(path): images.backend \"\(backendName)\" is not one of \(ImageBackend.allCases.map(\.rawValue))")
+            throw refuse("images.backend", images["backend"], expected: "one of \(ImageBackend.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let paths = files.map { FileSystem.join(directory, $0) }
         // Before decoding: a changed file is refused as changed, not reported as whatever it now decodes to.

@@ -90,14 +90,15 @@ public enum ImageEmbedder {
             let batch = try next.value()
             if first == nil {
                 guard batch.channels == 3 else {
-                    throw CkptError.invalidRequest("\(batch.sources[0].path): the preprocessor config gives \(batch.channels)-channel pixel_values; the backbone needs 3 (set do_convert_rgb)")
+                    throw ImageProblem.notProcessable(path: batch.sources[0].path, reason: "the preprocessor config gives \(batch.channels)-channel pixel_values; the backbone needs 3 (set do_convert_rgb)")
                 }
                 first = (batch.sources[0].path, [batch.channels, batch.height, batch.width])
             }
             if index + 1 < starts.count { next = prefetch(index + 1, like: first) }
             let clock = ContinuousClock(), start = clock.now
             var out = try ViTForward.run(model, pixels: batch.values, batch: batch.count, height: batch.height,
-                                         width: batch.width, interpolation: options.interpolation, threads: options.threads)
+                                         width: batch.width, interpolation: options.interpolation, threads: options.threads,
+                                         source: "pixel_values of \(batch.sources[0].path)")
             forwardSeconds += (clock.now - start).seconds
             if let stages = out.profile { profile = profile.map { $0.adding(stages) } ?? stages }
             if let head = options.head { out.headOutput = try head.apply(out.poolerOutput, rows: out.batch) }

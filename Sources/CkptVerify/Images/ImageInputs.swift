@@ -46,7 +46,7 @@ public enum ImageInputs {
     public static func readList(_ path: String) throws -> [String] {
         let bytes = try FileSystem.readSmallFile(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CkptError.invalidRequest("\(path): image list is not UTF-8 text")
+            throw ImageProblem.imageListNotText(path: path)
         }
         let folder = FileSystem.directoryName(path)
         var paths: [String] = []
@@ -55,7 +55,7 @@ public enum ImageInputs {
             if line.isEmpty || line.hasPrefix("#") { continue }
             paths.append(line.hasPrefix("/") ? line : FileSystem.join(folder, line))
         }
-        guard !paths.isEmpty else { throw CkptError.invalidRequest("\(path): image list names no image") }
+        guard !paths.isEmpty else { throw ImageProblem.emptyImageList(path: path) }
         return paths
     }
 
