@@ -115,7 +115,7 @@ extension Ckpt {
 
         /// Says which rule gave the head count when neither config.json nor --heads did.
         func printHeadsRule(_ model: ViTWeights) {
-            if let rule = model.headsRule { print("heads: \(model.architecture.heads) assumed (\(rule)); no config.json gives them, --heads sets them") }
+            if let rule = model.headsRule { print("heads: \(Architecture.assumedHeadsText(model.architecture.heads, rule: rule)), --heads sets them") }
         }
 
         /// The `forward …` line (time, GFLOP/s and the compute backend), then the per-stage lines.

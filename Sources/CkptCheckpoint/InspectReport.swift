@@ -7,6 +7,9 @@ public struct InspectReport {
     public let checkpoint: Checkpoint
     /// Extra top-level sections added by later stages (e.g. the detected layout), in order.
     public var sections: [(String, JSONValue)] = []
+    /// Lines for people only, printed after the sections as `label: text` (the JSON holds the same
+    /// facts inside a section, e.g. the layout's notes).
+    public var textLines: [(label: String, text: String)] = []
 
     public init(_ checkpoint: Checkpoint) { self.checkpoint = checkpoint }
 
@@ -48,13 +51,13 @@ public struct InspectReport {
         if let m = c.metadata, !m.isEmpty {
             lines.append("  metadata:   " + m.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
         }
-        for note in c.notes { lines.append("  note:       \(note)") }
+        func field(_ label: String, _ text: String) { lines.append("  \(label): \(String(repeating: " ", count: max(0, 10 - label.count)))\(text)") }
+        for note in c.notes { field("note", note) }
         for (key, value) in sections {
-            if case let .string(s) = value { lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(s)") }
-            else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue {
-                lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(summary)")
-            }
+            if case let .string(s) = value { field(key, s) }
+            else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue { field(key, summary) }
         }
+        for (label, text) in textLines { field(label, text) }
         let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
         // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
         let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0

@@ -174,6 +174,7 @@ public enum GoldenVerifier {
         let passed = !results.isEmpty && results.allSatisfy(\.passed)
         func num(_ x: Double) -> String { x.isNaN ? "NaN" : String(format: "%.3g", x) }
         var lines = ["golden \(spec.name): \(model.architecture.name), \(pixels.batch)×3×\(pixels.height)×\(pixels.width), interpolation \(spec.conventionName == "none" ? "none (native grid)" : convention.rawValue)"]
+        if let rule = model.headsRule { lines.append("heads: " + Architecture.assumedHeadsText(model.architecture.heads, rule: rule)) }
         for r in results {
             let status = r.passed ? "ok" : "FAIL (\(r.failures) element\(r.failures == 1 ? "" : "s") out of tolerance\(r.nanCount > 0 ? ", \(r.nanCount) NaN" : "")\(r.minCosine < minCosine ? ", cosine below \(minCosine)" : ""))"
             lines.append("  \(r.name) \(r.shape): max abs \(num(r.maxAbs)) at \(r.worstIndex) (\(r.worstActual) vs \(r.worstExpected)), max rel \(num(r.maxRel)), min cosine \(String(format: "%.12f", r.minCosine)) at row \(r.worstCosineRow): \(status)")

@@ -54,6 +54,21 @@ public struct Architecture: Equatable, Hashable, Sendable {
         return (1, "a single head, since the width \(width) is a multiple of neither 64 nor 16")
     }
 
+    /// The head count of a backbone `width` wide: `recorded` (config.json's `num_attention_heads`,
+    /// `--heads`, a golden case's) when it is a divisor of the width, else `assumedHeads`' count with
+    /// its rule (`rule` is nil when recorded). Every reader of a backbone resolves heads here.
+    public static func heads(width: Int, recorded: Int?) -> (heads: Int, rule: String?) {
+        if let recorded, recorded > 0, width % recorded == 0 { return (recorded, nil) }
+        let assumed = assumedHeads(width: width)
+        return (assumed.heads, assumed.rule)
+    }
+
+    /// What inspect, verify and embed print after `heads:` when `rule` chose the count, e.g.
+    /// `2 assumed (head width 16, since the width 32 is not a multiple of 64); no config.json gives them`.
+    public static func assumedHeadsText(_ heads: Int, rule: String) -> String {
+        "\(heads) assumed (\(rule)); no config.json gives them"
+    }
+
     /// The standard presets (patch 14, MLP ratio 4): the one list `synth --arch`, `verify --expect`
     /// and `name` read.
     public static let presets: [(name: String, letter: String, arch: Architecture)] = [

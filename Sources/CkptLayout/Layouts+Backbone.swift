@@ -63,8 +63,8 @@ extension Layouts {
         if !problems.isEmpty { throw CkptError.layout(path: c.path, problem: .inconsistent(problems)) }
 
         var arch = try architecture(of: canonical, path: c.path, spell: { spelling(of: $0, prefix: prefix, source: source) })
-        let configNotes = try crossCheckConfig(c, arch: &arch, hasMask: canonical["mask_token"] != nil)
-        notes += configNotes
+        let headsRule = try crossCheckConfig(c, arch: &arch, hasMask: canonical["mask_token"] != nil)
+        if let headsRule { notes.append("heads: " + Architecture.assumedHeadsText(arch.heads, rule: headsRule)) }
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
         var maskAdded = false
@@ -103,7 +103,6 @@ extension Layouts {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        let headsRule = c.config == nil ? Architecture.assumedHeads(width: arch.width).rule : nil
         return ReadBackbone(tensors: canonical, arch: arch, maskAdded: maskAdded, headsRule: headsRule)
     }
 
@@ -113,7 +112,7 @@ extension Layouts {
     }
 
     /// Width, patch, grid, registers, depth and FFN from the tensors. Heads are not stored in any
-    /// tensor: `config.json` gives them when present, else `Architecture.assumedHeads`.
+    /// tensor: `crossCheckConfig` resolves them (`Architecture.heads`).
     static func architecture(of t: [String: TensorEntry], path: String,
                              spell: (BackboneKey) -> [String]) throws -> Architecture {
         func name(_ n: String) -> String { BackboneTable.match(n, layout: .dinov2).map { spell($0.key).joined(separator: "/") } ?? n }
@@ -159,7 +158,7 @@ extension Layouts {
         if mlp && swiglu { problems.append("blocks hold both MLP (fc1/fc2) and SwiGLU (w12/w3) weights") }
         if !problems.isEmpty { throw CkptError.layout(path: path, problem: .inconsistent(problems)) }
         let ffn: Architecture.FFN = swiglu ? .swiglu : .mlp
-        return Architecture(width: width, depth: depth, heads: Architecture.assumedHeads(width: width).heads, patchSize: patch, imageSize: grid * patch,
+        return Architecture(width: width, depth: depth, heads: Architecture.heads(width: width, recorded: nil).heads, patchSize: patch, imageSize: grid * patch,
                             registers: registers, ffn: ffn, ffnHidden: hidden)
     }
 }

@@ -7,7 +7,9 @@ import CkptLayout
 ///
 /// `ckpt.verify/1`, members in this order:
 /// - `schema`: `"ckpt.verify/1"`; `status`: `"pass"` or `"fail"`; `path`: the checked checkpoint
-/// - `expectation`: `{source, name, layout, summary}` — `source` is `spec`, `like` or `detected`
+/// - `expectation`: `{source, name, layout, summary, heads_assumed}` — `source` is `spec`, `like` or
+///   `detected`; `heads_assumed` says which rule chose the head count in `summary` when no
+///   `config.json` gave it (`Architecture.assumedHeadsText`), else null
 /// - `strict`: whether unexpected keys and dtype mismatches are errors
 /// - `manifest`: the manifest path or null
 /// - `checked`: `{tensors, parameters, bytes}`
@@ -29,12 +31,16 @@ public struct StrictReport: Sendable {
         /// The layout the expectation is spelled in (`hf`, `dinov2`, `dino-head`), when known.
         public var layout: String?
         public var summary: String
+        /// How the head count in `summary` was chosen when no `config.json` gave it, e.g. `2 assumed
+        /// (head width 16, …); no config.json gives them`; nil when it was recorded.
+        public var headsAssumed: String?
 
-        public init(source: Source, name: String?, layout: String?, summary: String) {
+        public init(source: Source, name: String?, layout: String?, summary: String, headsAssumed: String? = nil) {
             self.source = source
             self.name = name
             self.layout = layout
             self.summary = summary
+            self.headsAssumed = headsAssumed
         }
 
         var json: JSONValue {
@@ -43,6 +49,7 @@ public struct StrictReport: Sendable {
                 ("name", name.map { .string($0) } ?? .null),
                 ("layout", layout.map { .string($0) } ?? .null),
                 ("summary", .string(summary)),
+                ("heads_assumed", headsAssumed.map { .string($0) } ?? .null),
             ])
         }
     }
@@ -134,6 +141,7 @@ public struct StrictReport: Sendable {
     public func text(color: Bool = false, limit: Int = 25) -> String {
         let style = TextStyle(color: color)
         var lines = [verdict(color: color)]
+        if let headsAssumed = expectation.headsAssumed { lines.append("  heads: \(headsAssumed)") }
         if let manifestPath { lines.append("  manifest: \(manifestPath)") }
         // The diagnosis first: one line that explains a hundred near-miss keys.
         if !diagnoses.isEmpty {

@@ -250,7 +250,8 @@ public enum StrictVerifier {
                     let prefix = train || layout != g.layout ? "" : g.prefix
                     let list = Layouts.expectedTensors(for: g.architecture, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
                     return (list, .init(source: .detected, name: nil, layout: layout.rawValue,
-                                        summary: "inferred \(layout.rawValue) \(g.architecture.summary)"), layout)
+                                        summary: "inferred \(layout.rawValue) \(g.architecture.summary)",
+                                        headsAssumed: headsAssumed(g.architecture, rule: g.headsRule)), layout)
                 }
                 problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (hf, dinov2, dino-head)"),
                                               actual: .null, detail: detectionError,
@@ -300,7 +301,13 @@ public enum StrictVerifier {
         if layout != .hf && layout != .dinov2 { layout = .dinov2 }
         let prefix = d.kind == .dinov2Train || layout != d.kind ? "" : d.prefix
         let list = Layouts.expectedTensors(for: arch, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
-        return (list, .init(source: .detected, name: nil, layout: layout.rawValue, summary: "detected \(layout.rawValue) \(arch.summary)"), layout)
+        return (list, .init(source: .detected, name: nil, layout: layout.rawValue, summary: "detected \(layout.rawValue) \(arch.summary)",
+                            headsAssumed: headsAssumed(arch, rule: d.headsRule)), layout)
+    }
+
+    /// `Expectation.headsAssumed` for an architecture whose heads `rule` chose (nil: recorded).
+    static func headsAssumed(_ arch: Architecture, rule: String?) -> String? {
+        rule.map { Architecture.assumedHeadsText(arch.heads, rule: $0) }
     }
 
     static func likeExpectation(_ checkpoint: Checkpoint, other: Checkpoint, pinned: LayoutKind?,
@@ -323,6 +330,7 @@ public enum StrictVerifier {
         let list = try Layouts.backboneTensors(other, as: layout).map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
         let via = o.kind == layout ? "" : ", mapped from \(o.kind.rawValue)"
         return (list, .init(source: .like, name: other.path, layout: layout.rawValue,
-                            summary: "\(other.path) (\(layout.rawValue) \(arch.summary)\(via))"), layout)
+                            summary: "\(other.path) (\(layout.rawValue) \(arch.summary)\(via))",
+                            headsAssumed: headsAssumed(arch, rule: o.headsRule)), layout)
     }
 }
