@@ -3,7 +3,9 @@ import CkptPth
 /// What `ckpt inspect` shows about a checkpoint, in the documented `ckpt.inspect/1` JSON schema and
 /// as text for people.
 public struct InspectReport {
+    /// The `schema` member of the JSON report.
     public static let schema = "ckpt.inspect/1"
+    /// The checkpoint reported on.
     public let checkpoint: Checkpoint
     /// Extra top-level sections added by later stages (e.g. the detected layout), in order.
     public var sections: [(String, JSONValue)] = []
@@ -11,8 +13,11 @@ public struct InspectReport {
     /// facts inside a section, e.g. the layout's notes).
     public var textLines: [(label: String, text: String)] = []
 
+    /// A report of `checkpoint` without extra sections (`addLayoutSection` adds the layout).
     public init(_ checkpoint: Checkpoint) { self.checkpoint = checkpoint }
 
+    /// The report in the `ckpt.inspect/1` schema: path, source, files, metadata, totals, tensors, notes,
+    /// then the sections in order.
     public var json: JSONValue {
         let c = checkpoint
         var members: [(String, JSONValue)] = [
@@ -71,7 +76,7 @@ public struct InspectReport {
     }
 
     /// 86580480 → "86,580,480".
-    public static func grouped(_ n: Int) -> String {
+    package static func grouped(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -82,7 +87,7 @@ public struct InspectReport {
     }
 
     /// 346321920 → "330.3 MiB".
-    public static func humanBytes(_ n: Int) -> String {
+    package static func humanBytes(_ n: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)
         var unit = 0

@@ -5,12 +5,16 @@ import CkptLayout
 public enum EmbedIO {
     /// A preprocessed image batch `[B, 3, H, W]` in float32.
     public struct Pixels: Sendable {
+        /// `[batch, 3, height, width]`, row-major.
         public var values: [Float]
+        /// Images in the batch.
         public var batch: Int
+        /// Image height in pixels.
         public var height: Int
+        /// Image width in pixels.
         public var width: Int
 
-        public init(values: [Float], batch: Int, height: Int, width: Int) {
+        package init(values: [Float], batch: Int, height: Int, width: Int) {
             self.values = values
             self.batch = batch
             self.height = height

@@ -7,29 +7,43 @@ import Foundation
 public struct GoldenReport: Sendable {
     /// How one output tensor compares with its expected values.
     public struct OutputResult: Sendable {
+        /// The expected tensor (`pooler_output`, `last_hidden_state`, …).
         public let name: String
+        /// Its shape.
         public let shape: [Int]
         /// Largest |actual − expected| and where (index into `shape`).
         public let maxAbs: Double
+        /// Where `maxAbs` is, as an index into `shape`.
         public let worstIndex: [Int]
+        /// Our value at `worstIndex`.
         public let worstActual: Float
+        /// The reference value at `worstIndex`.
         public let worstExpected: Float
         /// Largest |actual − expected| / |expected| over elements with |expected| ≥ 1e-2.
         public let maxRel: Double
         /// Smallest cosine similarity of a last-dimension row, and which row.
         public let minCosine: Double
+        /// The row of `minCosine` (`shape` without its last dimension).
         public let worstCosineRow: [Int]
         /// Elements outside `atol + rtol·|expected|` (NaN counts as outside).
         public let failures: Int
+        /// Elements where either side is NaN.
         public let nanCount: Int
+        /// This output is within tolerance everywhere (no NaN) and every row cosine is ≥ the minimum.
         public let passed: Bool
     }
 
+    /// The case name from `golden.json` (its folder name when absent).
     public let caseName: String
+    /// Every output passed.
     public let passed: Bool
+    /// The absolute tolerance used.
     public let atol: Double
+    /// The relative tolerance used.
     public let rtol: Double
+    /// The smallest row cosine that passes.
     public let minCosine: Double
+    /// One result per expected tensor, in the expected file's order.
     public let outputs: [OutputResult]
     /// Human-readable report.
     public let text: String

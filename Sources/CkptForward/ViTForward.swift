@@ -3,9 +3,11 @@ import CkptFormat
 import CkptLayout
 /// The result of a forward pass.
 public struct EmbedOutput: Sendable {
+    /// Images in the batch.
     public let batch: Int
     /// Tokens per image: CLS, registers, patches.
     public let tokens: Int
+    /// Embedding width D.
     public let width: Int
     /// Patch grid (rows, columns).
     public let grid: (rows: Int, columns: Int)

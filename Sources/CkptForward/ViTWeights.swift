@@ -6,6 +6,7 @@ import CkptLayout
 /// layout it reads works: original (plain, chunked, training checkpoint teacher), HF folder or file,
 /// classifier.
 public struct ViTWeights: Sendable {
+    /// The backbone's shape, heads resolved (`Architecture.heads`).
     public let architecture: Architecture
     /// Tensors by original name.
     let entries: [String: TensorEntry]

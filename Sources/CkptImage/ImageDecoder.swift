@@ -19,7 +19,7 @@ public enum ImageDecoder {
     /// The bytes of the file at `path`, read with POSIX calls into memory we own (no mapping that a
     /// file shrinking underneath could turn into SIGBUS, and no Foundation buffer). Errors name the file
     /// and the errno reason.
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    package static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImageProblem.unreadable(path: path, reason: errnoReason()) }
         defer { close(fd) }

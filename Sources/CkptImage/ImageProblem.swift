@@ -30,6 +30,7 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     /// An image list has no line naming an image (only blank lines and `#` comments).
     case emptyImageList(path: String)
 
+    /// The message, starting with the file it is about.
     public var description: String {
         switch self {
         case .emptyFile(let path): return "\(path): empty file, not an image"
@@ -57,6 +58,7 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
 
 /// What is wrong with a `preprocessor_config.json`.
 public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The file is not a JSON object; `detail` is the parser's message.
     case notJSONObject(detail: String)
     /// A key transformers knows (or ckpt does not) that would change the result and is not implemented.
     case unsupportedKey(key: String, reason: String)
@@ -67,6 +69,7 @@ public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     /// The combination is invalid in transformers too (e.g. do_normalize without image_mean).
     case missing(key: String, reason: String)
 
+    /// What is wrong with the config (the path is the image problem's).
     public var description: String {
         switch self {
         case .notJSONObject(let detail): return "not a JSON object: \(detail)"

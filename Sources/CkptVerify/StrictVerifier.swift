@@ -14,7 +14,9 @@ public enum StrictVerifier {
         case detected
     }
 
+    /// What to check against and how strictly.
     public struct Options {
+        /// The expectation (a spec, another checkpoint, or detection).
         public var expect: Expect
         /// Pin the backbone layout the file must be in; nil accepts either.
         public var layout: LayoutKind?
@@ -29,8 +31,10 @@ public enum StrictVerifier {
         public var golden: Golden?
         /// Hashing workers for the manifest check.
         public var threads: Int
+        /// Counts the bytes read, for a progress display.
         public var progress: ProgressCounter?
 
+        /// Options; the defaults check against detection, strictly, with one hashing worker.
         public init(expect: Expect = .detected, layout: LayoutKind? = nil, strict: Bool = true, dtype: DType? = nil,
                     manifest: (Manifest, path: String)? = nil, golden: Golden? = nil, threads: Int = 1,
                     progress: ProgressCounter? = nil) {
@@ -47,10 +51,14 @@ public enum StrictVerifier {
 
     /// A golden forward check: the case folder and optional tolerance overrides (nil: the case's own).
     public struct Golden {
+        /// The case folder (`golden/forward/<case>`).
         public var directory: String
+        /// Absolute tolerance override.
         public var atol: Double?
+        /// Relative tolerance override.
         public var rtol: Double?
 
+        /// A golden check of `directory`, with optional tolerance overrides.
         public init(directory: String, atol: Double? = nil, rtol: Double? = nil) {
             self.directory = directory
             self.atol = atol

@@ -77,8 +77,7 @@ final class EmbedCommandTests: XCTestCase {
         func pixelValues(_ name: String, _ dtype: DType, _ shape: [Int]) throws -> String {
             let path = tempPath(name)
             let bytes = [UInt8](repeating: 0, count: dtype.byteCount(for: shape)!)
-            try SafetensorsWriter.write([OutputTensor(TensorEntry(name: "pixel_values", dtype: dtype, shape: shape,
-                                                                  segments: [.memory(bytes)], sourcePath: path))], to: path)
+            try SafetensorsWriter.write([OutputTensor(TensorEntry(name: "pixel_values", dtype: dtype, shape: shape, bytes: bytes))], to: path)
             return path
         }
         let twoChannels = try pixelValues("two.safetensors", .f32, [1, 2, 28, 28])

@@ -190,7 +190,7 @@ final class ForwardGoldenTests: XCTestCase {
         let tolerance = #""tolerance": {"atol": 1e-5, "rtol": 1e-5, "min_cosine": 0.99}"#
         func output(_ name: String, _ shape: [Int]) -> OutputTensor {
             let bytes = [UInt8](repeating: 0, count: DType.f32.byteCount(for: shape)!)
-            return OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape, segments: [.memory(bytes)], sourcePath: name))
+            return OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape, bytes: bytes))
         }
         let files = #""pixels": {"file": "pixels.safetensors"}, "expected": {"file": "expected.safetensors"}"#
         let cases: [(label: String, json: String, expected: [OutputTensor], problem: GoldenCaseProblem, file: String)] = [

@@ -57,6 +57,7 @@ public enum CkptError: Error, Equatable, Sendable {
 }
 
 extension CkptError: CustomStringConvertible, LocalizedError {
+    /// The message the CLI prints after `ckpt: error:`; it starts with the path it is about.
     public var description: String {
         switch self {
         case let .io(path, operation, code):
@@ -104,5 +105,6 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         }
     }
 
+    /// `description`, for `LocalizedError` users.
     public var errorDescription: String? { description }
 }

@@ -14,6 +14,7 @@ public enum GoldenCaseProblem: Equatable, Sendable, CustomStringConvertible {
     /// `batch` images, `tokens` tokens each, `width` wide (the weights are not the case's model).
     case outputMismatch(tensor: String, shape: [Int], produced: Int, batch: Int, tokens: Int, width: Int)
 
+    /// What is wrong, naming the field or tensor (the path is the error's).
     public var description: String {
         switch self {
         case let .notJSON(detail):

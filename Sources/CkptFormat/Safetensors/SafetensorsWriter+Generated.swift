@@ -1,12 +1,16 @@
 /// A tensor whose bytes are computed while the file is written, so a writer never holds more than
 /// one buffer of it (a synthetic ViT-g is 4.5 GB).
 public struct GeneratedTensor: Sendable {
+    /// Tensor name in the output.
     public let name: String
+    /// Element type of the output.
     public let dtype: DType
+    /// Shape of the output.
     public let shape: [Int]
     /// Fills `buffer` with the bytes of elements `[first, first + buffer.count / width)` in C order.
     public let fill: @Sendable (_ first: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Void
 
+    /// A tensor whose bytes `fill` computes, chunk by chunk, while the file is written.
     public init(name: String, dtype: DType, shape: [Int],
                 fill: @escaping @Sendable (_ first: Int, _ buffer: UnsafeMutableRawBufferPointer) -> Void) {
         self.name = name

@@ -5,6 +5,7 @@ import Glibc
 
 /// One tensor to write: its source and the dtype it should have in the output.
 public struct OutputTensor: Sendable {
+    /// The source tensor: name, shape and bytes.
     public let entry: TensorEntry
     /// Output dtype; differs from `entry.dtype` only for float casts.
     public let dtype: DType
@@ -17,8 +18,11 @@ public struct OutputTensor: Sendable {
         self.dtype = dtype ?? entry.dtype
     }
 
+    /// The tensor name written.
     public var name: String { entry.name }
+    /// The shape written (the source's).
     public var shape: [Int] { entry.shape }
+    /// Bytes the tensor takes in the output, in `dtype`.
     public var byteCount: Int { dtype.byteCount(for: entry.shape) ?? 0 }
 }
 
@@ -30,7 +34,7 @@ public enum SafetensorsWriter {
     static let bufferSize = 1 << 20
 
     /// The reference order: dtype rank descending, then name ascending by UTF-8 bytes.
-    public static func ordered(_ tensors: [OutputTensor]) -> [OutputTensor] {
+    package static func ordered(_ tensors: [OutputTensor]) -> [OutputTensor] {
         tensors.sorted {
             if $0.dtype != $1.dtype { return $0.dtype > $1.dtype }
             return $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
@@ -38,7 +42,7 @@ public enum SafetensorsWriter {
     }
 
     /// The 8-byte length plus padded JSON header for tensors already in output order.
-    public static func header(for tensors: [OutputTensor], metadata: [(String, String)]?) -> [UInt8] {
+    package static func header(for tensors: [OutputTensor], metadata: [(String, String)]?) -> [UInt8] {
         var members: [(String, JSONValue)] = []
         if let metadata { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
         var offset = 0

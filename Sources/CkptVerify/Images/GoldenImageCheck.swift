@@ -7,18 +7,24 @@ import CkptImage
 /// case's `pixels.safetensors` (transformers' output) bit for bit. The forward check then runs on
 /// these pixels, so the case covers images → embeddings end to end.
 public enum GoldenImageCheck {
+    /// The image half's outcome: ckpt's pixels and how they compare with the case's.
     public struct Result: Sendable {
         /// ckpt's pixels, for the forward check.
         public let pixels: EmbedIO.Pixels
+        /// The image files preprocessed, with their SHA-256, in order.
         public let sources: [ImageSource]
         /// Values whose float32 bit patterns differ from the case's (all of them when the shapes differ).
         public let differing: Int
         /// Largest |ours − theirs| over the differing values (NaN if any side is NaN there).
         public let maxAbs: Double
+        /// The shape of ckpt's `pixel_values`.
         public let shape: [Int]
+        /// The shape of the case's `pixel_values`.
         public let expectedShape: [Int]
+        /// Same shape and every float32 bit pattern equal.
         public var identical: Bool { differing == 0 && shape == expectedShape }
 
+        /// One line for the verify report.
         public var text: String {
             let head = "pixels: \(sources.count) image\(sources.count == 1 ? "" : "s") preprocessed by ckpt, \(shape)"
             if identical { return head + ": bit-identical to the case's pixel_values" }
@@ -26,6 +32,7 @@ public enum GoldenImageCheck {
             return head + ": FAIL, \(differing) of \(shape.reduce(1, *)) values differ (max abs \(maxAbs))"
         }
 
+        /// The `pixels` member of the golden report.
         public var json: JSONValue {
             .object([("identical", .bool(identical)), ("shape", .array(shape.map { .int($0) })),
                      ("differing", .int(differing)), ("max_abs", maxAbs.isNaN ? .string("NaN") : .double(maxAbs)),

@@ -12,19 +12,24 @@ import Foundation
 /// streamed from that file as file-backed segments, so memory holds about two batches whatever the
 /// number of images.
 public enum ImageEmbedder {
+    /// How to run the batches and what to write.
     public struct Options {
         /// Images per forward pass (≥ 1).
         public var batchSize: Int
+        /// How position embeddings are resized to the image's grid.
         public var interpolation: PositionInterpolation
+        /// Forward-pass workers (nil: every core).
         public var threads: Int?
         /// Applied to each batch's `pooler_output`, giving `head_output`.
         public var head: DINOHead?
         /// Also write the preprocessed `pixel_values` here (same metadata).
         public var savePixels: String?
+        /// Replace existing outputs (`--force`).
         public var overwrite: Bool
         /// Files no output may replace (the weights).
         public var protecting: [FileIdentity]
 
+        /// Options; `batchSize` must be at least 1.
         public init(batchSize: Int = 8, interpolation: PositionInterpolation, threads: Int? = nil, head: DINOHead? = nil,
                     savePixels: String? = nil, overwrite: Bool = false, protecting: [FileIdentity] = []) {
             self.batchSize = batchSize
@@ -39,10 +44,15 @@ public enum ImageEmbedder {
 
     /// What was embedded.
     public struct Summary: Sendable {
+        /// Images embedded.
         public let images: Int
+        /// Preprocessed image height.
         public let height: Int
+        /// Preprocessed image width.
         public let width: Int
+        /// Patch grid of each image.
         public let grid: (rows: Int, columns: Int)
+        /// Tokens per image: CLS, registers, patches.
         public let tokens: Int
         /// Seconds spent in forward passes (decoding overlaps them and is not counted).
         public let forwardSeconds: Double

@@ -5,11 +5,12 @@ import Foundation
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
 public struct ImageSource: Equatable, Sendable {
+    /// The image file as named on the command line or in the list.
     public let path: String
     /// Lowercase hex SHA-256 of the file's bytes, hashed from the same mapping the decoder read.
     public let sha256: String
 
-    public init(path: String, sha256: String) {
+    package init(path: String, sha256: String) {
         self.path = path
         self.sha256 = sha256
     }
