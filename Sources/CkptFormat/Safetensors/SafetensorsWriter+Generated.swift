@@ -57,14 +57,10 @@ extension SafetensorsWriter {
                 let t = byName[placeholder.name]!
                 let width = t.dtype.byteWidth!
                 let total = t.dtype.byteCount(for: t.shape)! / width
-                let perChunk = buffer.count / width
-                var done = 0
-                while done < total {
-                    let n = min(perChunk, total - done)
+                try forEachChunk(of: total, by: buffer.count / width) { done, n in
                     let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * width])
                     t.fill(done, chunk)
                     try output.write(UnsafeRawBufferPointer(chunk))
-                    done += n
                 }
             }
             return output

@@ -157,10 +157,7 @@ public enum SafetensorsWriter {
                              buffer: UnsafeMutableRawBufferPointer, castBuffer: UnsafeMutableRawBufferPointer) throws {
         let inWidth = from.byteWidth!, outWidth = to.byteWidth!
         let perChunk = min(buffer.count / inWidth, castBuffer.count / outWidth)
-        let elements = segment.count / inWidth
-        var done = 0
-        while done < elements {
-            let n = min(perChunk, elements - done)
+        try forEachChunk(of: segment.count / inWidth, by: perChunk) { done, n in
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * inWidth])
             switch segment {
             case let .file(file, offset, _): try file.read(into: chunk, at: offset + done * inWidth)
@@ -170,6 +167,17 @@ public enum SafetensorsWriter {
             let out = UnsafeMutableRawBufferPointer(rebasing: castBuffer[0..<n * outWidth])
             FloatCast.convert(UnsafeRawBufferPointer(chunk), from: from, to: to, into: out)
             try output.write(UnsafeRawBufferPointer(out))
+        }
+    }
+
+    /// Calls `body(first, count)` on consecutive runs of at most `perChunk` of `total` elements: how
+    /// the writer streams a tensor through one fixed buffer.
+    static func forEachChunk(of total: Int, by perChunk: Int, _ body: (_ first: Int, _ count: Int) throws -> Void) rethrows {
+        precondition(perChunk > 0, "a chunk holds at least one element")
+        var done = 0
+        while done < total {
+            let n = min(perChunk, total - done)
+            try body(done, n)
             done += n
         }
     }
