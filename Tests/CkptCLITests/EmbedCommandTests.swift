@@ -91,6 +91,8 @@ final class EmbedCommandTests: XCTestCase {
              "\(integers): tensor \"pixel_values\" is I32, not a floating-point tensor"),
             ("pixels smaller than a patch", ["embed", weights, "--pixels", small, "-o", out], 2,
              "\(small): image 10×28 is smaller than one 14×14 patch"),
+            ("heads that do not divide the width", ["embed", weights, "--pixels", pixels, "-o", out, "--heads", "5"], 2,
+             "\(weights): 5 attention heads do not divide the embedding width 32"),
             ("weights without a backbone", ["embed", pixels, "--pixels", pixels, "-o", out], 2, pixels),
             ("zero threads", ["embed", weights, "--pixels", pixels, "-o", out, "--threads", "0"], 64, "--threads"),
             ("unknown interpolation", ["embed", weights, "--pixels", pixels, "-o", out, "--interpolation", "bilinear"], 64, "interpolation"),

@@ -34,6 +34,9 @@ public enum CkptError: Error, Equatable, Sendable {
     /// A tensor a command reads by name (e.g. `pixel_values`) is not in `path`; `found` samples the
     /// names that are.
     case missingTensor(path: String, tensor: String, found: [String])
+    /// A head count given for the backbone of `path` (`--heads`, a golden case's) does not divide its
+    /// embedding width.
+    case headsDoNotDivideWidth(path: String, heads: Int, width: Int)
     /// A tensor has `shape` where `expected` (e.g. `[B, 3, H, W]`) is needed.
     case tensorShape(path: String, tensor: String, shape: [Int], expected: String)
     /// An input image of `height`×`width` pixels (from `source`) is smaller than one patch, so it
@@ -88,6 +91,8 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path) changed size while being read (\(openedSize) bytes when opened, \(now))"
         case let .missingTensor(path, tensor, found):
             return "\(path): no tensor \"\(tensor)\" (found: \(found.joined(separator: ", ")))"
+        case let .headsDoNotDivideWidth(path, heads, width):
+            return "\(path): \(heads) attention heads do not divide the embedding width \(width)"
         case let .tensorShape(path, tensor, shape, expected):
             return "\(path): tensor \"\(tensor)\" has shape \(shape), expected \(expected)"
         case let .imageSmallerThanPatch(source, height, width, patch):
