@@ -226,21 +226,22 @@ final class ImageCommandTests: XCTestCase {
                                      ("latin1.txt", [0x63, 0xE9, 0x2E, 0x70, 0x6E, 0x67, 0x0A], "image list is not UTF-8 text")] {
             runs.append((name, ["embed", model, "--image-list", try tmp.write(name, bytes), "--preprocessor", radDino, "-o", out], words))
         }
-        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(readBytes(radDino))) as? [String: Any])
-        config["do_convert_rgb"] = false  // an 8-bit gray image then stays one channel, as transformers keeps it
-        config["do_normalize"] = false
-        config["size"] = ["shortest_edge": 28]
-        config["crop_size"] = ["height": 28, "width": 28]
-        let gray = try tmp.write("gray.json", Array(try JSONSerialization.data(withJSONObject: config)))
-        runs.append(("gray8.png", ["embed", model, "--image", inputs + "/gray8.png", "--preprocessor", gray, "-o", out],
-                     "the preprocessor config gives 1-channel pixel_values; the backbone needs 3"))
-        config["do_convert_rgb"] = true
-        config["do_normalize"] = true
-        config["size"] = ["shortest_edge": 10]
-        config["crop_size"] = ["height": 10, "width": 10]
-        let tiny = try tmp.write("tiny.json", Array(try JSONSerialization.data(withJSONObject: config)))
-        runs.append(("camera.png", ["embed", model, "--image", inputs + "/camera.png", "--preprocessor", tiny, "-o", out],
-                     "image 10×10 is smaller than one 14×14 patch"))
+        // RAD-DINO's config with other flags and a square size: an 8-bit gray image without
+        // do_convert_rgb stays one channel (as transformers keeps it); a 10 px crop is under a patch.
+        let radDinoConfig = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(readBytes(radDino))) as? [String: Any])
+        let variants: [(config: String, rgb: Bool, side: Int, image: String, words: String)] = [
+            ("gray.json", false, 28, "gray8.png", "the preprocessor config gives 1-channel pixel_values; the backbone needs 3"),
+            ("tiny.json", true, 10, "camera.png", "image 10×10 is smaller than one 14×14 patch"),
+        ]
+        for v in variants {
+            var config = radDinoConfig
+            config["do_convert_rgb"] = v.rgb
+            config["do_normalize"] = v.rgb  // normalising a kept gray image is what transformers refuses
+            config["size"] = ["shortest_edge": v.side]
+            config["crop_size"] = ["height": v.side, "width": v.side]
+            let path = try tmp.write(v.config, Array(try JSONSerialization.data(withJSONObject: config)))
+            runs.append((v.image, ["embed", model, "--image", inputs + "/" + v.image, "--preprocessor", path, "-o", out], v.words))
+        }
         let before = Set(try tmp.contents())
         for (name, args, words) in runs {
             let r = try CkptProcess.run(args)
