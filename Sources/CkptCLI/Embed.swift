@@ -96,7 +96,7 @@ extension Ckpt {
             let convention = interpolation ?? .default(for: checkpoint)
             let clock = ContinuousClock(), start = clock.now
             var out = try ViTForward.run(model, pixels: px.values, batch: px.batch, height: px.height, width: px.width,
-                                         interpolation: convention, threads: threads)
+                                         interpolation: convention, threads: threads, source: pixels)
             let elapsed = clock.now - start
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
             let gflops = ViTForward.flops(model.architecture, batch: px.batch, height: px.height, width: px.width) / 1e9
@@ -115,7 +115,7 @@ extension Ckpt {
 
         /// Says which rule gave the head count when neither config.json nor --heads did.
         func printHeadsRule(_ model: ViTWeights) {
-            if let rule = model.headsRule { print("heads: \(model.architecture.heads) assumed (\(rule)); no config.json gives them, --heads sets them") }
+            if let rule = model.headsRule { print("heads: \(Architecture.assumedHeadsText(model.architecture.heads, rule: rule)), --heads sets them") }
         }
 
         /// The `forward …` line (time, GFLOP/s and the compute backend), then the per-stage lines.

@@ -49,7 +49,20 @@ extension Ckpt {
                                 registers: registers, ffn: kind)
         }
 
+        /// The largest dimension (width, depth, heads, registers, head dims) and image size synth takes:
+        /// far above any real model, and low enough that every tensor's byte count fits in an `Int`.
+        static let maxDimension = 1 << 20, maxImageSize = 14 * 4096
+
         func validate() throws {
+            let bounded: [(String, Int?, Int)] = [
+                ("--width", width, Self.maxDimension), ("--depth", depth, Self.maxDimension), ("--heads", heads, Self.maxDimension),
+                ("--registers", registers, Self.maxDimension), ("--image-size", imageSize, Self.maxImageSize),
+                ("--head-out-dim", headOutDim, Self.maxDimension), ("--head-hidden-dim", headHiddenDim, Self.maxDimension),
+                ("--head-bottleneck-dim", headBottleneckDim, Self.maxDimension),
+            ]
+            for case let (flag, value?, limit) in bounded where value > limit {
+                throw ValidationError("\(flag) \(value) is over synth's limit of \(limit)")
+            }
             guard let a = architecture else { throw ValidationError("give --arch, or all of --width, --depth and --heads") }
             guard a.width > 0, a.depth >= 0, a.heads > 0, a.width % a.heads == 0 else {
                 throw ValidationError("--heads \(a.heads) must be positive and divide --width \(a.width)")

@@ -5,9 +5,13 @@ import CkptPth
 public final class Checkpoint: Sendable {
     /// How the checkpoint is stored.
     public enum SourceKind: String, Sendable {
+        /// One `.safetensors` file.
         case safetensors = "safetensors"
+        /// A zstd-compressed `.safetensors.zst` file (decompressed to an unlinked temporary file).
         case zstd = "safetensors.zst"
+        /// A Hugging Face folder with one `model.safetensors`.
         case directory = "hf-directory"
+        /// A Hugging Face folder with `model.safetensors.index.json` and its shards.
         case shardedDirectory = "sharded-directory"
         /// A `torch.save` zip archive (`.pth`/`.pt`), read without running its pickle.
         case pth = "pth"
@@ -15,6 +19,7 @@ public final class Checkpoint: Sendable {
 
     /// The path as given.
     public let path: String
+    /// How the checkpoint is stored (a file, a compressed file, an HF folder, `.pth`).
     public let kind: SourceKind
     /// Tensors sorted by name.
     public let tensors: [TensorEntry]
@@ -23,7 +28,7 @@ public final class Checkpoint: Sendable {
     /// `config.json` of a Hugging Face folder, when present.
     public let config: JSONValue?
     /// Every file the tensors are read from.
-    public let files: [MappedFile]
+    package let files: [MappedFile]
     /// Other input files that are not tensor sources: the `.zst` a checkpoint was decompressed from,
     /// a folder's `config.json` and index. Writers must not overwrite them either.
     public let otherInputs: [FileIdentity]
@@ -32,7 +37,7 @@ public final class Checkpoint: Sendable {
     public let notes: [String]
     private let index: [String: Int]
 
-    public init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
+    package init(path: String, kind: SourceKind, tensors: [TensorEntry], metadata: [(String, String)]?,
                 config: JSONValue?, files: [MappedFile], otherInputs: [FileIdentity] = [], notes: [String] = []) {
         self.path = path
         self.notes = notes
@@ -47,14 +52,21 @@ public final class Checkpoint: Sendable {
         self.index = index
     }
 
+    /// The tensor named `name`, or nil.
     public subscript(name: String) -> TensorEntry? { index[name].map { tensors[$0] } }
 
+    /// Every tensor name, sorted by UTF-8 bytes.
     public var names: [String] { tensors.map(\.name) }
+    /// Elements over all tensors.
     public var parameterCount: Int { tensors.reduce(0) { $0 + $1.elementCount } }
+    /// Bytes of tensor data over all tensors (headers not counted).
     public var byteCount: Int { tensors.reduce(0) { $0 + $1.byteCount } }
 
     /// Identities of every input file, for the writer's output-is-input check.
     public var fileIdentities: [FileIdentity] { files.map(\.identity) + otherInputs }
+    /// The paths of the files the tensors are read from, in order (one for a single file, every shard
+    /// for a sharded folder).
+    public var filePaths: [String] { files.map(\.path) }
 
     /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, a Hugging Face folder, or a
     /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name).
@@ -83,7 +95,7 @@ public final class Checkpoint: Sendable {
     }
 
     /// A checkpoint over one validated safetensors file.
-    public convenience init(file: SafetensorsFile, kind: SourceKind = .safetensors, path: String? = nil,
+    package convenience init(file: SafetensorsFile, kind: SourceKind = .safetensors, path: String? = nil,
                             config: JSONValue? = nil, otherInputs: [FileIdentity] = []) {
         self.init(path: path ?? file.path, kind: kind, tensors: Checkpoint.entries(of: file),
                   metadata: file.metadata, config: config, files: [file.file], otherInputs: otherInputs)

@@ -3,13 +3,21 @@ import CkptPth
 /// What `ckpt inspect` shows about a checkpoint, in the documented `ckpt.inspect/1` JSON schema and
 /// as text for people.
 public struct InspectReport {
+    /// The `schema` member of the JSON report.
     public static let schema = "ckpt.inspect/1"
+    /// The checkpoint reported on.
     public let checkpoint: Checkpoint
     /// Extra top-level sections added by later stages (e.g. the detected layout), in order.
     public var sections: [(String, JSONValue)] = []
+    /// Lines for people only, printed after the sections as `label: text` (the JSON holds the same
+    /// facts inside a section, e.g. the layout's notes).
+    public var textLines: [(label: String, text: String)] = []
 
+    /// A report of `checkpoint` without extra sections (`addLayoutSection` adds the layout).
     public init(_ checkpoint: Checkpoint) { self.checkpoint = checkpoint }
 
+    /// The report in the `ckpt.inspect/1` schema: path, source, files, metadata, totals, tensors, notes,
+    /// then the sections in order.
     public var json: JSONValue {
         let c = checkpoint
         var members: [(String, JSONValue)] = [
@@ -48,13 +56,13 @@ public struct InspectReport {
         if let m = c.metadata, !m.isEmpty {
             lines.append("  metadata:   " + m.map { "\($0.0)=\($0.1)" }.joined(separator: ", "))
         }
-        for note in c.notes { lines.append("  note:       \(note)") }
+        func field(_ label: String, _ text: String) { lines.append("  \(label): \(String(repeating: " ", count: max(0, 10 - label.count)))\(text)") }
+        for note in c.notes { field("note", note) }
         for (key, value) in sections {
-            if case let .string(s) = value { lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(s)") }
-            else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue {
-                lines.append("  \(key): \(String(repeating: " ", count: max(0, 10 - key.count)))\(summary)")
-            }
+            if case let .string(s) = value { field(key, s) }
+            else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue { field(key, summary) }
         }
+        for (label, text) in textLines { field(label, text) }
         let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
         // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
         let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0
@@ -68,7 +76,7 @@ public struct InspectReport {
     }
 
     /// 86580480 → "86,580,480".
-    public static func grouped(_ n: Int) -> String {
+    package static func grouped(_ n: Int) -> String {
         let digits = String(n.magnitude)
         var out = ""
         for (i, ch) in digits.enumerated() {
@@ -79,7 +87,7 @@ public struct InspectReport {
     }
 
     /// 346321920 → "330.3 MiB".
-    public static func humanBytes(_ n: Int) -> String {
+    package static func humanBytes(_ n: Int) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var value = Double(n)
         var unit = 0

@@ -17,7 +17,7 @@ import CkptLayout
 /// Which ones is not visible in the source; the choices below (`addingProduct` where GCC fused)
 /// were determined against torch 2.15's output and are pinned by `ForwardInterpolationTests`,
 /// which requires bit-identical results.
-public enum BicubicResize {
+package enum BicubicResize {
     /// One output axis: for each output index, the input indices and weights to combine in order.
     struct Taps {
         var indices: [[Int]]
@@ -114,7 +114,7 @@ public enum BicubicResize {
     // MARK: - Resampling
 
     /// The kernel to use: which upstream call is being reproduced.
-    public enum Kernel: String, Sendable {
+    package enum Kernel: String, Sendable {
         /// `F.interpolate(mode="bicubic", antialias=False)`.
         case bicubic
         /// `F.interpolate(mode="bicubic", antialias=True)`.
@@ -124,7 +124,7 @@ public enum BicubicResize {
     /// Resamples a channels-last grid `[inH, inW, C]` to `[outH, outW, C]`.
     /// - Parameter scaleFactors: the `(h, w)` scale factors passed to torch, or nil when it was
     ///   given an output size.
-    public static func resize(_ grid: [Float], inH: Int, inW: Int, channels: Int, outH: Int, outW: Int,
+    package static func resize(_ grid: [Float], inH: Int, inW: Int, channels: Int, outH: Int, outW: Int,
                               kernel: Kernel, scaleFactors: (Double, Double)? = nil) -> [Float] {
         precondition(grid.count == inH * inW * channels, "grid size does not match its shape")
         switch kernel {

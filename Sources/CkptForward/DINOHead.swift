@@ -5,12 +5,17 @@ import CkptLayout
 /// `Linear → GELU → Linear → GELU → Linear`, L2-normalise (eps 1e-12), then the weight-normed last
 /// layer `x · (g · v / ‖v‖_row)ᵀ` without bias.
 public struct DINOHead: Sendable {
+    /// Width of the embeddings it takes (the backbone width).
     public let inputWidth: Int
+    /// Width of the two hidden layers.
     public let hiddenWidth: Int
+    /// Width before the L2 normalisation and the last layer.
     public let bottleneck: Int
+    /// Width of `head_output` (the prototypes).
     public let outputWidth: Int
     /// The head's tensors in `HeadTable` order: three (weight, bias) pairs, then g and v.
     let ordered: [TensorEntry]
+    /// The checkpoint the head was read from, for messages.
     public let source: String
 
     /// Reads a DINOHead: a head file in either weight-norm spelling, or a training checkpoint's

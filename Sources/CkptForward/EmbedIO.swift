@@ -5,12 +5,16 @@ import CkptLayout
 public enum EmbedIO {
     /// A preprocessed image batch `[B, 3, H, W]` in float32.
     public struct Pixels: Sendable {
+        /// `[batch, 3, height, width]`, row-major.
         public var values: [Float]
+        /// Images in the batch.
         public var batch: Int
+        /// Image height in pixels.
         public var height: Int
+        /// Image width in pixels.
         public var width: Int
 
-        public init(values: [Float], batch: Int, height: Int, width: Int) {
+        package init(values: [Float], batch: Int, height: Int, width: Int) {
             self.values = values
             self.batch = batch
             self.height = height
@@ -23,13 +27,13 @@ public enum EmbedIO {
     public static func loadPixels(_ path: String, tensor name: String = "pixel_values") throws -> Pixels {
         let checkpoint = try Checkpoint.open(path)
         guard let t = checkpoint[name] else {
-            throw CkptError.invalidRequest("\(path): no tensor \"\(name)\" (found: \(checkpoint.names.prefix(8).joined(separator: ", ")))")
+            throw CkptError.missingTensor(path: path, tensor: name, found: Array(checkpoint.names.prefix(8)))
         }
         guard t.shape.count == 4, t.shape[1] == 3, t.shape.allSatisfy({ $0 > 0 }) else {
-            throw CkptError.invalidRequest("\(path): tensor \"\(name)\" has shape \(t.shape), expected [B, 3, H, W]")
+            throw CkptError.tensorShape(path: path, tensor: name, shape: t.shape, expected: "[B, 3, H, W]")
         }
         guard t.dtype.isCastableFloat else {
-            throw CkptError.invalidRequest("\(path): tensor \"\(name)\" is \(t.dtype.rawValue); expected F32, F16 or BF16")
+            throw CkptError.notFloat(path: path, tensor: name, dtype: t.dtype.rawValue)
         }
         return Pixels(values: try t.floatValues(), batch: t.shape[0], height: t.shape[2], width: t.shape[3])
     }

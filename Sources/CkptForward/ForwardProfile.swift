@@ -8,8 +8,10 @@ public struct ForwardProfile: Sendable {
     /// The stages of a pass. Matrix products are their own stages; `rest` is everything
     /// element-wise (LayerNorms, GELU or SiLU gate, residual and layer scale, position embedding, im2col).
     public enum Stage: Int, CaseIterable, Sendable {
+        /// In the order a block runs them; `rest` last.
         case patchEmbedding, qkv, attention, projection, ffn, rest
 
+        /// The stage as the report names it.
         public var name: String {
             switch self {
             case .patchEmbedding: return "patch embedding"

@@ -7,29 +7,43 @@ import Foundation
 public struct GoldenReport: Sendable {
     /// How one output tensor compares with its expected values.
     public struct OutputResult: Sendable {
+        /// The expected tensor (`pooler_output`, `last_hidden_state`, …).
         public let name: String
+        /// Its shape.
         public let shape: [Int]
         /// Largest |actual − expected| and where (index into `shape`).
         public let maxAbs: Double
+        /// Where `maxAbs` is, as an index into `shape`.
         public let worstIndex: [Int]
+        /// Our value at `worstIndex`.
         public let worstActual: Float
+        /// The reference value at `worstIndex`.
         public let worstExpected: Float
         /// Largest |actual − expected| / |expected| over elements with |expected| ≥ 1e-2.
         public let maxRel: Double
         /// Smallest cosine similarity of a last-dimension row, and which row.
         public let minCosine: Double
+        /// The row of `minCosine` (`shape` without its last dimension).
         public let worstCosineRow: [Int]
         /// Elements outside `atol + rtol·|expected|` (NaN counts as outside).
         public let failures: Int
+        /// Elements where either side is NaN.
         public let nanCount: Int
+        /// This output is within tolerance everywhere (no NaN) and every row cosine is ≥ the minimum.
         public let passed: Bool
     }
 
+    /// The case name from `golden.json` (its folder name when absent).
     public let caseName: String
+    /// Every output passed.
     public let passed: Bool
+    /// The absolute tolerance used.
     public let atol: Double
+    /// The relative tolerance used.
     public let rtol: Double
+    /// The smallest row cosine that passes.
     public let minCosine: Double
+    /// One result per expected tensor, in the expected file's order.
     public let outputs: [OutputResult]
     /// Human-readable report.
     public let text: String
@@ -74,20 +88,24 @@ public enum GoldenVerifier {
     static func verify(model: ViTWeights, spec: GoldenCase, atol: Double?, rtol: Double?, minCosine: Double?,
                        threads: Int?, head: Checkpoint?, interpolation: PositionInterpolation?,
                        pixels given: EmbedIO.Pixels?) throws -> GoldenReport {
-        let atol = atol ?? spec.atol, rtol = rtol ?? spec.rtol, minCos = minCosine ?? spec.minCosine
-        guard let atol, let rtol, let minCos else {
-            throw CkptError.invalidRequest("\(spec.directory)/golden.json: no tolerance recorded; pass --atol, --rtol and --min-cosine")
+        func tolerance(_ given: Double?, _ recorded: Double?, _ field: String) throws -> Double {
+            guard let value = given ?? recorded else {
+                throw CkptError.goldenCase(path: spec.jsonPath, problem: .field(
+                    name: "tolerance.\(field)", found: nil, expected: "a number; --atol and --rtol override the recorded ones"))
+            }
+            return value
         }
+        let atol = try tolerance(atol, spec.atol, "atol"), rtol = try tolerance(rtol, spec.rtol, "rtol")
+        let minCos = try tolerance(minCosine, spec.minCosine, "min_cosine")
         let pixels = try given ?? EmbedIO.loadPixels(spec.pixelsPath)
         let convention = interpolation ?? spec.convention ?? .hf
         var out = try ViTForward.run(model, pixels: pixels.values, batch: pixels.batch, height: pixels.height,
-                                     width: pixels.width, interpolation: convention, threads: threads)
+                                     width: pixels.width, interpolation: convention, threads: threads,
+                                     source: given == nil ? spec.pixelsPath : "pixel_values of \(spec.directory)")
         let expected = try Checkpoint.open(spec.expectedPath)
         if expected["head_output"] != nil {
             let headCheckpoint = try head ?? spec.headPath.map { try Checkpoint.open($0) }
-            guard let headCheckpoint else {
-                throw CkptError.invalidRequest("\(spec.directory): the case expects head_output but no DINOHead weights were given")
-            }
+            guard let headCheckpoint else { throw CkptError.goldenCase(path: spec.jsonPath, problem: .noHeadWeights) }
             out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
         }
         var results: [GoldenReport.OutputResult] = []
@@ -118,10 +136,11 @@ public enum GoldenVerifier {
             let k = ref.shape[1]
             actual = tokens(ref.name.hasSuffix("head") ? 0..<k : (out.tokens - k)..<out.tokens)
         default:
-            throw CkptError.invalidRequest("\(source): unknown expected tensor \"\(ref.name)\"")
+            throw CkptError.goldenCase(path: source, problem: .unknownExpectedTensor(name: ref.name))
         }
         guard actual.count == ref.elementCount else {
-            throw CkptError.invalidRequest("\(source): expected \"\(ref.name)\" has shape \(ref.shape), the forward pass produced \(actual.count) values (\(out.batch) × \(out.tokens) tokens × \(d))")
+            throw CkptError.goldenCase(path: source, problem: .outputMismatch(
+                tensor: ref.name, shape: ref.shape, produced: actual.count, batch: out.batch, tokens: out.tokens, width: d))
         }
         return (actual, ref.shape)
     }
@@ -169,6 +188,7 @@ public enum GoldenVerifier {
         let passed = !results.isEmpty && results.allSatisfy(\.passed)
         func num(_ x: Double) -> String { x.isNaN ? "NaN" : String(format: "%.3g", x) }
         var lines = ["golden \(spec.name): \(model.architecture.name), \(pixels.batch)×3×\(pixels.height)×\(pixels.width), interpolation \(spec.conventionName == "none" ? "none (native grid)" : convention.rawValue)"]
+        if let rule = model.headsRule { lines.append("heads: " + Architecture.assumedHeadsText(model.architecture.heads, rule: rule)) }
         for r in results {
             let status = r.passed ? "ok" : "FAIL (\(r.failures) element\(r.failures == 1 ? "" : "s") out of tolerance\(r.nanCount > 0 ? ", \(r.nanCount) NaN" : "")\(r.minCosine < minCosine ? ", cosine below \(minCosine)" : ""))"
             lines.append("  \(r.name) \(r.shape): max abs \(num(r.maxAbs)) at \(r.worstIndex) (\(r.worstActual) vs \(r.worstExpected)), max rel \(num(r.maxRel)), min cosine \(String(format: "%.12f", r.minCosine)) at row \(r.worstCosineRow): \(status)")
@@ -201,6 +221,8 @@ public enum GoldenVerifier {
 /// One golden case folder: `golden.json`, pixels and expected outputs.
 struct GoldenCase {
     let directory: String
+    /// `directory/golden.json`, for messages.
+    let jsonPath: String
     let name: String
     let conventionName: String
     let convention: PositionInterpolation?
@@ -219,14 +241,8 @@ struct GoldenCase {
         while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
         self.directory = directory
         let path = FileSystem.join(directory, "golden.json")
-        let json: JSONValue
-        do { json = try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
-            throw CkptError.invalidRequest("\(path): \(e)")
-        }
-        func need(_ v: JSONValue?, _ what: String) throws -> JSONValue {
-            guard let v else { throw CkptError.invalidRequest("\(path): missing \(what)") }
-            return v
-        }
+        jsonPath = path
+        let json = try GoldenVerifier.readCaseJSON(path)
         name = json["case"]?.stringValue ?? FileSystem.baseName(directory)
         conventionName = json["interpolation"]?["convention"]?.stringValue ?? "none"
         convention = PositionInterpolation(rawValue: conventionName)
@@ -235,17 +251,28 @@ struct GoldenCase {
         atol = tol?["atol"]?.doubleValue
         rtol = tol?["rtol"]?.doubleValue
         minCosine = tol?["min_cosine"]?.doubleValue
-        guard let pixels = try need(json["pixels"], "pixels")["file"]?.stringValue,
-              let expected = try need(json["expected"], "expected")["file"]?.stringValue else {
-            throw CkptError.invalidRequest("\(path): pixels.file / expected.file missing")
+        func file(_ field: String) throws -> String {
+            guard let name = json[field]?["file"]?.stringValue else {
+                throw CkptError.goldenCase(path: path, problem: .field(name: "\(field).file", found: nil, expected: "a file name in the case folder"))
+            }
+            return FileSystem.join(directory, name)
         }
-        pixelsPath = FileSystem.join(directory, pixels)
-        expectedPath = FileSystem.join(directory, expected)
+        pixelsPath = try file("pixels")
+        expectedPath = try file("expected")
         let root = FileSystem.directoryName(FileSystem.directoryName(directory))
         headPath = json["weights"]?["head"]?["file"]?.stringValue.map { FileSystem.join(root, $0) }
         var shas: [String] = []
         if let s = json["weights"]?["synth_file_sha256"]?.stringValue { shas.append(s) }
         for (_, v) in json["weights"]?["file_sha256"]?.objectValue ?? [] { if let s = v.stringValue { shas.append(s) } }
         weightsSHA256 = shas
+    }
+}
+
+extension GoldenVerifier {
+    /// The parsed `golden.json` at `path`; the image half of a case (`GoldenImageCheck`) reads it too.
+    package static func readCaseJSON(_ path: String) throws -> JSONValue {
+        do { return try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
+            throw CkptError.goldenCase(path: path, problem: .notJSON(detail: e.description))
+        }
     }
 }

@@ -3,9 +3,11 @@ import CkptFormat
 import CkptLayout
 /// The result of a forward pass.
 public struct EmbedOutput: Sendable {
+    /// Images in the batch.
     public let batch: Int
     /// Tokens per image: CLS, registers, patches.
     public let tokens: Int
+    /// Embedding width D.
     public let width: Int
     /// Patch grid (rows, columns).
     public let grid: (rows: Int, columns: Int)
@@ -26,17 +28,19 @@ public struct EmbedOutput: Sendable {
 /// attention is the fused kernel (`Kernels.attention`) on (image, head, query block) items, all
 /// spread over the cores by `Kernels.forEach`. Weights are read in place from the mapping.
 public enum ViTForward {
-    /// Runs the backbone on `pixels` `[B, 3, H, W]` (float32, already normalised). Rows and columns
-    /// past the last whole patch are ignored, as a stride-p convolution does.
+    /// Runs the backbone on `pixels` `[B, 3, H, W]` (float32, already normalised; `B` ≥ 1). Rows and
+    /// columns past the last whole patch are ignored, as a stride-p convolution does. `source` names
+    /// the pixels in messages (the file they came from).
+    /// - Throws: `CkptError.imageSmallerThanPatch` when `H` or `W` is below the patch size.
     public static func run(_ weights: ViTWeights, pixels: [Float], batch: Int, height: Int, width: Int,
-                           interpolation: PositionInterpolation, threads: Int? = nil) throws -> EmbedOutput {
+                           interpolation: PositionInterpolation, threads: Int? = nil,
+                           source: String = "pixel_values") throws -> EmbedOutput {
         let a = weights.architecture
         let p = a.patchSize
-        guard batch > 0, pixels.count == batch * 3 * height * width else {
-            throw CkptError.invalidRequest("pixel_values: \(pixels.count) values do not make [\(batch), 3, \(height), \(width)]")
-        }
+        precondition(batch > 0 && height > 0 && width > 0 && pixels.count == batch * 3 * height * width,
+                     "\(pixels.count) pixel values do not make [\(batch), 3, \(height), \(width)]")
         guard height >= p, width >= p else {
-            throw CkptError.invalidRequest("pixel_values: image \(height)×\(width) is smaller than one \(p)×\(p) patch")
+            throw CkptError.imageSmallerThanPatch(source: source, height: height, width: width, patch: p)
         }
         try Kernels.useSingleThreadedBLAS()
         let workers = Kernels.workerCount(threads)

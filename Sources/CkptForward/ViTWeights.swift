@@ -6,6 +6,7 @@ import CkptLayout
 /// layout it reads works: original (plain, chunked, training checkpoint teacher), HF folder or file,
 /// classifier.
 public struct ViTWeights: Sendable {
+    /// The backbone's shape, heads resolved (`Architecture.heads`).
     public let architecture: Architecture
     /// Tensors by original name.
     let entries: [String: TensorEntry]
@@ -27,8 +28,7 @@ public struct ViTWeights: Sendable {
         }
         if let heads {
             guard heads > 0, arch.width % heads == 0 else {
-                throw CkptError.unusableTensors(path: checkpoint.path, problems: [
-                    "cannot infer the architecture: width \(arch.width) is not divisible by \(heads) heads"])
+                throw CkptError.headsDoNotDivideWidth(path: checkpoint.path, heads: heads, width: arch.width)
             }
             arch.heads = heads
         }

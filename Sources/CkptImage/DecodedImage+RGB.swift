@@ -1,11 +1,15 @@
 /// 8-bit RGB, row-major and interleaved (H × W × 3).
 public struct RGBImage: Equatable, Sendable {
+    /// Pixels per row.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// `height × width × 3` samples, R G B per pixel.
     public var pixels: [UInt8]
     /// What the conversion to this image lost.
     public var notes: [ConversionNote]
 
+    /// An image from interleaved RGB samples; `pixels.count` must be `width × height × 3` (a precondition).
     public init(width: Int, height: Int, pixels: [UInt8], notes: [ConversionNote] = []) {
         precondition(pixels.count == width * height * 3, "RGB buffer is not width × height × 3")
         self.width = width

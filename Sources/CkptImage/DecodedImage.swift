@@ -2,7 +2,9 @@
 public struct DecodedImage: Sendable {
     /// The PIL mode `Image.open` gives this file ("1", "L", "LA", "I;16", "P", "RGB", "RGBA", "CMYK").
     public enum Mode: String, Sendable {
+        /// One bit, 8-bit gray, gray + alpha, 16-bit gray, palette indices.
         case bilevel = "1", gray = "L", grayAlpha = "LA", gray16 = "I;16", palette = "P"
+        /// 8-bit colour, with alpha, and CMYK (JPEG).
         case rgb = "RGB", rgba = "RGBA", cmyk = "CMYK"
     }
 
@@ -16,9 +18,13 @@ public struct DecodedImage: Sendable {
         case paletteAlpha([UInt8])
     }
 
+    /// The file format it was decoded from.
     public let format: ImageFormat
+    /// Pixels per row.
     public let width: Int
+    /// Rows.
     public let height: Int
+    /// The PIL mode, which decides how the samples read.
     public let mode: Mode
     /// Row-major samples in `mode`: UInt8 per sample, except "I;16" whose values are in `samples16`.
     /// "1" images hold 0 or 255 per pixel, as PIL's unpacker gives them.
@@ -27,6 +33,7 @@ public struct DecodedImage: Sendable {
     let samples16: [UInt16]
     /// Palette entries as RGB triples, 256 entries, black beyond the PLTE's (as PIL's palette is).
     let palette: [UInt8]
+    /// PNG tRNS transparency, as PIL keeps it; nil when the file has none.
     public let transparency: Transparency?
     /// What PIL dropped already when it opened the file (16-bit samples cut to 8 bits).
     public let openingNotes: [ConversionNote]
@@ -48,6 +55,7 @@ public enum ConversionNote: Equatable, Sendable, CustomStringConvertible {
     /// CMYK converted with PIL's plain formula (no colour profile).
     case cmykToRGB
 
+    /// The note the CLI prints.
     public var description: String {
         switch self {
         case .sixteenBitTruncated(let color):

@@ -19,7 +19,7 @@ public enum ImageDecoder {
     /// The bytes of the file at `path`, read with POSIX calls into memory we own (no mapping that a
     /// file shrinking underneath could turn into SIGBUS, and no Foundation buffer). Errors name the file
     /// and the errno reason.
-    public static func readFile(_ path: String) throws -> [UInt8] {
+    package static func readFile(_ path: String) throws -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw ImageProblem.unreadable(path: path, reason: errnoReason()) }
         defer { close(fd) }
@@ -56,29 +56,35 @@ public enum ImageDecoder {
 
     private static let messageCapacity = 512
 
-    /// Runs a C decoder, turns its status into an `ImageProblem`, and copies the malloc'ed pixels out.
-    private static func runCodec<Header>(
-        _ format: ImageFormat, path: String, maxPixels: Int, header: inout Header,
-        size: (Header) -> (width: Int, height: Int, bytes: Int),
-        call: (inout Header, UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>, UnsafeMutablePointer<CChar>) -> ckpt_img_status
+    /// A C decoder of the shim: `(data, size, max_pixels, header, pixels, message, message_capacity)`.
+    private typealias Codec<Header> = (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<Header>?,
+                                       UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, UnsafeMutablePointer<CChar>?, Int)
+        -> ckpt_img_status
+
+    /// Runs the C decoder `codec` on `bytes`, turns its status into an `ImageProblem`, and copies the
+    /// malloc'ed pixels out; `header` is what the decoder read.
+    private static func runCodec<Header: CodecHeader>(
+        _ format: ImageFormat, _ codec: Codec<Header>, bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int,
+        header: inout Header
     ) throws -> [UInt8] {
         var message = [CChar](repeating: 0, count: messageCapacity)
         var pixels: UnsafeMutablePointer<UInt8>? = nil
-        let status = message.withUnsafeMutableBufferPointer { call(&header, &pixels, $0.baseAddress!) }
+        let status = message.withUnsafeMutableBufferPointer {
+            codec(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(max(maxPixels, 0)),
+                  &header, &pixels, $0.baseAddress!, messageCapacity)
+        }
         defer { ckpt_image_free(pixels) }
         let text = String(cString: message)
         let name = format.rawValue
         switch status {
         case CKPT_IMG_OK:
-            let (_, _, count) = size(header)
             guard let pixels else { throw ImageProblem.outOfMemory(path: path) }
-            // The C side allocated exactly `count` bytes for these rows.
-            return Array(UnsafeBufferPointer(start: pixels, count: count))
+            // The C side allocated exactly `row_bytes * height` bytes for these rows.
+            return Array(UnsafeBufferPointer(start: pixels, count: header.row_bytes * Int(header.height)))
         case CKPT_IMG_TRUNCATED: throw ImageProblem.truncated(path: path, format: name, detail: text)
         case CKPT_IMG_CRC: throw ImageProblem.crcMismatch(path: path, detail: text)
         case CKPT_IMG_TOO_MANY_PIXELS:
-            let (width, height, _) = size(header)
-            throw ImageProblem.tooManyPixels(path: path, width: width, height: height, limit: maxPixels)
+            throw ImageProblem.tooManyPixels(path: path, width: Int(header.width), height: Int(header.height), limit: maxPixels)
         case CKPT_IMG_NO_MEMORY: throw ImageProblem.outOfMemory(path: path)
         case CKPT_IMG_UNSUPPORTED: throw ImageProblem.unsupportedVariant(path: path, format: name, detail: text)
         default: throw ImageProblem.corrupt(path: path, format: name, detail: text.isEmpty ? "undecodable" : text)
@@ -89,14 +95,7 @@ public enum ImageDecoder {
 
     private static func decodePNG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
         var header = ckpt_png_header()
-        let raw = try runCodec(
-            .png, path: path, maxPixels: maxPixels, header: &header,
-            size: { (Int($0.width), Int($0.height), $0.row_bytes * Int($0.height)) },
-            call: { header, pixels, message in
-                ckpt_png_decode(
-                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(max(maxPixels, 0)),
-                    &header, pixels, message, messageCapacity)
-            })
+        let raw = try runCodec(.png, ckpt_png_decode, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
         let width = Int(header.width), height = Int(header.height), count = width * height
         let depth = Int(header.bit_depth)
         let rowBytes = header.row_bytes
@@ -190,14 +189,7 @@ public enum ImageDecoder {
 
     private static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
         var header = ckpt_jpeg_header()
-        var samples = try runCodec(
-            .jpeg, path: path, maxPixels: maxPixels, header: &header,
-            size: { (Int($0.width), Int($0.height), $0.row_bytes * Int($0.height)) },
-            call: { header, pixels, message in
-                ckpt_jpeg_decode(
-                    bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(max(maxPixels, 0)),
-                    &header, pixels, message, messageCapacity)
-            })
+        var samples = try runCodec(.jpeg, ckpt_jpeg_decode, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
         let mode: DecodedImage.Mode
         switch header.channels {
         case 1: mode = .gray
@@ -212,3 +204,13 @@ public enum ImageDecoder {
             samples16: [], palette: [], transparency: nil, openingNotes: [])
     }
 }
+
+/// What `runCodec` reads of a C decoder's header: both shim headers have these fields.
+private protocol CodecHeader {
+    var width: UInt32 { get }
+    var height: UInt32 { get }
+    var row_bytes: Int { get }
+}
+
+extension ckpt_png_header: CodecHeader {}
+extension ckpt_jpeg_header: CodecHeader {}

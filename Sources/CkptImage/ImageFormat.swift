@@ -1,6 +1,8 @@
 /// The container format of an image file, recognised from its first bytes.
 public enum ImageFormat: String, Sendable {
+    /// Portable Network Graphics, through libpng.
     case png = "PNG"
+    /// JPEG (baseline or progressive), through libjpeg-turbo.
     case jpeg = "JPEG"
 
     /// Magic bytes of formats ckpt names when it refuses them. Longest prefixes first where they overlap.

@@ -1,4 +1,5 @@
-/// Why an image file or a preprocessor config was refused. Every case names the file it is about.
+/// Why an image file, an image list or a preprocessor config was refused. Every case names the file
+/// it is about.
 public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     /// The file has no bytes.
     case emptyFile(path: String)
@@ -24,7 +25,12 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case config(path: String, problem: ConfigProblem)
     /// The image and config together ask for something transformers would do differently or reject.
     case notProcessable(path: String, reason: String)
+    /// An image list (`--image-list`) is not UTF-8 text.
+    case imageListNotText(path: String)
+    /// An image list has no line naming an image (only blank lines and `#` comments).
+    case emptyImageList(path: String)
 
+    /// The message, starting with the file it is about.
     public var description: String {
         switch self {
         case .emptyFile(let path): return "\(path): empty file, not an image"
@@ -44,12 +50,15 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .config(let path, let problem): return "\(path): \(problem)"
         case .notProcessable(let path, let reason): return "\(path): \(reason)"
+        case .imageListNotText(let path): return "\(path): image list is not UTF-8 text"
+        case .emptyImageList(let path): return "\(path): image list names no image"
         }
     }
 }
 
 /// What is wrong with a `preprocessor_config.json`.
 public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
+    /// The file is not a JSON object; `detail` is the parser's message.
     case notJSONObject(detail: String)
     /// A key transformers knows (or ckpt does not) that would change the result and is not implemented.
     case unsupportedKey(key: String, reason: String)
@@ -60,6 +69,7 @@ public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     /// The combination is invalid in transformers too (e.g. do_normalize without image_mean).
     case missing(key: String, reason: String)
 
+    /// What is wrong with the config (the path is the image problem's).
     public var description: String {
         switch self {
         case .notJSONObject(let detail): return "not a JSON object: \(detail)"

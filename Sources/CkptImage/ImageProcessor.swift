@@ -1,7 +1,10 @@
 /// `pixel_values` for one image: Float32, channels first.
 public struct PixelValues: Equatable, Sendable {
+    /// Channels (3 for RGB; 1 when a gray image is kept as is).
     public let channels: Int
+    /// Rows after resizing and cropping.
     public let height: Int
+    /// Columns after resizing and cropping.
     public let width: Int
     /// [channels, height, width], row-major.
     public var values: [Float]
@@ -20,7 +23,9 @@ public enum ImageBackend: String, Sendable, CaseIterable {
 
 /// transformers' BitImageProcessor pipeline (either backend) on decoded images.
 public struct ImageProcessor: Sendable {
+    /// The preprocessing steps and their parameters.
     public let config: PreprocessorConfig
+    /// Which transformers implementation the output matches bit for bit.
     public let backend: ImageBackend
 
     /// Refuses what the backend's transformers class raises on for every image: box and hamming resampling
@@ -167,7 +172,7 @@ public struct ImageProcessor: Sendable {
 
     /// get_resize_output_image_size (default_to_square=False) for shortest_edge; height/width as given.
     /// Returns (height, width).
-    public static func resizeTarget(height: Int, width: Int, size: PreprocessorConfig.Size) -> (Int, Int) {
+    package static func resizeTarget(height: Int, width: Int, size: PreprocessorConfig.Size) -> (Int, Int) {
         switch size {
         case .exact(let h, let w): return (h, w)
         case .shortestEdge(let edge):
@@ -181,13 +186,13 @@ public struct ImageProcessor: Sendable {
     /// transformers' numpy center_crop: the crop's top-left corner in image coordinates,
     /// `(size - crop) // 2` per axis (Python floor division). When the crop is larger, numpy pads the image
     /// by ceil(margin / 2) zeros before it and slices from 0, which is the same negative origin.
-    public static func centerCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
+    package static func centerCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
         (floorDiv(height - cropHeight, 2), floorDiv(width - cropWidth, 2))
     }
 
     /// The torchvision backend's center_crop: a crop larger than the image pads `margin // 2` zeros before
     /// and the rest after (the odd one goes bottom/right, unlike pil), then `int((size - crop) / 2.0)`.
-    public static func torchvisionCenterCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
+    package static func torchvisionCenterCropOrigin(height: Int, width: Int, cropHeight: Int, cropWidth: Int) -> (top: Int, left: Int) {
         func origin(_ size: Int, _ crop: Int) -> Int { crop > size ? -((crop - size) / 2) : (size - crop) / 2 }
         return (origin(height, cropHeight), origin(width, cropWidth))
     }

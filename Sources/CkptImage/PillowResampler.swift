@@ -2,8 +2,10 @@ import Foundation
 
 /// PIL's resampling filters, numbered as `PIL.Image.Resampling` (and transformers' `resample`).
 public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible {
+    /// `Image.Resampling.NEAREST` … `HAMMING`, with PIL's numbers.
     case nearest = 0, lanczos = 1, bilinear = 2, bicubic = 3, box = 4, hamming = 5
 
+    /// The filter's lowercase name (`bicubic`).
     public var description: String {
         switch self {
         case .nearest: return "nearest"
@@ -62,12 +64,12 @@ enum ResampleArithmetic {
 /// coefficients normalised to 22-bit fixed point (horizontal pass first, only over the rows the vertical
 /// pass reads, except when the width grows and the height shrinks), and Geometry.c's affine
 /// nearest-neighbour scaling for filter 0.
-public enum PillowResampler {
+package enum PillowResampler {
     /// `PRECISION_BITS` in Resample.c: 32 - 8 (result) - 2 (overflow headroom).
     static let precisionBits: Int32 = 22
 
     /// `image.resize((width, height), resample=filter)` as transformers calls it (`reducing_gap=None`).
-    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
+    package static func resize(_ image: RGBImage, width: Int, height: Int, filter: ResampleFilter) -> RGBImage {
         let pixels = resize(image.pixels, channels: 3, width: image.width, height: image.height,
                             toWidth: width, toHeight: height, filter: filter)
         return RGBImage(width: width, height: height, pixels: pixels, notes: image.notes)
@@ -75,7 +77,7 @@ public enum PillowResampler {
 
     /// The same on an interleaved buffer of 1...4 channels (each channel is resampled on its own, so a gray
     /// image resized as one channel equals its RGB copy resized as three).
-    public static func resize(
+    package static func resize(
         _ pixels: [UInt8], channels: Int, width: Int, height: Int, toWidth: Int, toHeight: Int, filter: ResampleFilter
     ) -> [UInt8] {
         precondition(pixels.count == width * height * channels && toWidth > 0 && toHeight > 0)

@@ -7,22 +7,34 @@ public struct PreprocessorConfig: Equatable, Sendable {
     public enum Size: Equatable, Sendable {
         /// Shorter side to this length, aspect kept (long side truncated as transformers computes it).
         case shortestEdge(Int)
+        /// Exactly this size, aspect not kept.
         case exact(height: Int, width: Int)
     }
 
+    /// `do_convert_rgb`: convert to RGB first (gray and alpha images flattened as transformers does).
     public var doConvertRGB = true
+    /// `do_resize`.
     public var doResize = true
+    /// `size`: the resize target.
     public var size = Size.shortestEdge(224)
+    /// `resample`: the PIL filter of the resize.
     public var resample = ResampleFilter.bicubic
+    /// `do_center_crop`.
     public var doCenterCrop = true
+    /// `crop_size` height and width.
     public var cropHeight = 224, cropWidth = 224
+    /// `do_rescale`: multiply by `rescaleFactor`.
     public var doRescale = true
+    /// `rescale_factor`.
     public var rescaleFactor = 1.0 / 255.0
+    /// `do_normalize`: subtract `imageMean`, divide by `imageStd`, per channel.
     public var doNormalize = true
     /// OPENAI_CLIP_MEAN / OPENAI_CLIP_STD are BitImageProcessor's defaults.
     public var imageMean: [Double] = [0.48145466, 0.4578275, 0.40821073]
+    /// `image_std`, one value per channel.
     public var imageStd: [Double] = [0.26862954, 0.26130258, 0.27577711]
 
+    /// BitImageProcessor's defaults (transformers 5.24).
     public init() {}
 
     /// Processor classes whose preprocessing is exactly what ckpt implements.

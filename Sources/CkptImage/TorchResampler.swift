@@ -7,10 +7,10 @@ import Foundation
 /// The antialiased filters share Pillow's convolution (`PillowResampler.Coefficients` and passes) with
 /// `ResampleArithmetic.torch`: int16 weights at a per-axis precision, the horizontal pass first over every row,
 /// then the vertical pass. Box and hamming have no torchvision mode in transformers (it raises).
-public enum TorchResampler {
+package enum TorchResampler {
     /// transformers' `pil_torch_interpolation_mapping` (image_utils.py): PIL filter number → torchvision
     /// `InterpolationMode`; nil where `tvF.resize` fails (BOX and HAMMING reach `interpolate`, which raises).
-    public static func interpolationMode(for filter: ResampleFilter) -> String? {
+    package static func interpolationMode(for filter: ResampleFilter) -> String? {
         switch filter {
         case .nearest: return "nearest-exact"
         case .bilinear: return "bilinear"
@@ -22,7 +22,7 @@ public enum TorchResampler {
 
     /// `tvF.resize(image, [toHeight, toWidth], interpolation, antialias=True)` on an interleaved 8-bit buffer of
     /// 1...4 channels (each channel is resampled on its own). `filter` must have an `interpolationMode`.
-    public static func resize(
+    package static func resize(
         _ pixels: [UInt8], channels: Int, width: Int, height: Int, toWidth: Int, toHeight: Int, filter: ResampleFilter
     ) -> [UInt8] {
         precondition(pixels.count == width * height * channels && toWidth > 0 && toHeight > 0)

@@ -2,8 +2,11 @@ import CkptCheckpoint
 import CkptFormat
 /// The shape of a DINOv2 vision transformer, recoverable from its tensors.
 public struct Architecture: Equatable, Hashable, Sendable {
+    /// The block's feed-forward network: `fc1`/`fc2` with GELU, or SwiGLU's `w12`/`w3`.
     public enum FFN: String, Sendable, CaseIterable {
+        /// `mlp.fc1` → GELU → `mlp.fc2`, hidden width 4D.
         case mlp
+        /// `mlp.w12` (gate and value) → SiLU gate → `mlp.w3` (ViT-g).
         case swiglu
     }
 
@@ -11,16 +14,22 @@ public struct Architecture: Equatable, Hashable, Sendable {
     public var width: Int
     /// Number of transformer blocks.
     public var depth: Int
+    /// Attention heads (no tensor stores them: `config.json`, the caller, or `assumedHeads`).
     public var heads: Int
+    /// Patch side in pixels (14 for DINOv2).
     public var patchSize: Int
     /// Native image size: position grid × patch size.
     public var imageSize: Int
+    /// Register tokens after CLS (0, or 4 for the `_reg4` models).
     public var registers: Int
+    /// MLP or SwiGLU.
     public var ffn: FFN
     /// Hidden width of the FFN (4D for MLP; for SwiGLU the H of `w3 [D, H]`).
     public var ffnHidden: Int
+    /// LayerNorm epsilon (1e-6 unless `config.json` says otherwise).
     public var layerNormEps: Double
 
+    /// An architecture; `ffnHidden` defaults to 4D for MLP and to `swigluHidden` for SwiGLU.
     public init(width: Int, depth: Int, heads: Int, patchSize: Int = 14, imageSize: Int = 518,
                 registers: Int = 0, ffn: FFN = .mlp, ffnHidden: Int? = nil, layerNormEps: Double = 1e-6) {
         self.width = width
@@ -43,6 +52,7 @@ public struct Architecture: Equatable, Hashable, Sendable {
     public var gridSize: Int { imageSize / patchSize }
     /// Tokens at the native size: CLS, registers, patches.
     public var tokenCount: Int { 1 + registers + gridSize * gridSize }
+    /// Width of one head.
     public var headDim: Int { width / heads }
 
     /// The head count when neither `config.json` nor the caller gives it (no tensor stores it), with
@@ -52,6 +62,21 @@ public struct Architecture: Equatable, Hashable, Sendable {
         if width > 0, width % 64 == 0 { return (width / 64, "head width 64, as in every released DINOv2") }
         if width > 0, width % 16 == 0 { return (width / 16, "head width 16, since the width \(width) is not a multiple of 64") }
         return (1, "a single head, since the width \(width) is a multiple of neither 64 nor 16")
+    }
+
+    /// The head count of a backbone `width` wide: `recorded` (config.json's `num_attention_heads`,
+    /// `--heads`, a golden case's) when it is a divisor of the width, else `assumedHeads`' count with
+    /// its rule (`rule` is nil when recorded). Every reader of a backbone resolves heads here.
+    package static func heads(width: Int, recorded: Int?) -> (heads: Int, rule: String?) {
+        if let recorded, recorded > 0, width % recorded == 0 { return (recorded, nil) }
+        let assumed = assumedHeads(width: width)
+        return (assumed.heads, assumed.rule)
+    }
+
+    /// What inspect, verify and embed print after `heads:` when `rule` chose the count, e.g.
+    /// `2 assumed (head width 16, since the width 32 is not a multiple of 64); no config.json gives them`.
+    public static func assumedHeadsText(_ heads: Int, rule: String) -> String {
+        "\(heads) assumed (\(rule)); no config.json gives them"
     }
 
     /// The standard presets (patch 14, MLP ratio 4): the one list `synth --arch`, `verify --expect`

@@ -71,12 +71,14 @@ public enum HFConfig {
 }
 
 extension Layouts {
-    /// Cross-checks `config.json` (HF folders) with the tensors, fills in what only the config knows
-    /// (heads, LayerNorm eps) and returns notes. Every conflict is reported at once.
-    static func crossCheckConfig(_ c: Checkpoint, arch: inout Architecture, hasMask: Bool) throws -> [String] {
-        guard let config = c.config else {
-            return ["heads are not stored in the tensors and there is no config.json: assuming \(arch.heads) (\(Architecture.assumedHeads(width: arch.width).rule))"]
-        }
+    /// Cross-checks `config.json` (HF folders) with the tensors and fills in what only the config knows
+    /// (heads, LayerNorm eps). Every conflict is reported at once. Returns the rule that chose the head
+    /// count (`Architecture.heads`) when the config does not give it.
+    static func crossCheckConfig(_ c: Checkpoint, arch: inout Architecture, hasMask: Bool) throws -> String? {
+        let recordedHeads = c.config?["num_attention_heads"]
+        let (heads, headsRule) = Architecture.heads(width: arch.width, recorded: recordedHeads?.intValue)
+        arch.heads = heads
+        guard let config = c.config else { return headsRule }
         var conflicts: [String] = []
         func check(_ field: String, _ expected: Int, what: String) {
             guard let value = config[field] else { return }
@@ -118,13 +120,11 @@ extension Layouts {
         if let useMask = config["use_mask_token"]?.boolValue, useMask != hasMask {
             conflicts.append("use_mask_token is \(useMask) but embeddings.mask_token is \(hasMask ? "present" : "absent")")
         }
-        if let heads = config["num_attention_heads"] {
-            if let h = heads.intValue, h > 0, arch.width % h == 0 { arch.heads = h } else {
-                conflicts.append("num_attention_heads is \(JSONWriter.compact(heads)), which does not divide the width \(arch.width)")
-            }
+        if let recordedHeads, headsRule != nil {
+            conflicts.append("num_attention_heads is \(JSONWriter.compact(recordedHeads)), which does not divide the width \(arch.width)")
         }
         if let eps = config["layer_norm_eps"]?.doubleValue { arch.layerNormEps = eps }
         if !conflicts.isEmpty { throw CkptError.layout(path: c.path, problem: .configConflict(conflicts)) }
-        return []
+        return headsRule
     }
 }

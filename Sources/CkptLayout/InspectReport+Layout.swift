@@ -3,10 +3,15 @@ import CkptFormat
 extension InspectReport {
     /// Adds the `layout` section: the detected layout and architecture, or, when detection fails,
     /// `{"kind": null, "summary": "unrecognised (…)", "error": …}`. Never throws: inspect must list
-    /// any safetensors file, model or not.
+    /// any safetensors file, model or not. When no `config.json` gives the head count, a `heads:` line
+    /// says which rule chose it.
     public mutating func addLayoutSection() {
         do {
-            sections.append(("layout", try Layouts.detect(checkpoint).json))
+            let detected = try Layouts.detect(checkpoint)
+            sections.append(("layout", detected.json))
+            if let rule = detected.headsRule, let arch = detected.architecture {
+                textLines.append(("heads", Architecture.assumedHeadsText(arch.heads, rule: rule)))
+            }
         } catch let CkptError.layout(_, problem) {
             let first = problem.description.split(separator: "\n").first.map(String.init) ?? ""
             sections.append(("layout", .object([

@@ -20,7 +20,9 @@ public enum LayoutKind: String, Sendable, CaseIterable {
 
 /// Which network of a training checkpoint to take. Releases are cut from the teacher.
 public enum TrainBranch: String, Sendable, CaseIterable {
+    /// The EMA teacher (`teacher.backbone.`, `teacher.dino_head.`), which releases are cut from.
     case teacher
+    /// The student (`student.backbone.`, …).
     case student
 }
 
@@ -46,15 +48,20 @@ public enum WeightNormSpelling: String, Sendable, CaseIterable {
 /// The shape of a `DINOHead`: `nlayers` Linear layers (GELU between them, no batch norm), then the
 /// weight-normed projection without bias.
 public struct HeadArchitecture: Equatable, Hashable, Sendable {
+    /// Input width (the backbone width).
     public var inDim: Int
+    /// Width of the hidden layers.
     public var hiddenDim: Int
+    /// Width before the weight-normed projection.
     public var bottleneckDim: Int
+    /// Output width (the prototypes).
     public var outDim: Int
     /// Linear layers in the MLP (`mlp.0`, `mlp.2`, … `mlp.{2(n-1)}`); DINOv2 uses 3.
     public var layers: Int
     /// The spelling the input used (outputs choose their own).
     public var weightNorm: WeightNormSpelling
 
+    /// A head shape; the defaults are DINOv2's (2048, 256, 65536, 3 layers, legacy spelling).
     public init(inDim: Int, hiddenDim: Int = 2048, bottleneckDim: Int = 256, outDim: Int = 65536,
                 layers: Int = 3, weightNorm: WeightNormSpelling = .legacy) {
         self.inDim = inDim
@@ -74,6 +81,7 @@ public struct HeadArchitecture: Equatable, Hashable, Sendable {
 /// What `Layouts.detect` found: the layout, the backbone and head architectures it recovered from the
 /// tensors, where they sit in the key space, and notes about keys it set aside.
 public struct DetectedLayout: Sendable {
+    /// The layout the keys are spelled in.
     public var kind: LayoutKind
     /// The backbone, when the checkpoint holds one (nil for a lone DINOHead).
     public var architecture: Architecture?
@@ -89,7 +97,7 @@ public struct DetectedLayout: Sendable {
     /// nil when the config did, or for a lone head.
     public var headsRule: String?
 
-    public init(kind: LayoutKind, architecture: Architecture?, head: HeadArchitecture?, prefix: String, notes: [String],
+    package init(kind: LayoutKind, architecture: Architecture?, head: HeadArchitecture?, prefix: String, notes: [String],
                 headsRule: String? = nil) {
         self.kind = kind
         self.architecture = architecture

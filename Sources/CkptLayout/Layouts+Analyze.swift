@@ -6,7 +6,9 @@ extension Layouts {
     /// ready to be written in any layout (`convertBackbone(_:to:)`, `LayoutWriter`) without reading
     /// the checkpoint again.
     public struct Analysis {
+        /// The checkpoint analysed.
         public let checkpoint: Checkpoint
+        /// What detection found (layout, architectures, prefix, notes).
         public internal(set) var detected: DetectedLayout
         /// Canonical (original, unprefixed, unchunked) backbone tensors; complete when present.
         var backbone: [String: TensorEntry]?

@@ -77,8 +77,8 @@ extension Layouts {
         var arch = try architecture(of: canonical, path: c.path, spell: { spelling(of: $0, prefix: prefix, source: source) })
         // config.json's use_mask_token is checked against the keys the layout may lack.
         let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
-        let configNotes = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
-        notes += configNotes
+        let headsRule = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
+        if let headsRule { notes.append("heads: " + Architecture.assumedHeadsText(arch.heads, rule: headsRule)) }
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
         var added = Set<String>()
@@ -117,7 +117,6 @@ extension Layouts {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        let headsRule = c.config == nil ? Architecture.assumedHeads(width: arch.width).rule : nil
         return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
     }
 
@@ -163,7 +162,7 @@ extension Layouts {
     }
 
     /// Width, patch, grid, registers, depth and FFN from the tensors. Heads are not stored in any
-    /// tensor: `config.json` gives them when present, else `Architecture.assumedHeads`.
+    /// tensor: `crossCheckConfig` resolves them (`Architecture.heads`).
     static func architecture(of t: [String: TensorEntry], path: String,
                              spell: (BackboneKey) -> [String]) throws -> Architecture {
         func name(_ n: String) -> String { BackboneTable.match(n, layout: .dinov2).map { spell($0.key).joined(separator: "/") } ?? n }
@@ -213,7 +212,7 @@ extension Layouts {
         if mlp && swiglu { problems.append("blocks hold both MLP (fc1/fc2) and SwiGLU (w12/w3) weights") }
         if !problems.isEmpty { throw CkptError.layout(path: path, problem: .inconsistent(problems)) }
         let ffn: Architecture.FFN = swiglu ? .swiglu : .mlp
-        return Architecture(width: width, depth: depth, heads: Architecture.assumedHeads(width: width).heads, patchSize: patch, imageSize: grid * patch,
+        return Architecture(width: width, depth: depth, heads: Architecture.heads(width: width, recorded: nil).heads, patchSize: patch, imageSize: grid * patch,
                             registers: registers, ffn: ffn, ffnHidden: hidden)
     }
 }

@@ -45,10 +45,11 @@ extension Layouts {
 
     /// A best-effort architecture of a backbone whose keys (prefix stripped) are spelled in `layout`,
     /// complete or not. Each dimension is the majority over the tensors whose table shape carries it,
-    /// so one broken tensor cannot move it. Heads come from `config`, else `Architecture.assumedHeads`;
-    /// an unreadable patch size or grid falls back to 14 and 37. nil when no block key is recognised.
+    /// so one broken tensor cannot move it. Heads are resolved by `Architecture.heads` from `config`
+    /// (`headsRule` says which rule chose them when it does not give them); an unreadable patch size
+    /// or grid falls back to 14 and 37. nil when no block key is recognised.
     package static func guessArchitecture(_ tensors: [String: TensorEntry], layout: LayoutKind,
-                                          config: JSONValue?) -> Architecture? {
+                                          config: JSONValue?) -> (architecture: Architecture, headsRule: String?)? {
         guard let spelled = BackboneLayouts.layout(layout) else { return nil }
         var depth = 0
         var widths: [Int] = [], hidden: [Int] = []
@@ -87,8 +88,7 @@ extension Layouts {
             }
         }
         guard depth > 0, let width = mode(widths) else { return nil }
-        var heads = Architecture.assumedHeads(width: width).heads
-        if let h = config?["num_attention_heads"]?.intValue, h > 0 { heads = h }
+        let (heads, rule) = Architecture.heads(width: width, recorded: config?["num_attention_heads"]?.intValue)
         if !swiglu, !ambiguous.isEmpty {
             // Names two FFNs spell alike (timm's fc1/fc2) vote for the FFN under which their shapes fit.
             var votes: [Architecture.FFN: Int] = [:]
@@ -100,8 +100,9 @@ extension Layouts {
             }
             swiglu = votes[.swiglu, default: 0] > votes[.mlp, default: 0]
         }
-        return Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
-                            registers: registers, ffn: swiglu ? .swiglu : .mlp, ffnHidden: mode(hidden))
+        let arch = Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
+                                registers: registers, ffn: swiglu ? .swiglu : .mlp, ffnHidden: mode(hidden))
+        return (arch, rule)
     }
 
     /// The most frequent value (ties: the larger), nil for none.

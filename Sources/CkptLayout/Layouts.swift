@@ -35,7 +35,9 @@ public enum Layouts {
 
     /// A converted backbone or head with what detection found and the warnings to show the user.
     public struct Conversion {
+        /// What detection found in the input.
         public let detected: DetectedLayout
+        /// The converted tensors, named in the target layout.
         public let tensors: [TensorEntry]
         /// Things the user should know (e.g. a zero mask token was added).
         public let warnings: [String]

@@ -10,6 +10,8 @@ enum ArchitectureGuess {
         var layout: LayoutKind
         var prefix: String
         var architecture: Architecture
+        /// The rule that chose the head count when no config.json gave it (`Architecture.heads`).
+        var headsRule: String?
     }
 
     static func guess(_ c: Checkpoint) -> Guess? {
@@ -38,7 +40,7 @@ enum ArchitectureGuess {
         }) else { return nil }
         var local: [String: TensorEntry] = [:]
         for t in c.tensors where t.name.hasPrefix(prefix) { local[String(t.name.dropFirst(prefix.count))] = t }
-        guard let arch = Layouts.guessArchitecture(local, layout: layout, config: c.config) else { return nil }
-        return Guess(layout: layout, prefix: prefix, architecture: arch)
+        guard let (arch, headsRule) = Layouts.guessArchitecture(local, layout: layout, config: c.config) else { return nil }
+        return Guess(layout: layout, prefix: prefix, architecture: arch, headsRule: headsRule)
     }
 }

@@ -19,33 +19,50 @@ import Foundation
 /// for every tensor on both sides, sorted by key, `status` one of `identical`, `within_atol`,
 /// `different`, `shape_mismatch`, `dtype_mismatch`; `only_in_a`, `only_in_b`: sorted key lists.
 public struct CheckpointDiff: Sendable {
+    /// The `schema` member of the JSON report.
     public static let schema = "ckpt.diff/1"
 
+    /// How one tensor present on both sides compares.
     public struct Entry: Equatable, Sendable {
+        /// The verdict for one tensor; raw values are the `status` strings of `ckpt.diff/1`.
         public enum Status: String, Sendable { case identical, withinAtol = "within_atol", different,
                                                     shapeMismatch = "shape_mismatch", dtypeMismatch = "dtype_mismatch" }
+        /// The tensor name (in A's layout).
         public var key: String
+        /// The verdict.
         public var status: Status
+        /// The dtypes on each side.
         public var dtypeA: DType, dtypeB: DType
+        /// The shapes on each side.
         public var shapeA: [Int], shapeB: [Int]
         /// nil when not computed (identical, mismatched, non-float) or undefined (NaN present).
         public var maxAbsDiff: Double?
+        /// max(|a−b| / |b|) over b ≠ 0; nil as for `maxAbsDiff`.
         public var maxRelDiff: Double?
+        /// Σab / (‖a‖·‖b‖); nil as for `maxAbsDiff`.
         public var cosine: Double?
     }
 
+    /// The first checkpoint.
     public var pathA: String
+    /// The second checkpoint.
     public var pathB: String
+    /// A's detected layout, nil when none fits.
     public var layoutA: String?
+    /// B's detected layout, nil when none fits.
     public var layoutB: String?
     /// B's tensors were renamed (and regrouped) into A's layout before comparing.
     public var mapped: Bool
+    /// The tolerance for `within_atol`, nil for bit-exact only.
     public var atol: Double?
+    /// Tensors on both sides, sorted by key.
     public var entries: [Entry]
+    /// Keys only A has, sorted.
     public var onlyInA: [String]
+    /// Keys only B has (in A's layout), sorted.
     public var onlyInB: [String]
 
-    public init(pathA: String, pathB: String, layoutA: String?, layoutB: String?, mapped: Bool, atol: Double?,
+    package init(pathA: String, pathB: String, layoutA: String?, layoutB: String?, mapped: Bool, atol: Double?,
                 entries: [Entry], onlyInA: [String], onlyInB: [String]) {
         self.pathA = pathA
         self.pathB = pathB
@@ -63,7 +80,9 @@ public struct CheckpointDiff: Sendable {
         onlyInA.isEmpty && onlyInB.isEmpty && entries.allSatisfy { $0.status == .identical || $0.status == .withinAtol }
     }
 
+    /// True when every tensor is on both sides and bit-identical.
     public var identical: Bool { onlyInA.isEmpty && onlyInB.isEmpty && entries.allSatisfy { $0.status == .identical } }
+    /// `ckpt diff`'s exit code: 0 when `passed`, else 1.
     public var exitCode: Int32 { passed ? 0 : 1 }
 
     /// Compares two lists of tensors by name.
@@ -125,6 +144,7 @@ public struct CheckpointDiff: Sendable {
 
     // MARK: - Output
 
+    /// The report in the `ckpt.diff/1` schema.
     public var json: JSONValue {
         let count: (Entry.Status) -> Int = { s in entries.filter { $0.status == s }.count }
         let status = identical ? "identical" : (passed ? "within_atol" : "different")

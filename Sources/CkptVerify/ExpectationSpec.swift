@@ -40,6 +40,7 @@ public enum ExpectationSpec: Equatable, Sendable {
         return .backbone(name: text, architecture: arch)
     }
 
+    /// The spec's name as `--expect` takes it.
     public var name: String {
         switch self {
         case let .backbone(name, _), let .head(name, _): return name

@@ -17,7 +17,7 @@ extension Hashing {
     /// hashers of the tensors in the previous chunk, from the same buffer. The digests are the
     /// same as hashing each separately; what is saved is the second read of every byte. Tensors
     /// elsewhere (in memory, or in ranges out of order) are hashed on their own as before.
-    public static func sha256(files: [MappedFile], tensors: [TensorEntry], threads: Int,
+    package static func sha256(files: [MappedFile], tensors: [TensorEntry], threads: Int,
                               progress: ProgressCounter? = nil) throws -> [String] {
         var digests = [String?](repeating: nil, count: files.count + tensors.count)
         var piecesByFile = [[Piece]](repeating: [], count: files.count)

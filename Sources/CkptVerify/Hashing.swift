@@ -20,6 +20,7 @@ public final class ProgressCounter: @unchecked Sendable {  // `done` is read and
         self.onChange = onChange
     }
 
+    /// Records `bytes` more done and calls `onChange`.
     public func add(_ bytes: Int) {
         lock.lock()
         done += bytes
@@ -35,7 +36,7 @@ public enum Hashing {
     static let chunkSize = 8 << 20
 
     /// Lowercase hex of a digest.
-    public static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
+    package static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
         let digits = Array("0123456789abcdef".utf8)
         var out: [UInt8] = []
         for b in digest { out.append(digits[Int(b >> 4)]); out.append(digits[Int(b & 15)]) }
@@ -43,7 +44,7 @@ public enum Hashing {
     }
 
     /// SHA-256 of a whole file.
-    public static func sha256(of file: MappedFile, progress: ProgressCounter? = nil) throws -> String {
+    package static func sha256(of file: MappedFile, progress: ProgressCounter? = nil) throws -> String {
         var hasher = SHA256()
         try feed(&hasher, file: file, offset: 0, count: file.size, progress: progress)
         return hex(hasher.finalize())
@@ -60,7 +61,7 @@ public enum Hashing {
     }
 
     /// SHA-256 of the bytes of `segments`, in order.
-    public static func sha256(_ segments: [ByteSegment], progress: ProgressCounter? = nil) throws -> String {
+    package static func sha256(_ segments: [ByteSegment], progress: ProgressCounter? = nil) throws -> String {
         var hasher = SHA256()
         for segment in segments {
             switch segment {
@@ -93,7 +94,7 @@ public enum Hashing {
     }
 
     /// One unit of hashing work.
-    public enum Job: Sendable {
+    package enum Job: Sendable {
         case file(MappedFile)
         case tensor(TensorEntry)
 
@@ -108,7 +109,7 @@ public enum Hashing {
     /// Hashes every job and returns the hex digests in job order, spreading the jobs over `threads`
     /// workers. Jobs are dealt largest first to the least loaded worker, so a single file plus its
     /// tensors splits into one worker hashing the file and one hashing the tensors.
-    public static func sha256(_ jobs: [Job], threads: Int, progress: ProgressCounter? = nil) throws -> [String] {
+    package static func sha256(_ jobs: [Job], threads: Int, progress: ProgressCounter? = nil) throws -> [String] {
         let workers = max(1, min(threads, jobs.count))
         var bins = [[Int]](repeating: [], count: workers)
         var loads = [Int](repeating: 0, count: workers)
@@ -157,5 +158,5 @@ public enum Hashing {
 
 extension TensorEntry {
     /// Lowercase hex SHA-256 of the tensor's bytes.
-    public func sha256() throws -> String { try Hashing.sha256(segments) }
+    package func sha256() throws -> String { try Hashing.sha256(segments) }
 }

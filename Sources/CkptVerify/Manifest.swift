@@ -17,35 +17,56 @@ import CkptLayout
 /// - `metadata`: the safetensors `__metadata__` object, or null
 /// - `tensors`: `[{name, dtype, shape, bytes, sha256}]` sorted by name (UTF-8 bytes)
 public struct Manifest: Equatable, Sendable {
+    /// The `schema` member of the JSON.
     public static let schema = "ckpt.manifest/1"
 
+    /// One file of the release.
     public struct File: Equatable, Sendable {
+        /// The base name.
         public var name: String
+        /// Size in bytes.
         public var bytes: Int
+        /// Lowercase hex SHA-256 of the file as stored.
         public var sha256: String
     }
 
+    /// One tensor of the release.
     public struct Tensor: Equatable, Sendable {
+        /// The tensor name.
         public var name: String
+        /// The dtype name (`F32`, …).
         public var dtype: String
+        /// The shape.
         public var shape: [Int]
+        /// Bytes of data.
         public var bytes: Int
+        /// Lowercase hex SHA-256 of the tensor's bytes.
         public var sha256: String
     }
 
+    /// How the checkpoint is stored (`Checkpoint.SourceKind`'s raw value).
     public var source: String
+    /// The files, as in the schema.
     public var files: [File]
+    /// Elements over all tensors.
     public var parameters: Int
+    /// Bytes of tensor data over all tensors.
     public var tensorBytes: Int
+    /// The detected layout section, or `.null`.
     public var layout: JSONValue
+    /// The detected architecture's summary, or nil.
     public var architecture: String?
+    /// safetensors `__metadata__`, or nil.
     public var metadata: [(String, String)]?
+    /// Every tensor, sorted by name.
     public var tensors: [Tensor]
 
+    /// Equal when their JSON is.
     public static func == (a: Manifest, b: Manifest) -> Bool {
         a.json == b.json
     }
 
+    /// The distinct dtypes, sorted.
     public var dtypes: [String] { Array(Set(tensors.map(\.dtype))).sorted() }
 
     // MARK: - Building
@@ -98,6 +119,7 @@ public struct Manifest: Equatable, Sendable {
 
     // MARK: - JSON
 
+    /// The manifest in the `ckpt.manifest/1` schema.
     public var json: JSONValue {
         .object([
             ("schema", .string(Self.schema)),

@@ -14,7 +14,9 @@ public enum StrictVerifier {
         case detected
     }
 
+    /// What to check against and how strictly.
     public struct Options {
+        /// The expectation (a spec, another checkpoint, or detection).
         public var expect: Expect
         /// Pin the backbone layout the file must be in; nil accepts any (`LayoutKind.backbones`).
         public var layout: LayoutKind?
@@ -29,8 +31,10 @@ public enum StrictVerifier {
         public var golden: Golden?
         /// Hashing workers for the manifest check.
         public var threads: Int
+        /// Counts the bytes read, for a progress display.
         public var progress: ProgressCounter?
 
+        /// Options; the defaults check against detection, strictly, with one hashing worker.
         public init(expect: Expect = .detected, layout: LayoutKind? = nil, strict: Bool = true, dtype: DType? = nil,
                     manifest: (Manifest, path: String)? = nil, golden: Golden? = nil, threads: Int = 1,
                     progress: ProgressCounter? = nil) {
@@ -47,10 +51,14 @@ public enum StrictVerifier {
 
     /// A golden forward check: the case folder and optional tolerance overrides (nil: the case's own).
     public struct Golden {
+        /// The case folder (`golden/forward/<case>`).
         public var directory: String
+        /// Absolute tolerance override.
         public var atol: Double?
+        /// Relative tolerance override.
         public var rtol: Double?
 
+        /// A golden check of `directory`, with optional tolerance overrides.
         public init(directory: String, atol: Double? = nil, rtol: Double? = nil) {
             self.directory = directory
             self.atol = atol
@@ -250,7 +258,8 @@ public enum StrictVerifier {
                     let prefix = train || layout != g.layout ? "" : g.prefix
                     let list = Layouts.expectedTensors(for: g.architecture, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
                     return (list, .init(source: .detected, name: nil, layout: layout.rawValue,
-                                        summary: "inferred \(layout.rawValue) \(g.architecture.summary)"), layout)
+                                        summary: "inferred \(layout.rawValue) \(g.architecture.summary)",
+                                        headsAssumed: headsAssumed(g.architecture, rule: g.headsRule)), layout)
                 }
                 problems.append(VerifyProblem(key: "", kind: .layout, expected: .string("a known layout (\((LayoutKind.backbones + [.dinoHead]).map(\.rawValue).joined(separator: ", ")))"),
                                               actual: .null, detail: detectionError,
@@ -300,7 +309,13 @@ public enum StrictVerifier {
         if !layout.isBackbone { layout = .dinov2 }  // a training checkpoint's backbone is original
         let prefix = d.kind == .dinov2Train || layout != d.kind ? "" : d.prefix
         let list = Layouts.expectedTensors(for: arch, layout: layout).map { Expected(name: prefix + $0.name, shape: $0.shape) }
-        return (list, .init(source: .detected, name: nil, layout: layout.rawValue, summary: "detected \(layout.rawValue) \(arch.summary)"), layout)
+        return (list, .init(source: .detected, name: nil, layout: layout.rawValue, summary: "detected \(layout.rawValue) \(arch.summary)",
+                            headsAssumed: headsAssumed(arch, rule: d.headsRule)), layout)
+    }
+
+    /// `Expectation.headsAssumed` for an architecture whose heads `rule` chose (nil: recorded).
+    static func headsAssumed(_ arch: Architecture, rule: String?) -> String? {
+        rule.map { Architecture.assumedHeadsText(arch.heads, rule: $0) }
     }
 
     static func likeExpectation(_ checkpoint: Checkpoint, other: Checkpoint, pinned: LayoutKind?,
@@ -323,6 +338,7 @@ public enum StrictVerifier {
         let list = try Layouts.backboneTensors(other, as: layout).map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
         let via = o.kind == layout ? "" : ", mapped from \(o.kind.rawValue)"
         return (list, .init(source: .like, name: other.path, layout: layout.rawValue,
-                            summary: "\(other.path) (\(layout.rawValue) \(arch.summary)\(via))"), layout)
+                            summary: "\(other.path) (\(layout.rawValue) \(arch.summary)\(via))",
+                            headsAssumed: headsAssumed(arch, rule: o.headsRule)), layout)
     }
 }

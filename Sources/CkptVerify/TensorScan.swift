@@ -13,28 +13,28 @@ import Darwin
 /// The checks work on bit patterns, so a NaN with any payload, ±Inf and ±0 are recognised exactly and
 /// nothing is converted. Sub-byte and 8-bit float types are not scanned (no tensor of a DINOv2 release
 /// uses them); integer types cannot hold non-finite values.
-public enum TensorScan {
+package enum TensorScan {
     /// Non-finite elements of one tensor.
-    public struct NonFinite: Equatable, Sendable {
-        public var nan = 0
-        public var positiveInfinity = 0
-        public var negativeInfinity = 0
+    package struct NonFinite: Equatable, Sendable {
+        package var nan = 0
+        package var positiveInfinity = 0
+        package var negativeInfinity = 0
         /// Flat (C-order) index of the first non-finite element.
-        public var firstIndex = -1
+        package var firstIndex = -1
 
-        public var count: Int { nan + positiveInfinity + negativeInfinity }
+        package var count: Int { nan + positiveInfinity + negativeInfinity }
     }
 
     /// What one pass over a tensor found.
-    public struct Result: Equatable, Sendable {
+    package struct Result: Equatable, Sendable {
         /// nil when every element is finite (or the dtype cannot hold non-finite values).
-        public var nonFinite: NonFinite?
+        package var nonFinite: NonFinite?
         /// Every element is zero (+0 or −0 for floats); false for empty tensors.
-        public var allZeros: Bool
+        package var allZeros: Bool
     }
 
     /// Scans `entry` in one pass over its bytes.
-    public static func scan(_ entry: TensorEntry) throws -> Result {
+    package static func scan(_ entry: TensorEntry) throws -> Result {
         guard entry.elementCount > 0 else { return Result(nonFinite: nil, allZeros: false) }
         return try entry.withContiguousBytes { raw in
             switch entry.dtype {
@@ -85,7 +85,7 @@ public enum TensorScan {
     }
 
     /// `[i, j, …]` of the flat C-order `index` in `shape`.
-    public static func unravel(_ index: Int, in shape: [Int]) -> [Int] {
+    package static func unravel(_ index: Int, in shape: [Int]) -> [Int] {
         var rest = index
         var out = [Int](repeating: 0, count: shape.count)
         for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
@@ -100,7 +100,7 @@ public enum TensorScan {
     ///
     /// Candidates are first bucketed by dtype, shape and a fingerprint of their first and last bytes,
     /// and only then compared in full, so a checkpoint of distinct tensors costs one small read each.
-    public static func duplicateGroups(_ entries: [TensorEntry], skip: Set<String> = []) throws -> [[String]] {
+    package static func duplicateGroups(_ entries: [TensorEntry], skip: Set<String> = []) throws -> [[String]] {
         var buckets: [String: [TensorEntry]] = [:]
         var order: [String] = []
         for e in entries where e.elementCount > 1 && !skip.contains(e.name) {

@@ -62,8 +62,11 @@ public struct VerifyProblem: Equatable, Sendable {
 
     /// The tensor key (or file name, or metadata key) the finding is about; "" for whole-file findings.
     public var key: String
+    /// What kind of finding.
     public var kind: Kind
+    /// What was expected (a shape, dtype, hash…; `.null` when nothing).
     public var expected: JSONValue
+    /// What was found (`.null` when absent).
     public var actual: JSONValue
     /// A short human sentence: the values in words, and for near-miss keys the diagnosis.
     public var detail: String
@@ -73,7 +76,7 @@ public struct VerifyProblem: Equatable, Sendable {
     /// keys and dtype mismatches when verify runs without `--strict`.
     public var isWarning: Bool
 
-    public init(key: String, kind: Kind, expected: JSONValue = .null, actual: JSONValue = .null,
+    package init(key: String, kind: Kind, expected: JSONValue = .null, actual: JSONValue = .null,
                 detail: String = "", hint: String? = nil, warning: Bool? = nil) {
         self.key = key
         self.kind = kind

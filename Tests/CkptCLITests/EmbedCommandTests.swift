@@ -82,8 +82,25 @@ final class EmbedCommandTests: XCTestCase {
         let weights = root + "/models/tiny/dinov2.safetensors"
         let pixels = root + "/forward/tiny-native/pixels.safetensors"
         let out = tempPath("e.safetensors")
+        func pixelValues(_ name: String, _ dtype: DType, _ shape: [Int]) throws -> String {
+            let path = tempPath(name)
+            let bytes = [UInt8](repeating: 0, count: dtype.byteCount(for: shape)!)
+            try SafetensorsWriter.write([OutputTensor(TensorEntry(name: "pixel_values", dtype: dtype, shape: shape, bytes: bytes))], to: path)
+            return path
+        }
+        let twoChannels = try pixelValues("two.safetensors", .f32, [1, 2, 28, 28])
+        let integers = try pixelValues("int.safetensors", .i32, [1, 3, 28, 28])
+        let small = try pixelValues("small.safetensors", .f32, [1, 3, 10, 28])
         let table: [(String, [String], Int32, String)] = [
             ("pixels without pixel_values", ["embed", weights, "--pixels", weights, "-o", out], 2, "no tensor \"pixel_values\""),
+            ("two-channel pixels", ["embed", weights, "--pixels", twoChannels, "-o", out], 2,
+             "\(twoChannels): tensor \"pixel_values\" has shape [1, 2, 28, 28], expected [B, 3, H, W]"),
+            ("integer pixels", ["embed", weights, "--pixels", integers, "-o", out], 2,
+             "\(integers): tensor \"pixel_values\" is I32, not a floating-point tensor"),
+            ("pixels smaller than a patch", ["embed", weights, "--pixels", small, "-o", out], 2,
+             "\(small): image 10×28 is smaller than one 14×14 patch"),
+            ("heads that do not divide the width", ["embed", weights, "--pixels", pixels, "-o", out, "--heads", "5"], 2,
+             "\(weights): 5 attention heads do not divide the embedding width 32"),
             ("weights without a backbone", ["embed", pixels, "--pixels", pixels, "-o", out], 2, pixels),
             ("zero threads", ["embed", weights, "--pixels", pixels, "-o", out, "--threads", "0"], 64, "--threads"),
             ("unknown interpolation", ["embed", weights, "--pixels", pixels, "-o", out, "--interpolation", "bilinear"], 64, "interpolation"),

@@ -220,6 +220,28 @@ final class ImageCommandTests: XCTestCase {
         runs.append(("missing.png", ["preprocess", tmp.file("missing.png"), "--preprocessor", radDino, "-o", out], "missing.png"))
         runs.append(("crc.png", ["embed", root + "/models/tiny/hf", "--image", inputs + "/camera.png", tmp.file("crc.png"),
                                  "--preprocessor", radDino, "--batch", "1", "-o", out], "CRC"))
+        // Image lists, and configs whose pixel_values the backbone cannot take.
+        let model = root + "/models/tiny/hf"
+        for (name, bytes, words) in [("comments.txt", Array("# nothing here\n\n".utf8), "image list names no image"),
+                                     ("latin1.txt", [0x63, 0xE9, 0x2E, 0x70, 0x6E, 0x67, 0x0A], "image list is not UTF-8 text")] {
+            runs.append((name, ["embed", model, "--image-list", try tmp.write(name, bytes), "--preprocessor", radDino, "-o", out], words))
+        }
+        // RAD-DINO's config with other flags and a square size: an 8-bit gray image without
+        // do_convert_rgb stays one channel (as transformers keeps it); a 10 px crop is under a patch.
+        let radDinoConfig = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(readBytes(radDino))) as? [String: Any])
+        let variants: [(config: String, rgb: Bool, side: Int, image: String, words: String)] = [
+            ("gray.json", false, 28, "gray8.png", "the preprocessor config gives 1-channel pixel_values; the backbone needs 3"),
+            ("tiny.json", true, 10, "camera.png", "image 10×10 is smaller than one 14×14 patch"),
+        ]
+        for v in variants {
+            var config = radDinoConfig
+            config["do_convert_rgb"] = v.rgb
+            config["do_normalize"] = v.rgb  // normalising a kept gray image is what transformers refuses
+            config["size"] = ["shortest_edge": v.side]
+            config["crop_size"] = ["height": v.side, "width": v.side]
+            let path = try tmp.write(v.config, Array(try JSONSerialization.data(withJSONObject: config)))
+            runs.append((v.image, ["embed", model, "--image", inputs + "/" + v.image, "--preprocessor", path, "-o", out], v.words))
+        }
         let before = Set(try tmp.contents())
         for (name, args, words) in runs {
             let r = try CkptProcess.run(args)

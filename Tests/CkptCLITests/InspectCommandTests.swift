@@ -96,6 +96,19 @@ final class InspectCommandTests: XCTestCase {
         }
     }
 
+    /// An original-layout model (no config.json) gets a `heads:` line naming the rule under its layout
+    /// line; an HF folder, whose config.json gives the count, does not.
+    func testAssumedHeadCountIsNamed() throws {
+        let original = try CkptProcess.run(["inspect", PackagePaths.golden + "/models/tiny/dinov2.safetensors"])
+        XCTAssertEqual(original.exitCode, 0, original.stderr)
+        let lines = original.stdout.split(separator: "\n").map(String.init)
+        let layout = try XCTUnwrap(lines.firstIndex { $0.hasPrefix("  layout:") }, original.stdout)
+        XCTAssertEqual(lines[layout + 1], "  heads:      2 assumed (head width 16, since the width 32 is not a multiple of 64); no config.json gives them")
+        let hf = try CkptProcess.run(["inspect", PackagePaths.golden + "/models/tiny/hf"])
+        XCTAssertEqual(hf.exitCode, 0, hf.stderr)
+        XCTAssertFalse(hf.stdout.contains("heads:"), hf.stdout)
+    }
+
     func testNewerDTypesAreListed() throws {
         let golden = try GoldenFile("exotic.json")
         let result = try CkptProcess.run(["inspect", PackagePaths.goldenSafetensors("exotic.safetensors")])

@@ -154,6 +154,10 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(try ckpt("synth", "-o", dir + "/x.safetensors").status, 64)  // no architecture
         XCTAssertEqual(try ckpt("synth", "--arch", "vitb14", "--heads", "5", "-o", dir + "/x.safetensors").status, 64)
         XCTAssertEqual(try ckpt("synth", "--arch", "vits14", "--image-size", "100", "-o", dir + "/x.safetensors").status, 64)
+        // Sizes past synth's limit are usage errors (4·width used to overflow and trap).
+        let huge = try ckpt("synth", "--width", "4611686018427387904", "--depth", "1", "--heads", "1", "-o", dir + "/x.safetensors")
+        XCTAssertEqual(huge.status, 64, huge.stderr)
+        XCTAssertTrue(huge.stderr.contains("--width 4611686018427387904 is over synth's limit of 1048576"), huge.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/x.safetensors"))
     }
 

@@ -181,4 +181,44 @@ final class ForwardGoldenTests: XCTestCase {
         XCTAssertFalse(z.passed)
         XCTAssertEqual(z.worstCosineRow, [1])
     }
+
+    /// A case that cannot be checked is refused with the file and the field or tensor that is wrong.
+    func testUncheckableCasesNameTheFieldOrTensor() throws {
+        guard let root = Self.goldenRoot else { throw XCTSkip("no golden data (set CKPT_GOLDEN_ROOT)") }
+        let weights = try Checkpoint.open(root + "/models/tiny/dinov2.safetensors")
+        let pixels = root + "/forward/tiny-native/pixels.safetensors"
+        let tolerance = #""tolerance": {"atol": 1e-5, "rtol": 1e-5, "min_cosine": 0.99}"#
+        func output(_ name: String, _ shape: [Int]) -> OutputTensor {
+            let bytes = [UInt8](repeating: 0, count: DType.f32.byteCount(for: shape)!)
+            return OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape, bytes: bytes))
+        }
+        let files = #""pixels": {"file": "pixels.safetensors"}, "expected": {"file": "expected.safetensors"}"#
+        let cases: [(label: String, json: String, expected: [OutputTensor], problem: GoldenCaseProblem, file: String)] = [
+            ("not JSON", "{", [], .notJSON(detail: ""), "golden.json"),
+            ("no expected.file", #"{"pixels": {"file": "pixels.safetensors"}}"#, [],
+             .field(name: "expected.file", found: nil, expected: "a file name in the case folder"), "golden.json"),
+            ("no tolerance", "{\(files)}", [output("pooler_output", [2, 32])],
+             .field(name: "tolerance.atol", found: nil, expected: "a number; --atol and --rtol override the recorded ones"), "golden.json"),
+            ("a tensor ckpt does not produce", "{\(files), \(tolerance)}", [output("logits", [2, 10])],
+             .unknownExpectedTensor(name: "logits"), "expected.safetensors"),
+            ("another model's output", "{\(files), \(tolerance)}", [output("pooler_output", [2, 64])],
+             .outputMismatch(tensor: "pooler_output", shape: [2, 64], produced: 64, batch: 2, tokens: 5, width: 32), "expected.safetensors"),
+            ("head_output without head weights", "{\(files), \(tolerance)}", [output("head_output", [2, 64])],
+             .noHeadWeights, "golden.json"),
+        ]
+        for c in cases {
+            let dir = try TemporaryDirectory()
+            try dir.write("golden.json", Array(c.json.utf8))
+            try FileManager.default.copyItem(atPath: pixels, toPath: dir.file("pixels.safetensors"))
+            if !c.expected.isEmpty { try SafetensorsWriter.write(c.expected, to: dir.file("expected.safetensors")) }
+            XCTAssertThrowsError(try GoldenVerifier.verify(weights: weights, goldenDir: dir.path, threads: 1), c.label) { error in
+                guard case let CkptError.goldenCase(path, problem)? = error as? CkptError else {
+                    return XCTFail("\(c.label): \(error)")
+                }
+                XCTAssertEqual(path, dir.file(c.file), c.label)
+                if case .notJSON = c.problem, case .notJSON = problem { return }
+                XCTAssertEqual(problem, c.problem, c.label)
+            }
+        }
+    }
 }

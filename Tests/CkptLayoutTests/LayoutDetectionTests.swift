@@ -32,7 +32,11 @@ final class LayoutDetectionTests: XCTestCase {
                     expected.heads = g.architecture.heads
                     XCTAssertEqual(d.architecture, expected, label)
                     if row.file == "hf" { XCTAssertFalse(d.notes.contains { $0.contains("heads") }, label) }
-                    else { XCTAssertTrue(d.notes.contains { $0.contains("heads are not stored") }, label) }
+                    else {
+                        let rule = Architecture.assumedHeads(width: expected.width).rule
+                        XCTAssertEqual(d.headsRule, rule, label)
+                        XCTAssertTrue(d.notes.contains("heads: " + Architecture.assumedHeadsText(expected.heads, rule: rule)), label)
+                    }
                 } else {
                     XCTAssertNil(d.architecture, label)
                 }
@@ -103,5 +107,26 @@ final class LayoutDetectionTests: XCTestCase {
         let d = try Layouts.detect(try Checkpoint.open(g.path("hf")))
         XCTAssertEqual(d.architecture?.heads, 3)
         XCTAssertEqual(d.architecture?.layerNormEps, 1e-6)
+        XCTAssertNil(d.headsRule)
+    }
+
+    /// A config.json without num_attention_heads gives no count: the rule chooses it and says so
+    /// (it used to stay silent because a config was present).
+    func testConfigWithoutHeadsLeavesTheRule() throws {
+        let g = try GoldenCase("tiny-swiglu")
+        let dir = try temporaryDirectory(self) + "/hf"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: g.path("hf/model.safetensors"), toPath: dir + "/model.safetensors")
+        guard case let .object(members) = try StrictJSONParser.parse(FileSystem.readSmallFile(g.path("hf/config.json"))) else {
+            return XCTFail("config.json is not an object")
+        }
+        let config = JSONValue.object(members.filter { $0.0 != "num_attention_heads" })
+        try Data(JSONWriter.compact(config).utf8).write(to: URL(fileURLWithPath: dir + "/config.json"))
+        let d = try Layouts.detect(try Checkpoint.open(dir))
+        let width = try XCTUnwrap(d.architecture).width
+        let (heads, rule) = Architecture.assumedHeads(width: width)
+        XCTAssertEqual(d.architecture?.heads, heads)
+        XCTAssertEqual(d.headsRule, rule)
+        XCTAssertTrue(d.notes.contains("heads: " + Architecture.assumedHeadsText(heads, rule: rule)), "\(d.notes)")
     }
 }

@@ -25,4 +25,20 @@ final class TableReadersTests: XCTestCase {
         for p in Architecture.presets { XCTAssertEqual(p.arch.name, "ViT-\(p.letter)/14", p.name) }
         XCTAssertEqual(ExpectationSpec.names.count, 2 + 2 * Architecture.presets.count)
     }
+
+    /// The damaged-backbone guess (verify) and detection read the same table and resolve heads the same
+    /// way, so on a complete model, in either layout, they find the same architecture and rule.
+    func testGuessAgreesWithDetectionOnCompleteModels() throws {
+        for name in GoldenCase.tinyCases {  // the large cases record hashes, not weights
+            let g = try GoldenCase(name)
+            for (file, layout) in [("dinov2.safetensors", LayoutKind.dinov2), ("hf", .hf)] {
+                let c = try Checkpoint.open(g.path(file))
+                let d = try Layouts.detect(c)
+                let tensors = Dictionary(uniqueKeysWithValues: c.tensors.map { ($0.name, $0) })
+                let guess = try XCTUnwrap(Layouts.guessArchitecture(tensors, layout: layout, config: c.config), "\(name)/\(file)")
+                XCTAssertEqual(guess.architecture, d.architecture, "\(name)/\(file)")
+                XCTAssertEqual(guess.headsRule, d.headsRule, "\(name)/\(file)")
+            }
+        }
+    }
 }

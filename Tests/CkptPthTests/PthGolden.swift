@@ -19,9 +19,15 @@ enum PthGolden {
 
     /// `pth.json` / `pth-extra.json` of `name`, with its folder.
     static func manifest(_ name: String) throws -> (dir: String, json: JSONValue) {
-        guard let dir = directory(name) else { throw CkptError.invalidRequest("golden/\(name)/\(name).json not found") }
+        guard let dir = directory(name) else { throw MissingFixture(path: "golden/\(name)/\(name).json") }
         let bytes = try FileSystem.readSmallFile(dir + "/" + name + ".json")
         return (dir, try StrictJSONParser.parse(bytes))
+    }
+
+    /// The fixture manifest is in none of the places `directory` looks.
+    struct MissingFixture: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "\(path) not found (run golden/generate.py)" }
     }
 
     /// One expected tensor: torch's name with `/` between levels, dtype, shape, sha256.

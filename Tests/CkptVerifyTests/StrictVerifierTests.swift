@@ -234,6 +234,26 @@ final class StrictVerifierTests: XCTestCase {
         XCTAssertEqual(report.errors.map { "\($0.kind.rawValue) \($0.key)" }, ["missing blocks.1.ls2.gamma", "shape blocks.0.mlp.fc1.weight"], report.text())
         XCTAssertEqual(report.expectation.layout, "dinov2")
         XCTAssertTrue(report.expectation.summary.hasPrefix("inferred dinov2"), report.expectation.summary)
+        // The guess resolves heads like detection does, and says so.
+        XCTAssertEqual(report.expectation.headsAssumed, Architecture.assumedHeadsText(2, rule: Architecture.assumedHeads(width: 32).rule))
+    }
+
+    /// When no config.json gives the head count, the report says which rule chose the one in its
+    /// summary (text line under the verdict, `expectation.heads_assumed` in JSON); with one, it says nothing.
+    func testAssumedHeadCountIsNamed() throws {
+        for model in VerifyFixtures.models {
+            let original = try verify(try VerifyFixtures.path("models/\(model)/dinov2.safetensors"))
+            let width = try XCTUnwrap(Layouts.detect(try Checkpoint.open(try VerifyFixtures.path("models/\(model)/dinov2.safetensors"))).architecture).width
+            let (heads, rule) = Architecture.assumedHeads(width: width)
+            let text = Architecture.assumedHeadsText(heads, rule: rule)
+            XCTAssertEqual(original.expectation.headsAssumed, text, model)
+            XCTAssertEqual(original.json["expectation"]?["heads_assumed"], .string(text), model)
+            XCTAssertEqual(original.text().split(separator: "\n").dropFirst().first.map(String.init), "  heads: " + text, model)
+            let hf = try verify(try VerifyFixtures.path("models/\(model)/hf"))
+            XCTAssertNil(hf.expectation.headsAssumed, model)
+            XCTAssertEqual(hf.json["expectation"]?["heads_assumed"], .null, model)
+            XCTAssertFalse(hf.text().contains("heads:"), model)
+        }
     }
 
     /// `--dtype` states the release's dtype; every tensor of another dtype is named.

@@ -18,7 +18,7 @@ enum VerifySchema {
         XCTAssertNotNil(json["strict"]?.boolValue, label, file: file, line: line)
         XCTAssertTrue(json["manifest"] == .null || json["manifest"]?.stringValue != nil, label, file: file, line: line)
         let expectation = try XCTUnwrap(json["expectation"]?.objectValue, label)
-        XCTAssertEqual(expectation.map(\.0), ["source", "name", "layout", "summary"], label, file: file, line: line)
+        XCTAssertEqual(expectation.map(\.0), ["source", "name", "layout", "summary", "heads_assumed"], label, file: file, line: line)
         XCTAssertTrue(["spec", "like", "detected"].contains(json["expectation"]?["source"]?.stringValue ?? ""), label, file: file, line: line)
         XCTAssertEqual(try XCTUnwrap(json["checked"]?.objectValue).map(\.0), ["tensors", "parameters", "bytes"], label, file: file, line: line)
         let problems = try XCTUnwrap(json["problems"]?.arrayValue, label)

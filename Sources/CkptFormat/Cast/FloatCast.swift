@@ -17,11 +17,11 @@
 ///
 /// One difference remains: torch's F16 → F32 kernel converts the last `n mod 16` elements with a
 /// scalar loop that writes `0x7FFFFFFF` for any NaN. ckpt does not copy that position-dependent quirk.
-public enum FloatCast {
+package enum FloatCast {
     /// F32 → F16 bits: torch's `c10::detail::fp16_ieee_from_fp32_value` for numbers; NaN keeps its sign and
     /// top payload bits with the quiet bit set, as the F16C instruction torch's vectorised kernel uses does.
     @inline(__always)
-    public static func f16Bits(_ f: Float) -> UInt16 {
+    package static func f16Bits(_ f: Float) -> UInt16 {
         let scaleToInf = Float(bitPattern: 0x7780_0000)   // 2^112
         let scaleToZero = Float(bitPattern: 0x0880_0000)  // 2^-110
         var base = (abs(f) * scaleToInf) * scaleToZero
@@ -43,7 +43,7 @@ public enum FloatCast {
 
     /// F32 → BF16 bits: torch's `c10::detail::round_to_nearest_even`; NaN becomes `nan` (see the table above).
     @inline(__always)
-    public static func bf16Bits(_ f: Float, nan: UInt16 = bf16NaN) -> UInt16 {
+    package static func bf16Bits(_ f: Float, nan: UInt16 = bf16NaN) -> UInt16 {
         if f.isNaN { return nan }
         let u = f.bitPattern
         let roundingBias = ((u >> 16) & 1) &+ 0x7FFF
@@ -51,13 +51,13 @@ public enum FloatCast {
     }
 
     /// The BF16 bit pattern torch's scalar conversion writes for any NaN (F16 → BF16, F64 → BF16).
-    public static let bf16NaN: UInt16 = 0x7FC0
+    package static let bf16NaN: UInt16 = 0x7FC0
     /// The BF16 bit pattern torch's vectorised F32 → BF16 kernel writes for any NaN, whatever its sign.
-    public static let bf16NaNFromF32: UInt16 = 0xFFFF
+    package static let bf16NaNFromF32: UInt16 = 0xFFFF
 
     /// F16 → F32, exact (NaNs keep sign and payload, quieted as an arithmetic widening would).
     @inline(__always)
-    public static func float(fromF16 h: UInt16) -> Float {
+    package static func float(fromF16 h: UInt16) -> Float {
         let sign = UInt32(h & 0x8000) << 16
         let exp = UInt32(h >> 10) & 0x1F
         let mant = UInt32(h) & 0x3FF
@@ -75,10 +75,10 @@ public enum FloatCast {
 
     /// BF16 → F32, exact.
     @inline(__always)
-    public static func float(fromBF16 b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
+    package static func float(fromBF16 b: UInt16) -> Float { Float(bitPattern: UInt32(b) << 16) }
 
     /// Decodes little-endian elements of `dtype` (F16, BF16, F32 or F64) as F32.
-    public static func toFloat32(_ raw: UnsafeRawBufferPointer, from dtype: DType) -> [Float] {
+    package static func toFloat32(_ raw: UnsafeRawBufferPointer, from dtype: DType) -> [Float] {
         let width = dtype.byteWidth ?? 1
         let count = raw.count / width
         return [Float](unsafeUninitializedCapacity: count) { out, initialized in
@@ -89,7 +89,7 @@ public enum FloatCast {
 
     /// Converts whole little-endian elements from `source` (`from`) into `destination` (`to`).
     /// Both types must be castable floats; `destination` must hold as many elements as `source`.
-    public static func convert(_ source: UnsafeRawBufferPointer, from: DType, to: DType,
+    package static func convert(_ source: UnsafeRawBufferPointer, from: DType, to: DType,
                                into destination: UnsafeMutableRawBufferPointer) {
         precondition(from.isCastableFloat && to.isCastableFloat, "cast between non-float types")
         let count = source.count / from.byteWidth!

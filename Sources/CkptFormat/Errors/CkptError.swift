@@ -31,8 +31,20 @@ public enum CkptError: Error, Equatable, Sendable {
     /// A file's size changed while ckpt was reading it: `openedSize` bytes at open, `currentSize` now
     /// (nil when only a short read showed it).
     case inputResized(path: String, openedSize: Int, currentSize: Int?)
-    /// A requested operation does not apply to this input (e.g. casting an integer tensor).
-    case invalidRequest(String)
+    /// A tensor a command reads by name (e.g. `pixel_values`) is not in `path`; `found` samples the
+    /// names that are.
+    case missingTensor(path: String, tensor: String, found: [String])
+    /// A head count given for the backbone of `path` (`--heads`, a golden case's) does not divide its
+    /// embedding width.
+    case headsDoNotDivideWidth(path: String, heads: Int, width: Int)
+    /// A tensor has `shape` where `expected` (e.g. `[B, 3, H, W]`) is needed.
+    case tensorShape(path: String, tensor: String, shape: [Int], expected: String)
+    /// An input image of `height`×`width` pixels (from `source`) is smaller than one patch, so it
+    /// would give no token.
+    case imageSmallerThanPatch(source: String, height: Int, width: Int, patch: Int)
+    /// A golden case (`path` is its `golden.json` or expected outputs) cannot be checked; `problem`
+    /// names the field or tensor.
+    case goldenCase(path: String, problem: GoldenCaseProblem)
     /// A `.pth` pickle refers to `global` (`module.name`), which is not on the state-dict allow-list.
     /// Nothing was executed: ckpt interprets pickles, it never runs them.
     case unsafePickle(path: String, global: String)
@@ -48,6 +60,7 @@ public enum CkptError: Error, Equatable, Sendable {
 }
 
 extension CkptError: CustomStringConvertible, LocalizedError {
+    /// The message the CLI prints after `ckpt: error:`; it starts with the path it is about.
     public var description: String {
         switch self {
         case let .io(path, operation, code):
@@ -76,8 +89,16 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         case let .inputResized(path, openedSize, currentSize):
             let now = currentSize.map { "\($0) bytes now" } ?? "it ended early"
             return "\(path) changed size while being read (\(openedSize) bytes when opened, \(now))"
-        case let .invalidRequest(message):
-            return message
+        case let .missingTensor(path, tensor, found):
+            return "\(path): no tensor \"\(tensor)\" (found: \(found.joined(separator: ", ")))"
+        case let .headsDoNotDivideWidth(path, heads, width):
+            return "\(path): \(heads) attention heads do not divide the embedding width \(width)"
+        case let .tensorShape(path, tensor, shape, expected):
+            return "\(path): tensor \"\(tensor)\" has shape \(shape), expected \(expected)"
+        case let .imageSmallerThanPatch(source, height, width, patch):
+            return "\(source): image \(height)×\(width) is smaller than one \(patch)×\(patch) patch"
+        case let .goldenCase(path, problem):
+            return "\(path): \(problem)"
         case let .libraryUnavailable(message):
             return message
         case let .unsafePickle(path, global):
@@ -89,5 +110,6 @@ extension CkptError: CustomStringConvertible, LocalizedError {
         }
     }
 
+    /// `description`, for `LocalizedError` users.
     public var errorDescription: String? { description }
 }

@@ -22,6 +22,7 @@ public enum LayoutProblem: Equatable, Sendable {
 }
 
 extension LayoutProblem: CustomStringConvertible {
+    /// What is wrong, over one or more lines (the path is the error's).
     public var description: String {
         switch self {
         case let .unrecognised(recognised, unrecognised, known):

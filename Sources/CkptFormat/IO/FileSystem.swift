@@ -6,7 +6,9 @@ import Darwin
 
 /// Device and inode of a file: equal identities are the same file, whatever the spelling of the path.
 public struct FileIdentity: Hashable, Sendable {
+    /// `st_dev` of the file.
     public let device: UInt64
+    /// `st_ino` of the file.
     public let inode: UInt64
 
     /// The identity of the file at `path` (following symlinks), or nil when it does not exist.

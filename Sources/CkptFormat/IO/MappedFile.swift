@@ -11,13 +11,13 @@ import Darwin
 /// closures they are lent to. Streaming copies use `pread` through `read(into:at:)` instead of the
 /// mapping; lends of the mapping itself are covered by the SIGBUS guard (`MappingGuard`), so a file
 /// that shrinks underneath ckpt produces `CkptError.inputResized` rather than a SIGBUS.
-public final class MappedFile: @unchecked Sendable {  // immutable after init; the read-only mapping is lent only inside closures and unmapped in deinit
+package final class MappedFile: @unchecked Sendable {  // immutable after init; the read-only mapping is lent only inside closures and unmapped in deinit
     /// The path used in messages.
-    public let path: String
+    package let path: String
     /// File size in bytes when it was opened.
-    public let size: Int
+    package let size: Int
     /// Device and inode, to recognise the same file under another name.
-    public let identity: FileIdentity
+    package let identity: FileIdentity
     let fd: Int32
     private let modificationTime: timespec
     // Immutable after init; the mapping lives until deinit. nil for an empty file.
@@ -26,7 +26,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     private let faultGuard: MappingGuard?
 
     /// Opens and maps `path`. Costs O(1): no data page is touched.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         // O_NONBLOCK: opening a FIFO (say, a shard name planted as a named pipe) would otherwise
         // wait forever for a writer; it has no effect on regular files, and init rejects the rest.
         let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
@@ -35,7 +35,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
 
     /// Maps an already open descriptor, which the new object owns and closes.
-    public init(adopting fd: Int32, path: String) throws {
+    package init(adopting fd: Int32, path: String) throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else {
             let e = errno
@@ -91,7 +91,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
 
     /// Lends the bytes `[offset, offset + count)` of the mapping to `body`.
-    public func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    package func withBytes<R>(offset: Int, count: Int, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try checkRange(offset, count)
         guard let base, count > 0 else { return try body(UnsafeRawBufferPointer(start: nil, count: 0)) }
         try checkAbsorbedFault()
@@ -110,21 +110,22 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
 
     /// A copy of the bytes `[offset, offset + count)`.
-    public func copyBytes(offset: Int, count: Int) throws -> [UInt8] {
+    package func copyBytes(offset: Int, count: Int) throws -> [UInt8] {
         try withBytes(offset: offset, count: count) { Array($0) }
     }
 
     /// The little-endian u64 at `offset`, read without assuming alignment.
-    public func loadUInt64LE(at offset: Int) throws -> UInt64 {
+    package func loadUInt64LE(at offset: Int) throws -> UInt64 {
         try withBytes(offset: offset, count: 8) { UInt64(littleEndian: $0.loadUnaligned(as: UInt64.self)) }
     }
 
     /// Lends `count` elements of `T` starting at byte `offset`: in place when the mapping is aligned for
     /// `T`, otherwise from an aligned copy. `T` must be a trivial type such as `Float` or `UInt16`.
-    public func withElements<T, R>(of type: T.Type, offset: Int, count: Int,
+    package func withElements<T, R>(of type: T.Type, offset: Int, count: Int,
                                    _ body: (UnsafeBufferPointer<T>) throws -> R) throws -> R {
         let (bytes, o) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
-        guard !o else { throw CkptError.invalidRequest("\(path): element count \(count) overflows") }
+        // Counts come from validated tensors, whose byte ranges lie inside the file.
+        precondition(!o, "\(path): element count \(count) overflows")
         return try withBytes(offset: offset, count: bytes) { raw in
             if let start = raw.baseAddress, Int(bitPattern: start) % MemoryLayout<T>.alignment == 0 {
                 // Aligned, trivial type, read-only mapping: binding is sound for the closure's duration.
@@ -139,7 +140,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
 
     /// Reads exactly `buffer.count` bytes at `offset` with `pread`. A short read means the file shrank.
-    public func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
+    package func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int) throws {
         var done = 0
         while done < buffer.count {
             let n = pread(fd, buffer.baseAddress! + done, buffer.count - done, off_t(offset + done))
@@ -155,7 +156,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
     }
 
     /// Throws when the file on disk no longer has the size and modification time it had at open.
-    public func checkUnchanged() throws {
+    package func checkUnchanged() throws {
         var st = stat()
         guard fstat(fd, &st) == 0 else { throw CkptError.io(path: path, operation: "fstat", code: errno) }
         if Int(st.st_size) != size {
@@ -168,7 +169,7 @@ public final class MappedFile: @unchecked Sendable {  // immutable after init; t
 
     /// Throws when the file no longer covers the size it had at open, or a fault in its mapping was
     /// absorbed: cheap (one fstat), for long computations over lent bytes to stop early.
-    public func checkIntact() throws {
+    package func checkIntact() throws {
         try checkAbsorbedFault()
         try checkStillCovers(size)
     }

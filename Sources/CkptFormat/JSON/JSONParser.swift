@@ -1,14 +1,18 @@
 /// Why a JSON text was refused, with the byte offset where reading stopped.
 public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
+    /// Byte offset in the document where parsing stopped.
     public let offset: Int
+    /// What was wrong there.
     public let message: String
     /// For a key given twice in one object: the key, and the object's nesting depth (1 = top level),
     /// so a caller can say what the key means (a safetensors tensor name, say).
     public let duplicateKey: String?
+    /// Nesting depth at the error (0 for the top-level value).
     public let depth: Int
+    /// `message at byte offset`.
     public var description: String { "\(message) at byte \(offset)" }
 
-    public init(offset: Int, message: String, duplicateKey: String? = nil, depth: Int = 0) {
+    package init(offset: Int, message: String, duplicateKey: String? = nil, depth: Int = 0) {
         self.offset = offset
         self.message = message
         self.duplicateKey = duplicateKey
@@ -22,8 +26,8 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 /// one of the values, a known parser differential), nesting is limited to `maxDepth`, strings must be
 /// valid UTF-8 without raw control characters or lone surrogates, and nothing but whitespace may
 /// follow the document.
-public struct StrictJSONParser {
-    public static let defaultMaxDepth = 64
+package struct StrictJSONParser {
+    package static let defaultMaxDepth = 64
 
     private let bytes: [UInt8]
     private var pos = 0
@@ -36,7 +40,7 @@ public struct StrictJSONParser {
     }
 
     /// Parses one complete JSON document.
-    public static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+    package static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         var parser = StrictJSONParser(bytes, maxDepth: maxDepth)
         parser.skipWhitespace()
         let value = try parser.parseValue()
@@ -50,7 +54,7 @@ public struct StrictJSONParser {
         return value
     }
 
-    public static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+    package static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 

@@ -1,14 +1,20 @@
 /// A JSON document that keeps object members in their written order, so headers and reports can be
 /// checked and written back exactly. Numbers keep their source text; callers decide how to read them.
 public indirect enum JSONValue: Equatable, Sendable {
+    /// Members in written order (duplicates are refused by the parser).
     case object([(String, JSONValue)])
+    /// Elements in order.
     case array([JSONValue])
+    /// A string, unescaped.
     case string(String)
     /// The number's literal text as written (e.g. `"12"`, `"-0.5e3"`).
     case number(String)
+    /// `true` or `false`.
     case bool(Bool)
+    /// `null`.
     case null
 
+    /// Structural equality; object members compare in order, numbers by their text.
     public static func == (lhs: JSONValue, rhs: JSONValue) -> Bool {
         switch (lhs, rhs) {
         case let (.object(a), .object(b)):
@@ -50,21 +56,25 @@ public indirect enum JSONValue: Equatable, Sendable {
         }
     }
 
+    /// The string, or nil for any other kind of value.
     public var stringValue: String? {
         if case let .string(s) = self { return s }
         return nil
     }
 
+    /// The elements, or nil when the value is not an array.
     public var arrayValue: [JSONValue]? {
         if case let .array(a) = self { return a }
         return nil
     }
 
+    /// The members in written order, or nil when the value is not an object.
     public var objectValue: [(String, JSONValue)]? {
         if case let .object(o) = self { return o }
         return nil
     }
 
+    /// The boolean, or nil for any other kind of value.
     public var boolValue: Bool? {
         if case let .bool(b) = self { return b }
         return nil

@@ -16,7 +16,7 @@ public enum JSONWriter {
         return out
     }
 
-    public static func escape(_ s: String, into out: inout String) {
+    package static func escape(_ s: String, into out: inout String) {
         out.append("\"")
         for scalar in s.unicodeScalars {
             switch scalar {

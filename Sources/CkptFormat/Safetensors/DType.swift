@@ -3,27 +3,49 @@
 /// Declaration order is the reference implementation's (increasing alignment); its writer orders
 /// tensors by this rank descending, then by name, and so does ours.
 public enum DType: String, CaseIterable, Sendable, Comparable {
+    /// Boolean, one byte.
     case bool = "BOOL"
+    /// 4-bit float (E2M1), two per byte.
     case f4 = "F4"
+    /// 6-bit float, E2M3.
     case f6e2m3 = "F6_E2M3"
+    /// 6-bit float, E3M2.
     case f6e3m2 = "F6_E3M2"
+    /// Unsigned 8-bit integer.
     case u8 = "U8"
+    /// Signed 8-bit integer.
     case i8 = "I8"
+    /// 8-bit float, E5M2.
     case f8e5m2 = "F8_E5M2"
+    /// 8-bit float, E4M3 (FN).
     case f8e4m3 = "F8_E4M3"
+    /// 8-bit exponent-only scale (E8M0).
     case f8e8m0 = "F8_E8M0"
+    /// 8-bit float, E4M3 FNUZ.
     case f8e4m3fnuz = "F8_E4M3FNUZ"
+    /// 8-bit float, E5M2 FNUZ.
     case f8e5m2fnuz = "F8_E5M2FNUZ"
+    /// Signed 16-bit integer.
     case i16 = "I16"
+    /// Unsigned 16-bit integer.
     case u16 = "U16"
+    /// IEEE half precision.
     case f16 = "F16"
+    /// bfloat16.
     case bf16 = "BF16"
+    /// Signed 32-bit integer.
     case i32 = "I32"
+    /// Unsigned 32-bit integer.
     case u32 = "U32"
+    /// IEEE single precision.
     case f32 = "F32"
+    /// Complex of two F32.
     case c64 = "C64"
+    /// IEEE double precision.
     case f64 = "F64"
+    /// Signed 64-bit integer.
     case i64 = "I64"
+    /// Unsigned 64-bit integer.
     case u64 = "U64"
 
     /// Bits per element (sub-byte types pack several elements per byte).
@@ -55,6 +77,7 @@ public enum DType: String, CaseIterable, Sendable, Comparable {
     /// Position in the reference declaration order.
     public var rank: Int { DType.allCases.firstIndex(of: self)! }
 
+    /// Orders by `rank` (declaration order); the writer puts higher ranks first, as safetensors does.
     public static func < (lhs: DType, rhs: DType) -> Bool { lhs.rank < rhs.rank }
 
     /// Bytes needed for `shape`, or nil when the count overflows or sub-byte elements do not fill whole bytes.

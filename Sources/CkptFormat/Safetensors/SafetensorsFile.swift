@@ -1,22 +1,22 @@
 /// An open, validated safetensors file. Opening reads only the header; tensor data stays in the
 /// mapping until something asks for it.
-public final class SafetensorsFile: Sendable {
-    public let file: MappedFile
-    public let header: SafetensorsHeader
+package final class SafetensorsFile: Sendable {
+    package let file: MappedFile
+    package let header: SafetensorsHeader
     private let index: [String: Int]
 
-    public var path: String { file.path }
+    package var path: String { file.path }
     /// Tensors in file (offset) order.
-    public var tensors: [TensorInfo] { header.tensors }
-    public var metadata: [(String, String)]? { header.metadata }
+    package var tensors: [TensorInfo] { header.tensors }
+    package var metadata: [(String, String)]? { header.metadata }
 
     /// Opens and validates `path`.
-    public convenience init(path: String) throws {
+    package convenience init(path: String) throws {
         try self.init(file: MappedFile(path: path))
     }
 
     /// Validates an already mapped file (used for decompressed `.zst` inputs).
-    public init(file: MappedFile) throws {
+    package init(file: MappedFile) throws {
         self.file = file
         do {
             guard file.size >= 8 else { throw SafetensorsProblem.fileTooSmall(size: file.size) }
@@ -36,15 +36,15 @@ public final class SafetensorsFile: Sendable {
         self.index = index
     }
 
-    public func info(_ name: String) -> TensorInfo? {
+    package func info(_ name: String) -> TensorInfo? {
         index[name].map { header.tensors[$0] }
     }
 
     /// Absolute file offset of a tensor's first byte.
-    public func fileOffset(of tensor: TensorInfo) -> Int { header.dataStart + tensor.begin }
+    package func fileOffset(of tensor: TensorInfo) -> Int { header.dataStart + tensor.begin }
 
     /// Lends a tensor's bytes, zero-copy from the mapping.
-    public func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+    package func withBytes<R>(of tensor: TensorInfo, _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         try file.withBytes(offset: fileOffset(of: tensor), count: tensor.byteCount, body)
     }
 }

@@ -1,36 +1,36 @@
 /// One tensor's entry in a safetensors header.
-public struct TensorInfo: Equatable, Sendable {
-    public let name: String
-    public let dtype: DType
-    public let shape: [Int]
+package struct TensorInfo: Equatable, Sendable {
+    package let name: String
+    package let dtype: DType
+    package let shape: [Int]
     /// Byte range in the data buffer (after the header), end exclusive.
-    public let begin: Int
-    public let end: Int
+    package let begin: Int
+    package let end: Int
 
-    public var byteCount: Int { end - begin }
+    package var byteCount: Int { end - begin }
     /// Number of elements (1 for rank 0); validated not to overflow when the header was parsed.
-    public var elementCount: Int { CkptFormat.elementCount(shape) ?? 0 }
+    package var elementCount: Int { CkptFormat.elementCount(shape) ?? 0 }
 }
 
 /// A parsed and validated safetensors header.
-public struct SafetensorsHeader: Sendable {
+package struct SafetensorsHeader: Sendable {
     /// The reference implementation's limit on the header length.
-    public static let maxHeaderLength = 100_000_000
+    package static let maxHeaderLength = 100_000_000
     /// The largest integer JSON readers agree on exactly (2^53).
-    public static let maxExactInteger = 9_007_199_254_740_992
+    package static let maxExactInteger = 9_007_199_254_740_992
 
     /// Tensors in file (offset) order.
-    public let tensors: [TensorInfo]
+    package let tensors: [TensorInfo]
     /// `__metadata__` entries in written order; nil when the header has none.
-    public let metadata: [(String, String)]?
+    package let metadata: [(String, String)]?
     /// Header JSON length in bytes (the u64 at the start of the file).
-    public let headerLength: Int
+    package let headerLength: Int
     /// File offset where tensor data starts: 8 + header length.
-    public var dataStart: Int { 8 + headerLength }
+    package var dataStart: Int { 8 + headerLength }
 
     /// Parses and validates a header. `headerBytes` is the JSON text, `dataSize` the bytes after it.
     /// Throws the first problem found (the file is unusable after any of them).
-    public static func parse(headerBytes: [UInt8], dataSize: Int) throws(SafetensorsProblem) -> SafetensorsHeader {
+    package static func parse(headerBytes: [UInt8], dataSize: Int) throws(SafetensorsProblem) -> SafetensorsHeader {
         let (header, declared) = try parseDeclaringSize(headerBytes: headerBytes)
         if declared > dataSize { throw .dataTruncated(needed: declared, available: dataSize) }
         if declared < dataSize { throw .trailingBytes(count: dataSize - declared) }

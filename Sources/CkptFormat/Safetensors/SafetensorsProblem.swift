@@ -1,29 +1,51 @@
 /// Exactly what is wrong with a safetensors file. Descriptions name the tensor and the numbers involved.
 public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConvertible {
+    /// The file is shorter than the 8-byte header length.
     case fileTooSmall(size: Int)
+    /// The header length is over ckpt's limit.
     case headerTooLarge(length: UInt64, limit: Int)
+    /// The header length runs past the end of the file.
     case headerPastEnd(length: UInt64, fileSize: Int)
+    /// The header bytes are not UTF-8.
     case headerNotUTF8
+    /// The header is not JSON (strict: no duplicate keys, bounded nesting).
     case headerNotJSON(JSONError)
     /// A top-level key given twice: a tensor (or `__metadata__`) listed twice.
     case duplicateTensor(name: String, offset: Int)
+    /// The header is JSON but not an object.
     case headerNotObject(found: String)
+    /// `__metadata__` is not an object.
     case metadataNotObject(found: String)
+    /// A `__metadata__` value is not a string.
     case metadataValueNotString(key: String, found: String)
+    /// A tensor entry is not an object.
     case tensorNotObject(tensor: String, found: String)
+    /// A tensor entry lacks `dtype`, `shape` or `data_offsets`.
     case missingField(tensor: String, field: String)
+    /// A tensor entry has a field the format does not define.
     case unexpectedField(tensor: String, field: String)
+    /// A dtype the format does not define.
     case unknownDType(tensor: String, dtype: String)
+    /// A shape or offset value that is not a non-negative integer that fits (`reason` says which).
     case invalidInteger(tensor: String, field: String, text: String, reason: String)
+    /// A field of the wrong JSON type.
     case invalidFieldType(tensor: String, field: String, expected: String, found: String)
+    /// `data_offsets` end before they begin.
     case offsetsReversed(tensor: String, begin: Int, end: Int)
+    /// The shape's byte count overflows.
     case sizeOverflow(tensor: String, shape: [Int], dtype: DType)
+    /// The offsets hold another number of bytes than the shape and dtype need.
     case byteCountMismatch(tensor: String, begin: Int, end: Int, shape: [Int], dtype: DType, needed: Int)
+    /// Bytes between two tensors that belong to neither (the format packs them).
     case gap(tensor: String, begin: Int, expected: Int)
+    /// Two tensors share bytes.
     case overlap(tensor: String, begin: Int, end: Int, other: String, otherEnd: Int)
+    /// The file ends before the tensor data does.
     case dataTruncated(needed: Int, available: Int)
+    /// Bytes after the last tensor.
     case trailingBytes(count: Int)
 
+    /// What is wrong, naming the tensor and the numbers (the path is the error's).
     public var description: String {
         func shapeText(_ s: [Int]) -> String { "[" + s.map(String.init).joined(separator: ", ") + "]" }
         switch self {

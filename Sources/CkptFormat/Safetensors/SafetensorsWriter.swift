@@ -5,17 +5,24 @@ import Glibc
 
 /// One tensor to write: its source and the dtype it should have in the output.
 public struct OutputTensor: Sendable {
+    /// The source tensor: name, shape and bytes.
     public let entry: TensorEntry
     /// Output dtype; differs from `entry.dtype` only for float casts.
     public let dtype: DType
 
+    /// `dtype` may differ from `entry.dtype` only when both are floating point (F64, F32, F16, BF16).
     public init(_ entry: TensorEntry, dtype: DType? = nil) {
+        precondition(dtype == nil || dtype == entry.dtype || (dtype!.isCastableFloat && entry.dtype.isCastableFloat),
+                     "cannot cast tensor \"\(entry.name)\" from \(entry.dtype.rawValue) to \(dtype!.rawValue)")
         self.entry = entry
         self.dtype = dtype ?? entry.dtype
     }
 
+    /// The tensor name written.
     public var name: String { entry.name }
+    /// The shape written (the source's).
     public var shape: [Int] { entry.shape }
+    /// Bytes the tensor takes in the output, in `dtype`.
     public var byteCount: Int { dtype.byteCount(for: entry.shape) ?? 0 }
 }
 
@@ -27,7 +34,7 @@ public enum SafetensorsWriter {
     static let bufferSize = 1 << 20
 
     /// The reference order: dtype rank descending, then name ascending by UTF-8 bytes.
-    public static func ordered(_ tensors: [OutputTensor]) -> [OutputTensor] {
+    package static func ordered(_ tensors: [OutputTensor]) -> [OutputTensor] {
         tensors.sorted {
             if $0.dtype != $1.dtype { return $0.dtype > $1.dtype }
             return $0.name.utf8.lexicographicallyPrecedes($1.name.utf8)
@@ -35,7 +42,7 @@ public enum SafetensorsWriter {
     }
 
     /// The 8-byte length plus padded JSON header for tensors already in output order.
-    public static func header(for tensors: [OutputTensor], metadata: [(String, String)]?) -> [UInt8] {
+    package static func header(for tensors: [OutputTensor], metadata: [(String, String)]?) -> [UInt8] {
         var members: [(String, JSONValue)] = []
         if let metadata { members.append(("__metadata__", .object(metadata.map { ($0.0, .string($0.1)) }))) }
         var offset = 0
@@ -55,19 +62,15 @@ public enum SafetensorsWriter {
         return out
     }
 
-    /// Checks a write request before anything touches the disk: unique names, castable dtypes.
-    static func validate(_ tensors: [OutputTensor], destination: String) throws {
+    /// The caller's side of a write request, checked before anything touches the disk: unique names
+    /// and byte counts that fit the shapes. Every reader hands out such tensors (readers refuse
+    /// duplicate names and short tensors), so a failure is a bug in the caller, not in the input.
+    static func checkRequest(_ tensors: [OutputTensor], destination: String) {
         var seen = Set<String>()
         for t in tensors {
-            guard seen.insert(t.name).inserted else {
-                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" would be written twice")
-            }
-            if t.dtype != t.entry.dtype, !(t.dtype.isCastableFloat && t.entry.dtype.isCastableFloat) {
-                throw CkptError.invalidRequest("\(destination): cannot cast tensor \"\(t.name)\" from \(t.entry.dtype.rawValue) to \(t.dtype.rawValue)")
-            }
-            guard t.entry.dtype.byteCount(for: t.shape) == t.entry.byteCount else {
-                throw CkptError.invalidRequest("\(destination): tensor \"\(t.name)\" has \(t.entry.byteCount) bytes for shape \(t.shape) of \(t.entry.dtype.rawValue)")
-            }
+            precondition(seen.insert(t.name).inserted, "\(destination): tensor \"\(t.name)\" would be written twice")
+            precondition(t.entry.dtype.byteCount(for: t.shape) == t.entry.byteCount,
+                         "\(destination): tensor \"\(t.name)\" has \(t.entry.byteCount) bytes for shape \(t.shape) of \(t.entry.dtype.rawValue)")
         }
     }
 
@@ -88,7 +91,7 @@ public enum SafetensorsWriter {
     package static func stage(_ tensors: [OutputTensor], to destination: String,
                              metadata: [(String, String)]? = defaultMetadata,
                              overwrite: Bool = false, protecting inputs: [FileIdentity] = []) throws -> AtomicOutput {
-        try validate(tensors, destination: destination)
+        checkRequest(tensors, destination: destination)
         let order = ordered(tensors)
         let output = try AtomicOutput(destination: destination, overwrite: overwrite, protecting: inputs)
         do {
@@ -154,10 +157,7 @@ public enum SafetensorsWriter {
                              buffer: UnsafeMutableRawBufferPointer, castBuffer: UnsafeMutableRawBufferPointer) throws {
         let inWidth = from.byteWidth!, outWidth = to.byteWidth!
         let perChunk = min(buffer.count / inWidth, castBuffer.count / outWidth)
-        let elements = segment.count / inWidth
-        var done = 0
-        while done < elements {
-            let n = min(perChunk, elements - done)
+        try forEachChunk(of: segment.count / inWidth, by: perChunk) { done, n in
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * inWidth])
             switch segment {
             case let .file(file, offset, _): try file.read(into: chunk, at: offset + done * inWidth)
@@ -167,6 +167,17 @@ public enum SafetensorsWriter {
             let out = UnsafeMutableRawBufferPointer(rebasing: castBuffer[0..<n * outWidth])
             FloatCast.convert(UnsafeRawBufferPointer(chunk), from: from, to: to, into: out)
             try output.write(UnsafeRawBufferPointer(out))
+        }
+    }
+
+    /// Calls `body(first, count)` on consecutive runs of at most `perChunk` of `total` elements: how
+    /// the writer streams a tensor through one fixed buffer.
+    static func forEachChunk(of total: Int, by perChunk: Int, _ body: (_ first: Int, _ count: Int) throws -> Void) rethrows {
+        precondition(perChunk > 0, "a chunk holds at least one element")
+        var done = 0
+        while done < total {
+            let n = min(perChunk, total - done)
+            try body(done, n)
             done += n
         }
     }

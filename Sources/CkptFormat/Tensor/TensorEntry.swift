@@ -1,11 +1,11 @@
 /// A run of bytes that makes up (part of) a tensor.
-public enum ByteSegment: Sendable {
+package enum ByteSegment: Sendable {
     /// `count` bytes at absolute `offset` of a mapped file: zero-copy.
     case file(MappedFile, offset: Int, count: Int)
     /// Bytes held in memory (small generated tensors such as a zero `mask_token`).
     case memory([UInt8])
 
-    public var count: Int {
+    package var count: Int {
         switch self {
         case let .file(_, _, count): return count
         case let .memory(bytes): return bytes.count
@@ -13,7 +13,7 @@ public enum ByteSegment: Sendable {
     }
 
     /// The sub-range `[start, start + length)` of this segment.
-    public func slice(_ start: Int, _ length: Int) -> ByteSegment {
+    package func slice(_ start: Int, _ length: Int) -> ByteSegment {
         switch self {
         case let .file(file, offset, _): return .file(file, offset: offset + start, count: length)
         case let .memory(bytes): return .memory(Array(bytes[start..<start + length]))
@@ -26,14 +26,17 @@ public enum ByteSegment: Sendable {
 /// A tensor's bytes may be several segments (a fused qkv is three source ranges), so conversions
 /// describe their output without copying anything; the writer streams the segments.
 public struct TensorEntry: Sendable {
+    /// The key in the checkpoint (or the converted name).
     public let name: String
+    /// Element type.
     public let dtype: DType
+    /// Dimensions, outermost first (`[]` for a scalar).
     public let shape: [Int]
-    public let segments: [ByteSegment]
+    package let segments: [ByteSegment]
     /// The file the bytes come from, for messages.
     public let sourcePath: String
 
-    public init(name: String, dtype: DType, shape: [Int], segments: [ByteSegment], sourcePath: String) {
+    package init(name: String, dtype: DType, shape: [Int], segments: [ByteSegment], sourcePath: String) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
@@ -41,7 +44,17 @@ public struct TensorEntry: Sendable {
         self.sourcePath = sourcePath
     }
 
+    /// A tensor held in memory, e.g. to write with `SafetensorsWriter`: `bytes` are its elements in C
+    /// order, little-endian, exactly `dtype.byteCount(for: shape)` of them (a precondition).
+    public init(name: String, dtype: DType, shape: [Int], bytes: [UInt8]) {
+        precondition(dtype.byteCount(for: shape) == bytes.count,
+                     "tensor \"\(name)\": \(bytes.count) bytes for \(dtype.rawValue) \(shape)")
+        self.init(name: name, dtype: dtype, shape: shape, segments: [.memory(bytes)], sourcePath: "(memory)")
+    }
+
+    /// Bytes of data over all segments.
     public var byteCount: Int { segments.reduce(0) { $0 + $1.count } }
+    /// Product of the shape (1 for a scalar).
     public var elementCount: Int { CkptFormat.elementCount(shape) ?? 0 }
 
     /// The same bytes under another name and, optionally, another shape of equal size.
@@ -82,7 +95,7 @@ public struct TensorEntry: Sendable {
     /// Lends an F32 tensor whose bytes are several ranges of mapped files (a fused qkv read from three
     /// source tensors) as one in-place buffer per range, in order; any other tensor as `withFloat32`'s
     /// single buffer. Nothing is copied for the first kind.
-    public func withFloat32Parts<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) throws -> R {
+    package func withFloat32Parts<R>(_ body: ([UnsafeBufferPointer<Float>]) throws -> R) throws -> R {
         let ranges: [(MappedFile, Int, Int)] = segments.compactMap {
             if case let .file(file, offset, count) = $0, count % 4 == 0 { return (file, offset, count / 4) }
             return nil

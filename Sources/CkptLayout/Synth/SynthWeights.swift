@@ -57,7 +57,7 @@ public enum SynthWeights {
 
     /// The F32 values of elements `[first, first + count)` of tensor `name` (an original DINOv2 or
     /// DINOHead key) of `shape`, written to `out`.
-    public static func fill(name: String, shape: [Int], seed: UInt64, first: Int, into out: UnsafeMutableBufferPointer<Float>) {
+    package static func fill(name: String, shape: [Int], seed: UInt64, first: Int, into out: UnsafeMutableBufferPointer<Float>) {
         let kind = Kind(name: name, shape: shape)
         if kind == .zero { out.initialize(repeating: 0); return }
         let base = (seed &* golden) ^ fnv1a64(name)

@@ -7,18 +7,24 @@ import CkptImage
 /// case's `pixels.safetensors` (transformers' output) bit for bit. The forward check then runs on
 /// these pixels, so the case covers images → embeddings end to end.
 public enum GoldenImageCheck {
+    /// The image half's outcome: ckpt's pixels and how they compare with the case's.
     public struct Result: Sendable {
         /// ckpt's pixels, for the forward check.
         public let pixels: EmbedIO.Pixels
+        /// The image files preprocessed, with their SHA-256, in order.
         public let sources: [ImageSource]
         /// Values whose float32 bit patterns differ from the case's (all of them when the shapes differ).
         public let differing: Int
         /// Largest |ours − theirs| over the differing values (NaN if any side is NaN there).
         public let maxAbs: Double
+        /// The shape of ckpt's `pixel_values`.
         public let shape: [Int]
+        /// The shape of the case's `pixel_values`.
         public let expectedShape: [Int]
+        /// Same shape and every float32 bit pattern equal.
         public var identical: Bool { differing == 0 && shape == expectedShape }
 
+        /// One line for the verify report.
         public var text: String {
             let head = "pixels: \(sources.count) image\(sources.count == 1 ? "" : "s") preprocessed by ckpt, \(shape)"
             if identical { return head + ": bit-identical to the case's pixel_values" }
@@ -26,6 +32,7 @@ public enum GoldenImageCheck {
             return head + ": FAIL, \(differing) of \(shape.reduce(1, *)) values differ (max abs \(maxAbs))"
         }
 
+        /// The `pixels` member of the golden report.
         public var json: JSONValue {
             .object([("identical", .bool(identical)), ("shape", .array(shape.map { .int($0) })),
                      ("differing", .int(differing)), ("max_abs", maxAbs.isNaN ? .string("NaN") : .double(maxAbs)),
@@ -37,20 +44,30 @@ public enum GoldenImageCheck {
     /// files whose SHA-256 is not the one recorded.
     public static func run(caseDirectory directory: String) throws -> Result? {
         let path = FileSystem.join(directory, "golden.json")
-        let json: JSONValue
-        do { json = try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
-            throw CkptError.invalidRequest("\(path): \(e)")
-        }
+        let json = try GoldenVerifier.readCaseJSON(path)
         guard let images = json["images"] else { return nil }
-        guard let files = images["files"]?.arrayValue?.compactMap(\.stringValue),
-              let shas = images["sha256"]?.arrayValue?.compactMap(\.stringValue), files.count == shas.count, !files.isEmpty,
-              let configName = images["preprocessor_config"]?.stringValue,
-              let pixelsName = json["pixels"]?["file"]?.stringValue else {
-            throw CkptError.invalidRequest("\(path): images needs files, sha256 (one per file), preprocessor_config; pixels needs file")
+        func refuse(_ field: String, _ value: JSONValue?, expected: String) -> CkptError {
+            .goldenCase(path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
+        }
+        let fileList = images["files"]?.arrayValue ?? []
+        let files = fileList.compactMap(\.stringValue)
+        guard !files.isEmpty, files.count == fileList.count else {
+            throw refuse("images.files", images["files"], expected: "a non-empty list of image file names")
+        }
+        let shaList = images["sha256"]?.arrayValue ?? []
+        let shas = shaList.compactMap(\.stringValue)
+        guard shas.count == files.count, shaList.count == files.count else {
+            throw refuse("images.sha256", images["sha256"], expected: "one SHA-256 string per file in images.files")
+        }
+        guard let configName = images["preprocessor_config"]?.stringValue else {
+            throw refuse("images.preprocessor_config", images["preprocessor_config"], expected: "a file name in the case folder")
+        }
+        guard let pixelsName = json["pixels"]?["file"]?.stringValue else {
+            throw refuse("pixels.file", json["pixels"]?["file"], expected: "a file name in the case folder")
         }
         let backendName = images["backend"]?.stringValue ?? ImageBackend.pil.rawValue
         guard let backend = ImageBackend(rawValue: backendName) else {
-            throw CkptError.invalidRequest("\(path): images.backend \"\(backendName)\" is not one of \(ImageBackend.allCases.map(\.rawValue))")
+            throw refuse("images.backend", images["backend"], expected: "one of \(ImageBackend.allCases.map(\.rawValue).joined(separator: ", "))")
         }
         let paths = files.map { FileSystem.join(directory, $0) }
         // Before decoding: a changed file is refused as changed, not reported as whatever it now decodes to.

@@ -3,10 +3,12 @@ import CkptImage
 /// Decodes and preprocesses image files into `pixel_values` batches `[B, C, H, W]` (float32, rows in
 /// the order given). One tensor holds one size, so every image must give the same C × H × W.
 public struct ImageBatcher: Sendable {
+    /// The preprocessing applied to every image.
     public let processor: ImageProcessor
     /// Largest width × height a header may claim (decompression-bomb limit), checked before allocating.
     public let maxPixels: Int
 
+    /// A batcher that preprocesses with `processor` and refuses headers over `maxPixels`.
     public init(processor: ImageProcessor, maxPixels: Int = ImageDecoder.defaultMaxPixels) {
         self.processor = processor
         self.maxPixels = maxPixels
@@ -16,14 +18,20 @@ public struct ImageBatcher: Sendable {
     public struct Batch: Sendable {
         /// `[count, channels, height, width]`, row-major.
         public var values: [Float]
+        /// Images in the batch.
         public var count: Int { sources.count }
+        /// Channels of every image (3 unless a config keeps gray images gray).
         public let channels: Int
+        /// Rows of every image.
         public let height: Int
+        /// Columns of every image.
         public let width: Int
+        /// The files, with the SHA-256 of the bytes decoded, in batch order.
         public var sources: [ImageSource]
         /// What each conversion to RGB lost, per image, in order (for the CLI's `note:` lines).
         public var notes: [(path: String, note: ConversionNote)]
 
+        /// `[count, channels, height, width]`.
         public var shape: [Int] { [count, channels, height, width] }
     }
 

@@ -12,19 +12,24 @@ import Foundation
 /// streamed from that file as file-backed segments, so memory holds about two batches whatever the
 /// number of images.
 public enum ImageEmbedder {
+    /// How to run the batches and what to write.
     public struct Options {
         /// Images per forward pass (≥ 1).
         public var batchSize: Int
+        /// How position embeddings are resized to the image's grid.
         public var interpolation: PositionInterpolation
+        /// Forward-pass workers (nil: every core).
         public var threads: Int?
         /// Applied to each batch's `pooler_output`, giving `head_output`.
         public var head: DINOHead?
         /// Also write the preprocessed `pixel_values` here (same metadata).
         public var savePixels: String?
+        /// Replace existing outputs (`--force`).
         public var overwrite: Bool
         /// Files no output may replace (the weights).
         public var protecting: [FileIdentity]
 
+        /// Options; `batchSize` must be at least 1.
         public init(batchSize: Int = 8, interpolation: PositionInterpolation, threads: Int? = nil, head: DINOHead? = nil,
                     savePixels: String? = nil, overwrite: Bool = false, protecting: [FileIdentity] = []) {
             self.batchSize = batchSize
@@ -39,10 +44,15 @@ public enum ImageEmbedder {
 
     /// What was embedded.
     public struct Summary: Sendable {
+        /// Images embedded.
         public let images: Int
+        /// Preprocessed image height.
         public let height: Int
+        /// Preprocessed image width.
         public let width: Int
+        /// Patch grid of each image.
         public let grid: (rows: Int, columns: Int)
+        /// Tokens per image: CLS, registers, patches.
         public let tokens: Int
         /// Seconds spent in forward passes (decoding overlaps them and is not counted).
         public let forwardSeconds: Double
@@ -90,14 +100,15 @@ public enum ImageEmbedder {
             let batch = try next.value()
             if first == nil {
                 guard batch.channels == 3 else {
-                    throw CkptError.invalidRequest("\(batch.sources[0].path): the preprocessor config gives \(batch.channels)-channel pixel_values; the backbone needs 3 (set do_convert_rgb)")
+                    throw ImageProblem.notProcessable(path: batch.sources[0].path, reason: "the preprocessor config gives \(batch.channels)-channel pixel_values; the backbone needs 3 (set do_convert_rgb)")
                 }
                 first = (batch.sources[0].path, [batch.channels, batch.height, batch.width])
             }
             if index + 1 < starts.count { next = prefetch(index + 1, like: first) }
             let clock = ContinuousClock(), start = clock.now
             var out = try ViTForward.run(model, pixels: batch.values, batch: batch.count, height: batch.height,
-                                         width: batch.width, interpolation: options.interpolation, threads: options.threads)
+                                         width: batch.width, interpolation: options.interpolation, threads: options.threads,
+                                         source: "pixel_values of \(batch.sources[0].path)")
             forwardSeconds += (clock.now - start).seconds
             if let stages = out.profile { profile = profile.map { $0.adding(stages) } ?? stages }
             if let head = options.head { out.headOutput = try head.apply(out.poolerOutput, rows: out.batch) }

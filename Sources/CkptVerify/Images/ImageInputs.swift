@@ -5,11 +5,12 @@ import Foundation
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
 public struct ImageSource: Equatable, Sendable {
+    /// The image file as named on the command line or in the list.
     public let path: String
     /// Lowercase hex SHA-256 of the file's bytes, hashed from the same mapping the decoder read.
     public let sha256: String
 
-    public init(path: String, sha256: String) {
+    package init(path: String, sha256: String) {
         self.path = path
         self.sha256 = sha256
     }
@@ -46,7 +47,7 @@ public enum ImageInputs {
     public static func readList(_ path: String) throws -> [String] {
         let bytes = try FileSystem.readSmallFile(path)
         guard let text = String(validating: bytes, as: UTF8.self) else {
-            throw CkptError.invalidRequest("\(path): image list is not UTF-8 text")
+            throw ImageProblem.imageListNotText(path: path)
         }
         let folder = FileSystem.directoryName(path)
         var paths: [String] = []
@@ -55,7 +56,7 @@ public enum ImageInputs {
             if line.isEmpty || line.hasPrefix("#") { continue }
             paths.append(line.hasPrefix("/") ? line : FileSystem.join(folder, line))
         }
-        guard !paths.isEmpty else { throw CkptError.invalidRequest("\(path): image list names no image") }
+        guard !paths.isEmpty else { throw ImageProblem.emptyImageList(path: path) }
         return paths
     }
 
