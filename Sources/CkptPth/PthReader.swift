@@ -37,7 +37,7 @@ package enum PthReader {
             throw fail("not a zip archive; only the zip format of torch.save (torch 1.6 and later) is supported, re-save legacy files with a current torch")
         }
         let zip = try ZipArchive(file)
-        guard let first = zip.entries.first, let slash = first.name.firstIndex(of: "/") else {
+        guard let first = zip.first, let slash = first.name.firstIndex(of: "/") else {
             throw fail("the zip archive has no torch record folder (expected <name>/data.pkl)")
         }
         let prefix = String(first.name[...slash])
