@@ -65,12 +65,13 @@ package enum PthReader {
         try flattener.walk(dict, name: "", depth: 0)
         var entries: [TensorEntry] = []
         var seen = Set<String>()
+        var budget = StridedLayout.GatherBudget(archiveSize: file.size)
         for (name, tensor) in flattener.tensors {
             guard seen.insert(name).inserted else {
                 throw fail("two tensors flatten to the same name \"\(name)\" (dict keys containing dots)")
             }
             entries.append(TensorEntry(name: name, dtype: tensor.dtype, shape: tensor.shape,
-                                       segments: try StridedLayout.segments(of: tensor, name: name, file: file),
+                                       segments: try StridedLayout.segments(of: tensor, name: name, file: file, budget: &budget),
                                        sourcePath: path))
         }
         return Contents(tensors: entries, notes: flattener.notes)
