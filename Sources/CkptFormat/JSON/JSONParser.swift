@@ -297,6 +297,17 @@ public struct StrictJSONParser {
     /// The string at the next byte (its opening quote), unescaped and checked.
     mutating func parseString() throws -> String {
         pos += 1  // opening quote
+        // Most strings have no escape: made straight from the input's bytes, without a growing copy
+        // (which for a string of tens of megabytes would cost up to twice its size again).
+        var end = pos
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[pos..<end]), as: UTF8.self)
+            pos = end
+            guard let s else { throw fail(JSONError.invalidUTF8Message) }
+            pos += 1
+            return s
+        }
         var out: [UInt8] = []
         while true {
             guard pos < bytes.count else { throw fail("unterminated string") }
