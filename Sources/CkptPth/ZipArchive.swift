@@ -35,7 +35,7 @@ struct ZipArchive {
         let dataOffset: Int
         let size: Int
         let crc32: UInt32
-        let nameStart: UInt32
+        let nameStart: Int  // names can add up to more than 4 GiB in a (hostile) file that large
         let nameLength: UInt16
     }
 
@@ -64,7 +64,7 @@ struct ZipArchive {
         return entry(records[Int(byName[low])])
     }
 
-    private func nameBytes(_ r: Record) -> ArraySlice<UInt8> { names[Int(r.nameStart)..<Int(r.nameStart) + Int(r.nameLength)] }
+    private func nameBytes(_ r: Record) -> ArraySlice<UInt8> { names[r.nameStart..<r.nameStart + Int(r.nameLength)] }
 
     private func entry(_ r: Record) -> Entry {
         Entry(name: String(decoding: nameBytes(r), as: UTF8.self), dataOffset: r.dataOffset, size: r.size, crc32: r.crc32)
@@ -122,17 +122,14 @@ struct ZipArchive {
             }
             let dataOffset = try Self.locate(file, name: name, localOffset: localOffset, size: size, limit: cdOffset, fail)
             records.append(Record(localOffset: Int(localOffset), dataOffset: dataOffset, size: Int(size), crc32: crc,
-                                  nameStart: UInt32(names.count), nameLength: UInt16(nameLength)))
+                                  nameStart: names.count, nameLength: UInt16(nameLength)))
             names.append(contentsOf: nameBytes)
-        }
-        func name(_ i: UInt32) -> String {
-            let r = records[Int(i)]
-            return String(decoding: names[Int(r.nameStart)..<Int(r.nameStart) + Int(r.nameLength)], as: UTF8.self)
         }
         func bytes(_ i: UInt32) -> ArraySlice<UInt8> {
             let r = records[Int(i)]
-            return names[Int(r.nameStart)..<Int(r.nameStart) + Int(r.nameLength)]
+            return names[r.nameStart..<r.nameStart + Int(r.nameLength)]
         }
+        func name(_ i: UInt32) -> String { String(decoding: bytes(i), as: UTF8.self) }
         let indices = (0..<UInt32(records.count)).map { $0 }
         let byName = indices.sorted { bytes($0).lexicographicallyPrecedes(bytes($1)) }
         for (a, b) in zip(byName, byName.dropFirst()) where bytes(a).elementsEqual(bytes(b)) {
