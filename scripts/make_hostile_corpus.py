@@ -7,12 +7,19 @@ Plain Python (standard library only) and deterministic: running it again reprodu
 files byte for byte, which CI checks (`python3 scripts/make_hostile_corpus.py --check`).
 
 The zstd cases use hand-built frames of raw blocks (RFC 8878 §3.1), so no zstd module is needed.
+
+The manifest's `memory` section lists inputs aimed at memory (issue 14): HostileMemoryTests runs
+`inspect` and `verify --strict` on each and bounds their peak RSS. The small ones ckpt refuses are also
+ordinary cases here; the large ones (up to 114 MB) are not committed but written at test time:
+
+    python3 scripts/make_hostile_corpus.py --memory-cases DIR
 """
 import json
 import os
 import shutil
 import struct
 import sys
+import zlib
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Tests", "Corpus", "hostile")
 
@@ -258,6 +265,227 @@ case("folder-config-not-json", {"config.json": b"{\"hidden_size\": 768\n", "mode
 case("folder-empty-model-dir", {"config.json": b"{}\n"}, "no model.safetensors", "config but no weights")
 
 
+# --- memory: inputs that ask for far more memory than their size (issue 14, item 4) --------------
+#
+# Each is run by HostileMemoryTests under `inspect` and `verify --strict`, whose peak RSS must stay
+# within 64 MiB plus the size of the legitimate output (what the run prints). The small ones that ckpt
+# refuses are ordinary corpus cases as well (committed, driven through every command above); the
+# large ones (up to 114 MB) and the accepted ones are not committed: the test writes them at run time
+# with `--memory-cases DIR`. These limits must match the Swift constants named beside them.
+
+SAFETENSORS_MAX_TENSORS = 32_768   # SafetensorsHeader.maxTensors
+ZIP_MAX_ENTRIES = 131_072 + 1_024  # ZipArchive.maxEntries: PickleMachine.Limits.maxContainers + records
+ZSTD_MAX_WINDOW_LOG = 25           # Zstd.maxWindowLog (32 MiB)
+PICKLE_MAX_GATHERED = 32 << 20     # StridedLayout.maxGatheredBytes beyond the archive's own size
+
+MEMORY = []  # (name, builder: () -> bytes, expect or None when accepted, why, committed)
+
+
+def memory(name, build, expect, why, committed=False):
+    MEMORY.append((name, build, expect, why, committed))
+    if committed:
+        assert expect is not None, "only refused inputs are ordinary corpus cases"
+        case(name, build(), expect, why)
+
+
+def crc32(data):
+    return zlib.crc32(data) & 0xFFFFFFFF
+
+
+def zip_stored(entries, eocd=None):
+    """A zip of stored entries as torch.save lays it out (zip64 records when over 65,535 entries).
+    `eocd(body, directory, count)` may replace the end records with lying ones."""
+    body, directory, offset = [], [], 0
+    for name, data in entries:
+        n = name.encode()
+        local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, crc32(data), len(data), len(data), len(n), 0) + n + data
+        body.append(local)
+        directory.append(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, crc32(data), len(data), len(data),
+                                     len(n), 0, 0, 0, 0, 0, offset) + n)
+        offset += len(local)
+    body, directory = b"".join(body), b"".join(directory)
+    if eocd is not None:
+        return body + directory + eocd(len(body), len(directory), len(entries))
+    count = len(entries)
+    if count <= 0xFFFF:
+        return body + directory + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, count, count, len(directory), len(body), 0)
+    return body + directory + zip64_end(count, len(directory), len(body), len(body) + len(directory))
+
+
+def zip64_end(count, cd_size, cd_offset, record_at):
+    """zip64 end record, its locator, and an end record deferring to them."""
+    return (struct.pack("<IQHHIIQQQQ", 0x06064B50, 44, 45, 45, 0, 0, count, count, cd_size, cd_offset)
+            + struct.pack("<IIQI", 0x07064B50, 0, record_at, 1)
+            + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 0xFFFF, 0xFFFF, 0xFFFFFFFF, 0xFFFFFFFF, 0))
+
+
+def pickle_int(v):
+    return b"J" + struct.pack("<i", v) if -2**31 <= v < 2**31 else b"\x8a\x08" + struct.pack("<q", v)
+
+
+def pickle_str(s):
+    b = s.encode()
+    return b"X" + struct.pack("<I", len(b)) + b
+
+
+def pickle_tuple(items):
+    return b"(" + b"".join(items) + b"t"
+
+
+def torch_pickle(tensors):
+    """A protocol-2 state dict as torch.save writes it: {name: _rebuild_tensor_v2(persistent storage,
+    offset, size, stride, False, OrderedDict())}. tensors: (name, storage class, key, numel, offset, size, stride)."""
+    out = b"\x80\x02}(" if tensors else b"\x80\x02}"
+    for name, cls, key, numel, offset, size, stride in tensors:
+        pid = pickle_tuple([pickle_str("storage"), b"ctorch\n" + cls.encode() + b"\n", pickle_str(key), pickle_str("cpu"), pickle_int(numel)])
+        args = pickle_tuple([pid + b"Q", pickle_int(offset), pickle_tuple(map(pickle_int, size)), pickle_tuple(map(pickle_int, stride)),
+                             b"\x89", b"ccollections\nOrderedDict\n)R"])
+        out += pickle_str(name) + b"ctorch._utils\n_rebuild_tensor_v2\n" + args + b"R"
+    return out + (b"u." if tensors else b".")
+
+
+def pth(pickle, storages=()):
+    """A torch archive: data.pkl, byteorder, the storage records, version."""
+    return zip_stored([("archive/data.pkl", pickle), ("archive/byteorder", b"little")]
+                      + [("archive/data/" + k, v) for k, v in storages] + [("archive/version", b"3\n")])
+
+
+def zstd_window_frame(window_log, content):
+    """A zstd frame that is not single-segment and has no content size, so its window descriptor alone
+    sets the decoder's buffer: 2^window_log bytes. `content` is a list of (raw bytes) or (byte, count) runs,
+    written as raw blocks and RLE blocks of at most 128 KiB."""
+    out = struct.pack("<IB", 0xFD2FB528, 0x00) + bytes([(window_log - 10) << 3])
+    blocks = []
+    for run in content:
+        if isinstance(run, bytes):
+            blocks += [(0, run[i:i + 65536], len(run[i:i + 65536])) for i in range(0, len(run), 65536)]
+        else:
+            byte, count = run
+            blocks += [(1, bytes([byte]), min(131072, count - i)) for i in range(0, count, 131072)]
+    for i, (kind, payload, size) in enumerate(blocks):
+        out += struct.pack("<I", (i == len(blocks) - 1) | (kind << 1) | (size << 3))[:3] + payload
+    return out
+
+
+def zeros_safetensors_header(size):
+    """The header of a file holding one U8 tensor of `size` zero bytes."""
+    full = safetensors({"zeros": tensor("U8", [size], 0, size)})
+    return full
+
+
+def tiny_tensors_header(count):
+    """A valid file with `count` one-byte U8 tensors (their data: count zero bytes)."""
+    h = "{" + ",".join('"t%07d":{"dtype":"U8","shape":[1],"data_offsets":[%d,%d]}' % (i, i, i + 1) for i in range(count)) + "}"
+    return safetensors(None, bytes(count), raw_header=h.encode())
+
+
+def zip_sharing_one_header(count):
+    """data.pkl, then `count` more central entries that all point at data.pkl's local header."""
+    n = b"archive/data.pkl"
+    local = struct.pack("<IHHHHHIIIHH", 0x04034B50, 20, 0, 0, 0, 0, crc32(EMPTY_STATE_DICT), 4, 4, len(n), 0) + n + EMPTY_STATE_DICT
+    names = [n] + [b"archive/data/%d" % i for i in range(1, count + 1)]
+    directory = b"".join(struct.pack("<IHHHHHHIIIHHHHHII", 0x02014B50, 20, 20, 0, 0, 0, 0, crc32(EMPTY_STATE_DICT), 4, 4,
+                                     len(name), 0, 0, 0, 0, 0, 0) + name for name in names)
+    return local + directory + zip64_end(count + 1, len(directory), len(local), len(local) + len(directory))
+
+
+def with_entry_size(archive, size):
+    """`archive` with the first central entry's two sizes replaced by `size`."""
+    at = archive.index(struct.pack("<I", 0x02014B50))
+    return archive[:at + 20] + struct.pack("<II", size, size) + archive[at + 28:]
+
+
+EMPTY_STATE_DICT = b"\x80\x02}."
+SMALL_PTH = pth(EMPTY_STATE_DICT)
+
+# zip: entry counts and central directories that lie.
+memory("zip-million-entries.pth",
+       lambda: zip_stored([("archive/data.pkl", EMPTY_STATE_DICT)] + [("archive/data/%d" % i, b"") for i in range(1_000_000)]),
+       "1000001 entries", "a 114 MB zip of a million empty records (and an empty state dict)")
+memory("zip-entries-at-limit.pth",
+       lambda: zip_stored([("archive/data.pkl", EMPTY_STATE_DICT)] + [("archive/data/%d" % i, b"") for i in range(ZIP_MAX_ENTRIES - 1)]),
+       None, "as many zip entries as a torch archive may have (the limit), none referenced by the empty state dict")
+memory("zip-lying-count.pth", lambda: SMALL_PTH[:-22] + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 65535, 65535, 65535 * 46, 0, 0),
+       "no zip64 locator", "the end record claims 65,535 entries in a 3 MB directory of a 300-byte file", committed=True)
+memory("zip64-lying-count.pth",
+       lambda: zip_stored([("archive/data.pkl", EMPTY_STATE_DICT), ("archive/version", b"3\n")],
+                          eocd=lambda body, cd, n: zip64_end(3_900_000, 500 << 20, 0, body + cd)),
+       "3900000 entries", "the zip64 end record claims 3.9 million entries and a 500 MB directory", committed=True)
+memory("zip64-lying-directory-size.pth",
+       lambda: zip_stored([("archive/data.pkl", EMPTY_STATE_DICT), ("archive/version", b"3\n")],
+                          eocd=lambda body, cd, n: zip64_end(100_000, 100_000 * 46, 0, body + cd)),
+       "runs past its end record", "100,000 entries in a 4.6 MB directory claimed by a 300-byte file", committed=True)
+memory("zip-lying-directory-offset.pth",
+       lambda: SMALL_PTH[:-22] + struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, 3, 3, 46 * 3, 0xFFFFFFF0, 0),
+       "runs past its end record", "the central directory is said to start 4 GB into a 300-byte file", committed=True)
+memory("zip-lying-entry-size.pth", lambda: with_entry_size(SMALL_PTH, 1 << 30),
+       "run past the archive data", "the central directory gives data.pkl a size of 1 GiB", committed=True)
+memory("zip-entries-share-one-header.pth", lambda: zip_sharing_one_header(60_000),
+       "local header names", "60,000 central entries all pointing at the same local header")
+
+# pickle: memo, nesting and sizes claimed by opcodes.
+memory("pickle-memo-million.pth", lambda: pth(b"\x80\x04" + b"}\x94" * 1_000_000 + b"."),
+       "more than 131072 tuples, lists and dicts", "a million new dicts, each memoized (MEMOIZE)")
+memory("pickle-memo-none-4M.pth", lambda: pth(b"\x80\x04N" + b"\x94" * 4_000_000 + b"."),
+       "memo grew past 524288 entries", "four million memo entries of None")
+memory("pickle-memo-index-2^32.pth", lambda: pth(b"\x80\x02}r\xff\xff\xff\xff."),
+       None, "one memo entry at index 2^32-1 (a sparse memo, not a 4-billion-slot table)")
+memory("pickle-deep-tuples.pth", lambda: pth(b"\x80\x02N" + b"\x85" * 1_000_000 + b"."),
+       "tuples nested deeper than 256", "a million nested one-element tuples")
+memory("pickle-deep-lists.pth", lambda: pth(b"\x80\x02" + b"]" * 1_000_000 + b"a" * 999_999 + b"."),
+       "more than 131072 tuples, lists and dicts", "a million nested lists")
+memory("pickle-marks.pth", lambda: pth(b"\x80\x02" + b"(" * 1_000_000 + b"."),
+       "more than 65536 nested MARKs", "a million MARKs")
+memory("pickle-list-million-items.pth", lambda: pth(b"\x80\x02}X\x04\x00\x00\x00list(" + b"N" * 1_000_000 + b"ls."),
+       None, "a list of a million Nones beside the tensors (skipped, noted)")
+memory("pickle-storage-numel-billion.pth",
+       lambda: pth(torch_pickle([("w", "FloatStorage", "0", 1_000_000_000, 0, (1_000_000_000,), (1,))]), [("0", bytes(4))]),
+       "numel 1000000000", "a storage declared with a billion floats over a 4-byte record", committed=True)
+memory("pickle-tensor-size-billion.pth",
+       lambda: pth(torch_pickle([("w", "FloatStorage", "0", 1, 0, (1_000_000_000,), (1,))]), [("0", bytes(4))]),
+       "reaches element 1000000000", "a tensor of a billion floats over a one-float storage", committed=True)
+memory("pickle-tensor-expand-billion.pth",
+       lambda: pth(torch_pickle([("w", "FloatStorage", "0", 1, 0, (1_000_000_000,), (0,))]), [("0", bytes(4))]),
+       "limit for materializing", "a stride-0 view of a billion floats over one float (expand)", committed=True)
+memory("pickle-tensor-expand-many.pth",
+       lambda: pth(torch_pickle([("w%02d" % i, "FloatStorage", "0", 1, 0, (4 << 20,), (0,)) for i in range(64)]), [("0", bytes(4))]),
+       "what the archive's views gather", "64 stride-0 views of 16 MiB each over one 4-byte storage (1 GiB in all)", committed=True)
+memory("pickle-binbytes8-claim.pth", lambda: pth(b"\x80\x04\x8e" + struct.pack("<Q", 1 << 40) + b"x."),
+       "truncated", "BINBYTES8 claims 1 TiB", committed=True)
+memory("pickle-binunicode8-claim.pth", lambda: pth(b"\x80\x04\x8d" + struct.pack("<Q", (1 << 63) - 1) + b"x."),
+       "truncated", "BINUNICODE8 claims 2^63-1 bytes", committed=True)
+memory("pickle-long4-claim.pth", lambda: pth(b"\x80\x02\x8b" + struct.pack("<I", 0x7FFFFFFF) + b"x."),
+       "truncated", "LONG4 claims a 2 GB integer", committed=True)
+memory("pickle-frame-claim.pth", lambda: pth(b"\x80\x04\x95" + struct.pack("<Q", 1 << 62) + b"}."),
+       "runs past the end", "FRAME claims 2^62 bytes", committed=True)
+
+# zstd: windows.
+memory("zstd-window-2^41.safetensors.zst", lambda: zstd_window_frame(41, [VALID]),
+       "window", "a frame whose window descriptor claims 2 TiB", committed=True)
+memory("zstd-window-2^31.safetensors.zst", lambda: zstd_window_frame(31, [VALID]),
+       "window", "a frame whose window descriptor claims 2 GiB", committed=True)
+memory("zstd-window-2^27-bomb.safetensors.zst",
+       lambda: zstd_window_frame(27, [zeros_safetensors_header(1 << 30), (0, 1 << 30)]),
+       "window", "a 128 MiB window (what zstd --long uses) over 1 GiB of zeros in 33 KB of RLE blocks", committed=True)
+memory("zstd-window-2^25-filled.safetensors.zst",
+       lambda: zstd_window_frame(25, [zeros_safetensors_header(33 << 20), (0, 33 << 20)]),
+       None, "the largest window ckpt decodes (32 MiB, zstd -20), filled: 33 MiB of zeros")
+
+# safetensors: the JSON header.
+memory("header-million-tensors.safetensors", lambda: tiny_tensors_header(1_000_000),
+       "more than 32768 tensors", "a 70 MB header listing a million one-byte tensors")
+memory("header-tensors-at-limit.safetensors", lambda: tiny_tensors_header(SAFETENSORS_MAX_TENSORS),
+       None, "as many one-byte tensors as a header may list (the limit)")
+memory("header-shape-million-dims.safetensors",
+       lambda: safetensors(None, b"\0", raw_header=b'{"t":{"dtype":"U8","shape":[' + b",".join([b"1"] * 1_000_000) + b'],"data_offsets":[0,1]}}'),
+       "more than the 64", "one tensor whose shape lists a million dimensions of 1 (2 MB)")
+memory("header-metadata-million.safetensors",
+       lambda: safetensors(None, raw_header=b'{"__metadata__":{' + b",".join(b'"k%07d":""' % i for i in range(1_000_000)) + b"}}"),
+       "more than 32768 entries", "__metadata__ with a million entries (14 MB)")
+memory("header-array-million.safetensors", lambda: safetensors(None, raw_header=b"[" + b",".join([b"0"] * 1_000_000) + b"]"),
+       "must be a JSON object, found an array", "the header is an array of a million zeros (2 MB)")
+
+
 # --- writing -------------------------------------------------------------------------------------
 
 def write_case(base, name, content):
@@ -278,11 +506,30 @@ def write_case(base, name, content):
 
 def manifest():
     cases = [{"path": name, "expect": expect, "why": why} for name, _, expect, why in CASES]
+    memory_cases = [{"path": name, "expect": expect, "why": why, "committed": committed}
+                    for name, _, expect, why, committed in MEMORY]
     return json.dumps({
         "about": "Hostile inputs for ckpt. Each case must exit 2 with `expect` in the message, "
                  "never crash, hang or write output. Generated by scripts/make_hostile_corpus.py.",
         "cases": cases,
+        "memory": {
+            "about": "Inputs aimed at memory (issue 14). `inspect` and `verify --strict` must exit 2 with `expect` in "
+                     "the message, or succeed where `expect` is null, within 64 MiB of peak RSS plus what they print. "
+                     "`committed` cases are files of this folder; the others are written at test time by "
+                     "`scripts/make_hostile_corpus.py --memory-cases DIR`.",
+            "limitMiB": 64,
+            "cases": memory_cases,
+        },
     }, indent=2, ensure_ascii=False).encode() + b"\n"
+
+
+def write_memory_cases(folder):
+    """The memory cases that are not committed, into `folder` (for HostileMemoryTests)."""
+    os.makedirs(folder, exist_ok=True)
+    for name, make, _, _, committed in MEMORY:
+        if not committed:
+            with open(os.path.join(folder, name), "wb") as f:
+                f.write(make())
 
 
 def build(base):
@@ -335,6 +582,9 @@ def write_or_check(root, build, count, script):
 
 
 def main():
+    if "--memory-cases" in sys.argv:
+        write_memory_cases(sys.argv[sys.argv.index("--memory-cases") + 1])
+        return
     write_or_check(ROOT, build, len(CASES), "make_hostile_corpus.py")
 
 

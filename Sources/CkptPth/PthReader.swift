@@ -37,7 +37,7 @@ package enum PthReader {
             throw fail("not a zip archive; only the zip format of torch.save (torch 1.6 and later) is supported, re-save legacy files with a current torch")
         }
         let zip = try ZipArchive(file)
-        guard let first = zip.entries.first, let slash = first.name.firstIndex(of: "/") else {
+        guard let first = zip.first, let slash = first.name.firstIndex(of: "/") else {
             throw fail("the zip archive has no torch record folder (expected <name>/data.pkl)")
         }
         let prefix = String(first.name[...slash])
@@ -65,12 +65,13 @@ package enum PthReader {
         try flattener.walk(dict, name: "", depth: 0)
         var entries: [TensorEntry] = []
         var seen = Set<String>()
+        var budget = StridedLayout.GatherBudget(archiveSize: file.size)
         for (name, tensor) in flattener.tensors {
             guard seen.insert(name).inserted else {
                 throw fail("two tensors flatten to the same name \"\(name)\" (dict keys containing dots)")
             }
             entries.append(TensorEntry(name: name, dtype: tensor.dtype, shape: tensor.shape,
-                                       segments: try StridedLayout.segments(of: tensor, name: name, file: file),
+                                       segments: try StridedLayout.segments(of: tensor, name: name, file: file, budget: &budget),
                                        sourcePath: path))
         }
         return Contents(tensors: entries, notes: flattener.notes)

@@ -8,12 +8,39 @@ import CkptFormat
 /// memory and the writer streams it; when runs are short (a transpose has one-element runs) a
 /// segment per run would cost more than the bytes, so the tensor is gathered into one `.memory`
 /// segment. Views whose logical size exceeds their storage (stride 0, overlapping strides) are only
-/// materialized up to `maxExpandedBytes`, so a few bytes of pickle cannot ask for terabytes.
+/// materialized up to `maxExpandedBytes`, so a few bytes of pickle cannot ask for terabytes; and what
+/// all the views of one archive gather together is bounded by a `GatherBudget`, so many such views (64
+/// expansions of one 4-byte storage, each under the limit) cannot either.
 enum StridedLayout {
     static let minFileRunBytes = 64 << 10
-    static let maxExpandedBytes = 64 << 20
+    static let maxExpandedBytes = 32 << 20
 
+    /// Bytes the views of one archive may gather into memory: the archive's own size (a checkpoint of
+    /// transposed views legitimately gathers about all of its data once) plus `maxExpandedBytes`. What
+    /// a hostile pickle can make ckpt allocate this way is therefore its file size plus 32 MiB, however
+    /// many views of the same storage it declares.
+    struct GatherBudget {
+        let limit: Int
+        private(set) var used = 0
+
+        init(archiveSize: Int) { limit = archiveSize + StridedLayout.maxExpandedBytes }
+
+        /// Takes `bytes` from the budget, or throws before anything is allocated.
+        mutating func take(_ bytes: Int, fail: (String) -> CkptError) throws {
+            guard bytes <= limit - used else {
+                throw fail("materializing this view would bring what the archive's views gather in memory to \(used + bytes) bytes, over its limit of \(limit) (the file's size plus \(StridedLayout.maxExpandedBytes >> 20) MiB)")
+            }
+            used += bytes
+        }
+    }
+
+    /// The segments of one view, with a budget of its own (for callers that read one tensor).
     static func segments(of t: PthTensor, name: String, file: MappedFile) throws -> [ByteSegment] {
+        var budget = GatherBudget(archiveSize: file.size)
+        return try segments(of: t, name: name, file: file, budget: &budget)
+    }
+
+    static func segments(of t: PthTensor, name: String, file: MappedFile, budget: inout GatherBudget) throws -> [ByteSegment] {
         func fail(_ problem: String) -> CkptError { .malformedPth(path: file.path, problem: "tensor \"\(name)\": \(problem)") }
         let s = t.storage
         let width = t.dtype.byteWidth!  // torch dtypes are whole-byte types
@@ -78,6 +105,7 @@ enum StridedLayout {
             return segments
         }
         let total = elements * width
+        try budget.take(total, fail: fail)
         let gathered = try file.withBytes(offset: base, count: s.byteCount) { raw in
             [UInt8](unsafeUninitializedCapacity: total) { out, initialized in
                 let dst = UnsafeMutableRawBufferPointer(out)

@@ -7,8 +7,8 @@ import Glibc
 #endif
 
 /// Two `ckpt` processes writing the same output with `--force` leave one whole file (byte-identical to
-/// what one of them alone writes, never an interleaving of both), and a reader opening the output while
-/// a writer replaces it sees either the old file or the new one.
+/// what one of them alone writes, never an interleaving of both), and readers of the output while ckpt
+/// rewrites it again and again see either the old file or the new one, whole.
 final class ConcurrentWriteTests: XCTestCase {
     /// Two different sources and, for each, the file one uninterrupted conversion writes.
     struct Fixture {
@@ -62,33 +62,104 @@ final class ConcurrentWriteTests: XCTestCase {
         print("ConcurrentWriteTests: last writer per trial \(winners)")
     }
 
-    /// While a writer replaces the output again and again, every open of it reads one whole file: the
-    /// old one or the new one (the rename is atomic; an open descriptor keeps its inode).
-    func testReaderSeesTheOldOrTheNewFile() throws {
+    /// While ckpt writes the same output again and again with `--force` (alternately from the two
+    /// sources, one process per write), readers loop over it: `ckpt manifest` processes (ckpt's own
+    /// reader, hashing the file and every tensor in it) one after another, and meanwhile a thread of
+    /// this process reading the whole file directly. Every manifest must equal, byte for byte, the
+    /// manifest of one of the two whole files, and every direct read must hash to one of them: never a
+    /// mix of both, a partial file or a temporary one (the rename is atomic and an open descriptor
+    /// keeps its inode). The counts of each kind of read are printed.
+    func testReadersSeeTheOldOrTheNewFileWhileCkptRewritesIt() throws {
         let fixture = try makeFixture()
         defer { fixture.folder.remove() }
         let out = try TemporaryFolder("concurrent-read")
         defer { out.remove() }
         let destination = out.file("model.safetensors")
-        try FileManager.default.copyItem(atPath: fixture.references[0], toPath: destination)
-        var reads = [0, 0]
-        let expected = try fixture.references.map { try readBytes($0) }
-        for round in 0..<4 {
-            let capture = try OutputCapture()
-            let writer = try CkptProcess.start(["convert", "safetensors", fixture.sources[(round + 1) % 2], "-o", destination, "--force"],
-                                              stdout: capture.stdout, stderr: capture.stderr)
-            repeat {
-                // One open per read: what a reader holds is one inode, compared with both references.
-                let seen = try MappedFile(path: destination)
-                let bytes = try seen.copyBytes(offset: 0, count: seen.size)
-                let matches = expected.map { $0 == bytes }
-                XCTAssertEqual(matches.filter { $0 }.count, 1, "round \(round): a reader saw neither the old nor the new file")
-                if let i = matches.firstIndex(of: true) { reads[i] += 1 }
-            } while writer.isRunning
-            XCTAssertTrue(CkptProcess.wait(writer, timeout: 600))
-            XCTAssertEqual(capture.result(of: writer, arguments: ["convert"], timedOut: false).exitCode, 0)
+        let scratch = try TemporaryFolder("concurrent-read-manifests")
+        defer { scratch.remove() }
+        let manifestPath = scratch.file("manifest.json")
+
+        // What a reader must see: one of the two whole files, and ckpt's manifest of exactly that file.
+        let digests = try fixture.references.map { try sha256Hex(file: $0) }
+        var manifests: [[UInt8]] = []
+        for reference in fixture.references {
+            try? FileManager.default.removeItem(atPath: destination)
+            try FileManager.default.copyItem(atPath: reference, toPath: destination)
+            let run = try CkptProcess.run(["manifest", destination, "-o", manifestPath, "--force"])
+            XCTAssertEqual(run.exitCode, 0, run.summary)
+            manifests.append(try readBytes(manifestPath))
         }
+        XCTAssertNotEqual(manifests[0], manifests[1])
+        XCTAssertEqual(try sha256Hex(file: destination), digests[1])
+
+        // The writer: one shell loop running `ckpt convert … --force` 24 times, alternating sources; the
+        // destination starts as the second file and ends as the first.
+        let writes = 24
+        let script = "i=0; while [ $i -lt \(writes / 2) ]; do "
+            + "\"$0\" convert safetensors \"$1\" -o \"$3\" --force >/dev/null || exit 1; "
+            + "\"$0\" convert safetensors \"$2\" -o \"$3\" --force >/dev/null || exit 1; i=$((i+1)); done; "
+            + "\"$0\" convert safetensors \"$1\" -o \"$3\" --force >/dev/null"
+        let capture = try OutputCapture()
+        let writer = try CkptProcess.start([fixture.sources[0], fixture.sources[1], destination],
+                                           wrapper: ["/bin/sh", "-c", script], stdout: capture.stdout, stderr: capture.stderr)
+
+        // The direct reader, on its own thread until the writer is done.
+        let direct = ReadTally()
+        let directDone = DispatchSemaphore(value: 0)
+        Thread.detachNewThread {
+            while !direct.stopped {
+                do {
+                    let bytes = try readBytes(destination)
+                    direct.record(digests.firstIndex(of: sha256Hex(bytes)), "a direct read of \(bytes.count) bytes")
+                } catch {
+                    direct.record(nil, "a direct read failed: \(error)")
+                }
+            }
+            directDone.signal()
+        }
+        // ckpt readers, one process after another.
+        let ckpt = ReadTally()
+        while writer.isRunning {
+            let run = try CkptProcess.run(["manifest", destination, "-o", manifestPath, "--force"])
+            let seen = run.exitCode == 0 ? try readBytes(manifestPath) : []
+            ckpt.record(manifests.firstIndex(of: seen), "ckpt manifest: \(run.summary) \(String(decoding: seen.prefix(300), as: UTF8.self))")
+        }
+        direct.stop()
+        directDone.wait()
+        XCTAssertTrue(CkptProcess.wait(writer, timeout: 600), "the writer hung")
+        let result = capture.result(of: writer, arguments: ["convert"], timedOut: false)
+        XCTAssertEqual(result.exitCode, 0, "a write failed: \(result.summary)")
+
+        for (kind, tally) in [("ckpt", ckpt), ("direct", direct)] {
+            XCTAssertEqual(tally.failures, [], "\(kind) reads that were neither whole file")
+            XCTAssertGreaterThan(tally.counts.reduce(0, +), 0, "no \(kind) read overlapped the writes")
+        }
+        // After the last write: the first file, and nothing else in the folder (no temporary file).
+        XCTAssertEqual(try sha256Hex(file: destination), digests[0])
         XCTAssertEqual(try out.contents(), ["model.safetensors"])
-        print("ConcurrentWriteTests: whole reads of the first file \(reads[0]), of the second \(reads[1])")
+        print("ConcurrentWriteTests: during \(writes + 1) forced writes, \(ckpt.counts.reduce(0, +)) ckpt manifest reads "
+              + "(\(ckpt.counts[0]) of the first file, \(ckpt.counts[1]) of the second) and \(direct.counts.reduce(0, +)) "
+              + "direct reads (\(direct.counts[0]) and \(direct.counts[1])); \(ckpt.failures.count + direct.failures.count) mixed or partial")
+    }
+}
+
+/// Reads of one kind, tallied from any thread: how many saw each whole file, and what the others saw.
+final class ReadTally: @unchecked Sendable {  // every field is guarded by `lock`
+    private let lock = NSLock()
+    private var _counts = [0, 0]
+    private var _failures: [String] = []
+    private var _stopped = false
+
+    var counts: [Int] { lock.withLock { _counts } }
+    var failures: [String] { lock.withLock { _failures } }
+    var stopped: Bool { lock.withLock { _stopped } }
+
+    func stop() { lock.withLock { _stopped = true } }
+
+    /// A read that matched whole file `match`, or (nil) one that did not: `what` says what it saw.
+    func record(_ match: Int?, _ what: String) {
+        lock.withLock {
+            if let match { _counts[match] += 1 } else { _failures.append(what) }
+        }
     }
 }

@@ -281,6 +281,52 @@ final class SafetensorsHostileTests: XCTestCase {
         try assertProblem(oneTensor(shape: "[2]", offsets: "[0,8]", dataCount: 4), .dataTruncated(needed: 8, available: 4))
     }
 
+    // MARK: - Limits (bounded memory on hostile input)
+
+    /// `count` one-byte U8 tensors, and their data.
+    private func tinyTensors(_ count: Int, trailer: String = "}") -> [UInt8] {
+        let entries = (0..<count).map { "\"t\($0)\":{\"dtype\":\"U8\",\"shape\":[1],\"data_offsets\":[\($0),\($0 + 1)]}" }
+        return RawSafetensors.bytes(header: "{" + entries.joined(separator: ",") + trailer, data: [UInt8](repeating: 0, count: count))
+    }
+
+    func testAsManyTensorsAsTheLimitAreRead() throws {
+        let path = try dir.write("limit.safetensors", tinyTensors(SafetensorsHeader.maxTensors))
+        XCTAssertEqual(try SafetensorsFile(path: path).tensors.count, 32_768)
+    }
+
+    func testOneTensorPastTheLimitIsRefused() throws {
+        try assertProblem(tinyTensors(SafetensorsHeader.maxTensors + 1), .tooManyTensors(limit: 32_768))
+    }
+
+    /// The limit stops reading where it is reached: JSON that breaks after it is never looked at.
+    func testTheTensorLimitIsDecidedBeforeTheRestIsRead() throws {
+        try assertProblem(tinyTensors(SafetensorsHeader.maxTensors + 1, trailer: ", this is not JSON"), .tooManyTensors(limit: 32_768))
+    }
+
+    func testMetadataPastTheLimitIsRefused() throws {
+        let entries = (0...SafetensorsHeader.maxMetadataEntries).map { "\"k\($0)\":\"\"" }
+        try assertProblem(RawSafetensors.bytes(header: "{\"__metadata__\":{" + entries.joined(separator: ",") + "}}"),
+                          .tooManyMetadataEntries(limit: 32_768))
+    }
+
+    func testShapeOfMoreThan64DimensionsIsRefused() throws {
+        let shape = "[" + Array(repeating: "1", count: 65).joined(separator: ",") + "]"
+        try assertProblem(oneTensor(dtype: "U8", shape: shape, offsets: "[0,1]", dataCount: 1),
+                          .tooManyDimensions(tensor: "t", count: 65, limit: 64))
+        let path = try dir.write("rank64.safetensors", oneTensor(dtype: "U8", shape: "[" + Array(repeating: "1", count: 64).joined(separator: ",") + "]",
+                                                                offsets: "[0,1]", dataCount: 1))
+        XCTAssertEqual(try SafetensorsFile(path: path).tensors[0].shape.count, 64)
+    }
+
+    /// Read member by member, a header still reports a JSON error anywhere before a problem with an
+    /// earlier tensor entry, as the whole-document parse did.
+    func testAJSONErrorLaterWinsOverAnEntryProblemEarlier() throws {
+        let bytes = RawSafetensors.bytes(header: "{\"a\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]},\"b\":[1,}", data: [UInt8](repeating: 0, count: 16))
+        guard case .headerNotJSON? = try problem(bytes) else { return XCTFail("expected the JSON error to win") }
+        let valid = RawSafetensors.bytes(header: "{\"a\":{\"dtype\":\"F128\",\"shape\":[1],\"data_offsets\":[0,16]},\"b\":[1]}", data: [UInt8](repeating: 0, count: 16))
+        try assertProblem(valid, .unknownDType(tensor: "a", dtype: "F128"))
+    }
+
     // MARK: - Legal edge cases the checks must not refuse
 
     func testZeroSizeTensorsAtBoundariesAreLegal() throws {

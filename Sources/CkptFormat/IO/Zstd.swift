@@ -4,12 +4,19 @@ import Glibc
 #endif
 
 /// Streaming zstd decompression into an unlinked temporary file, which is then mapped like any
-/// other input: memory stays bounded by the stream buffers whatever the decompressed size. Disk use
-/// is bounded by what the safetensors header inside declares (`SizeBound`): a zstd bomb ends with an
-/// error naming the sizes instead of filling `$TMPDIR`.
+/// other input: memory stays bounded by the stream buffers and the frame's window whatever the
+/// decompressed size. Disk use is bounded by what the safetensors header inside declares
+/// (`SizeBound`): a zstd bomb ends with an error naming the sizes instead of filling `$TMPDIR`.
 package enum Zstd {
     /// The zstd frame magic number (little-endian `28 B5 2F FD`).
     package static let magic: UInt32 = 0xFD2F_B528
+
+    /// Largest window a frame may need, as a power of two: 2^25 = 32 MiB, what `zstd -20` uses at most.
+    /// The decoder keeps a buffer of the window's size, filled as the frame decodes, so this bounds
+    /// its memory; the library's default (2^27) would let a 33 KB frame of zeros take 128 MiB. Frames
+    /// written with `--long` or `--ultra -21`/`-22` need more and are refused before anything is
+    /// allocated, with a message saying how to recompress them.
+    package static let maxWindowLog = 25
 
     /// True when the file starts with a zstd frame.
     package static func isCompressed(_ file: MappedFile) -> Bool {
@@ -40,6 +47,10 @@ package enum Zstd {
             throw CkptError.zstd(path: source.path, reason: "cannot allocate a decompression stream")
         }
         defer { ZSTD_freeDStream(stream) }
+        // The library checks each frame's window against this before it allocates the window buffer.
+        guard ZSTD_isError(ZSTD_DCtx_setParameter(stream, ZSTD_d_windowLogMax, Int32(maxWindowLog))) == 0 else {
+            throw CkptError.zstd(path: source.path, reason: "cannot set the window limit")
+        }
         let outCapacity = ZSTD_DStreamOutSize()
         let out = UnsafeMutableRawPointer.allocate(byteCount: outCapacity, alignment: 64)
         defer { out.deallocate() }
@@ -51,6 +62,7 @@ package enum Zstd {
         let inBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: inCapacity, alignment: 64)
         defer { inBuffer.deallocate() }
         var consumed = 0
+        var frameStart = 0  // source offset of the frame being decoded, for messages
         var bound = SizeBound()
         decompressing: while consumed < source.size {
             let n = min(inCapacity, source.size - consumed)
@@ -63,11 +75,15 @@ package enum Zstd {
                 var output = ZSTD_outBuffer(dst: out, size: outCapacity, pos: 0)
                 let ret = ZSTD_decompressStream(stream, &output, &input)
                 if ZSTD_isError(ret) != 0 {
+                    if ZSTD_getErrorCode(ret) == ZSTD_error_frameParameter_windowTooLarge {
+                        throw CkptError.zstd(path: source.path, reason: windowTooLarge(source, frameStart: frameStart))
+                    }
                     let name = String(cString: ZSTD_getErrorName(ret))
                     throw CkptError.zstd(path: source.path, reason: "corrupt data: \(name)")
                 }
                 sawFrame = true
                 pending = ret
+                if ret == 0 { frameStart = consumed + input.pos }
                 outputFull = output.pos == outCapacity
                 try writeAll(fd, UnsafeRawBufferPointer(start: out, count: output.pos), path: source.path)
                 if try bound.produced(output.pos, fd: fd, source: source.path) == .stop { break decompressing }
@@ -78,6 +94,43 @@ package enum Zstd {
         if bound.stopped { return }
         if !sawFrame { throw CkptError.zstd(path: source.path, reason: "empty input") }
         if pending != 0 { throw CkptError.zstd(path: source.path, reason: "truncated: the last frame is incomplete") }
+    }
+
+    /// The refusal of a frame whose window is over `maxWindowLog`, with the window it claims.
+    static func windowTooLarge(_ source: MappedFile, frameStart: Int) -> String {
+        var header = [UInt8](repeating: 0, count: min(18, max(0, source.size - frameStart)))
+        let window = (try? header.withUnsafeMutableBytes { try source.read(into: $0, at: frameStart) }).flatMap { claimedWindow(header) }
+        let claim = window.map { "needs a \(byteText($0)) window" } ?? "needs a window"
+        return "the frame at byte \(frameStart) \(claim), over ckpt's limit of \(byteText(1 << maxWindowLog)) "
+            + "(zstd --long and --ultra -21/-22 write such frames); recompress with zstd -19, or decompress it with zstd -d first"
+    }
+
+    /// The window size a frame header claims (RFC 8878 §3.1.1.1), or nil when `header` is not one.
+    static func claimedWindow(_ header: [UInt8]) -> UInt64? {
+        guard header.count >= 6, header[0..<4].elementsEqual([0x28, 0xB5, 0x2F, 0xFD]) else { return nil }
+        let descriptor = header[4]
+        let singleSegment = descriptor & 0x20 != 0
+        if !singleSegment {
+            let exponent = UInt64(header[5] >> 3), mantissa = UInt64(header[5] & 7)
+            let base: UInt64 = 1 << (10 + exponent)
+            return base + base / 8 * mantissa
+        }
+        // Single segment: the window is the content size, after the dictionary id.
+        let dictionaryBytes = [0, 1, 2, 4][Int(descriptor & 3)]
+        let sizeBytes = [1, 2, 4, 8][Int(descriptor >> 6)]
+        let at = 5 + dictionaryBytes
+        guard header.count >= at + sizeBytes else { return nil }
+        var size: UInt64 = 0
+        for i in (0..<sizeBytes).reversed() { size = size << 8 | UInt64(header[at + i]) }
+        return sizeBytes == 2 ? size + 256 : size
+    }
+
+    /// `33554432` as "32 MiB", `2199023255552` as "2 TiB" (powers of two in whole units; else bytes).
+    static func byteText(_ n: UInt64) -> String {
+        for (shift, unit) in [(40, "TiB"), (30, "GiB"), (20, "MiB"), (10, "KiB")] where n >= 1 << shift && n % (1 << shift) == 0 {
+            return "\(n >> shift) \(unit)"
+        }
+        return "\(n)-byte"
     }
 
     /// Tracks the decompressed size against the safetensors header it starts with. Once the 8-byte

@@ -11,6 +11,9 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
     public let depth: Int
     /// `message at byte offset`.
     public var description: String { "\(message) at byte \(offset)" }
+    /// True for a string whose bytes are not UTF-8 (the one error a caller may want to name apart).
+    package var isInvalidUTF8: Bool { message == Self.invalidUTF8Message }
+    static let invalidUTF8Message = "string is not valid UTF-8"
 
     package init(offset: Int, message: String, duplicateKey: String? = nil, depth: Int = 0) {
         self.offset = offset
@@ -26,39 +29,165 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 /// one of the values, a known parser differential), nesting is limited to `maxDepth`, strings must be
 /// valid UTF-8 without raw control characters or lone surrogates, and nothing but whitespace may
 /// follow the document.
+///
+/// Besides building whole documents, the reader lends its steps (`beginObject`, `nextKey`, `parseString`,
+/// `skipValue`, …) to readers of one known schema inside CkptFormat, so a safetensors header is read
+/// member by member straight from the mapped file instead of as a tree (`SafetensorsHeader`).
 package struct StrictJSONParser {
     package static let defaultMaxDepth = 64
 
-    private let bytes: [UInt8]
+    // Lent by the caller of `withParser` for the parser's lifetime; never escapes it.
+    private let bytes: UnsafeRawBufferPointer
     private var pos = 0
-    private var depth = 0
+    private(set) var depth = 0
     private let maxDepth: Int
+    /// False while a value is only being checked (`skipValue`): containers are then read in full but
+    /// not kept, so the size of a skipped value costs no memory.
+    private var building = true
 
-    private init(_ bytes: [UInt8], maxDepth: Int) {
+    private init(_ bytes: UnsafeRawBufferPointer, maxDepth: Int) {
         self.bytes = bytes
         self.maxDepth = maxDepth
     }
 
     /// Parses one complete JSON document.
     package static func parse(_ bytes: [UInt8], maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
-        var parser = StrictJSONParser(bytes, maxDepth: maxDepth)
-        parser.skipWhitespace()
-        let value = try parser.parseValue()
-        parser.skipWhitespace()
-        if parser.pos < bytes.count {
-            if bytes[parser.pos...].allSatisfy({ $0 == 0 }) {
-                throw parser.fail("NUL bytes after the JSON document (padding must be spaces)")
+        try bytes.withUnsafeBytes { raw in
+            try withParser(raw, maxDepth: maxDepth) { parser in
+                parser.skipWhitespace()
+                let value = try parser.parseValue()
+                try parser.finish()
+                return value
             }
-            throw parser.fail("unexpected bytes after the JSON document")
         }
-        return value
     }
 
     package static func parse(_ text: String, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
         try parse(Array(text.utf8), maxDepth: maxDepth)
     }
 
-    private func fail(_ message: String) -> JSONError { JSONError(offset: pos, message: message) }
+    /// Runs `body` with a parser over `bytes`, which must stay valid for the call.
+    static func withParser<R>(_ bytes: UnsafeRawBufferPointer, maxDepth: Int = defaultMaxDepth,
+                              _ body: (inout StrictJSONParser) throws -> R) rethrows -> R {
+        var parser = StrictJSONParser(bytes, maxDepth: maxDepth)
+        return try body(&parser)
+    }
+
+    // MARK: - Steps, for schema readers in this module
+
+    /// Byte offset of the next byte to read.
+    var position: Int { pos }
+
+    /// The next byte after whitespace, not consumed; nil at the end.
+    mutating func peek() -> UInt8? {
+        skipWhitespace()
+        return pos < bytes.count ? bytes[pos] : nil
+    }
+
+    /// What kind of value starts at the next byte, named as `JSONValue.kindName` does (meaningful for a
+    /// value that then parses; callers check it with `skipValue`).
+    mutating func nextKindName() -> String {
+        switch peek() {
+        case UInt8(ascii: "{"): return "an object"
+        case UInt8(ascii: "["): return "an array"
+        case UInt8(ascii: "\""): return "a string"
+        case UInt8(ascii: "t"), UInt8(ascii: "f"): return "a boolean"
+        case UInt8(ascii: "n"): return "null"
+        default: return "a number"
+        }
+    }
+
+    /// Goes back to `position` and `depth` (both recorded earlier during this parse), to read a value again.
+    mutating func rewind(to position: Int, depth: Int) {
+        pos = position
+        self.depth = depth
+    }
+
+    /// Checks the next value without keeping it.
+    mutating func skipValue() throws {
+        let saved = building
+        building = false
+        defer { building = saved }
+        skipWhitespace()
+        _ = try parseValue()
+    }
+
+    /// After the document: only whitespace may follow.
+    mutating func finish() throws {
+        skipWhitespace()
+        if pos < bytes.count {
+            if UnsafeRawBufferPointer(rebasing: bytes[pos...]).allSatisfy({ $0 == 0 }) {
+                throw fail("NUL bytes after the JSON document (padding must be spaces)")
+            }
+            throw fail("unexpected bytes after the JSON document")
+        }
+    }
+
+    /// Consumes the `{` of an object (the next byte must be one) and enters it.
+    mutating func beginObject() throws {
+        try enter()
+        pos += 1
+    }
+
+    /// The next key of the object being read, its `:` consumed, or nil after its closing `}`.
+    /// `first` is true before the first member; `seen` holds the keys so far (a repeat is an error).
+    mutating func nextKey(first: inout Bool, seen: inout Set<String>) throws -> String? {
+        skipWhitespace()
+        if first {
+            first = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { close(); return nil }
+        } else {
+            guard pos < bytes.count else { throw fail("unexpected end of JSON in an object") }
+            if bytes[pos] == UInt8(ascii: "}") { close(); return nil }
+            guard bytes[pos] == UInt8(ascii: ",") else { throw fail("expected ',' or '}'") }
+            pos += 1
+            skipWhitespace()
+        }
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+        let keyStart = pos
+        let key = try parseString()
+        guard seen.insert(key).inserted else {
+            throw JSONError(offset: keyStart, message: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
+        }
+        skipWhitespace()
+        guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+        pos += 1
+        skipWhitespace()
+        return key
+    }
+
+    /// Consumes the `[` of an array (the next byte must be one) and enters it.
+    mutating func beginArray() throws {
+        try enter()
+        pos += 1
+    }
+
+    /// True when another element of the array being read follows (positioned at it), false after
+    /// the closing `]`. `first` is true before the first element.
+    mutating func nextElement(first: inout Bool) throws -> Bool {
+        skipWhitespace()
+        if first {
+            first = false
+            if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { close(); return false }
+            return true
+        }
+        guard pos < bytes.count else { throw fail("unexpected end of JSON in an array") }
+        if bytes[pos] == UInt8(ascii: "]") { close(); return false }
+        guard bytes[pos] == UInt8(ascii: ",") else { throw fail("expected ',' or ']'") }
+        pos += 1
+        skipWhitespace()
+        return true
+    }
+
+    /// Consumes a closing bracket and leaves the container.
+    private mutating func close() {
+        pos += 1
+        depth -= 1
+    }
+
+    func fail(_ message: String) -> JSONError { JSONError(offset: pos, message: message) }
+
+    // MARK: - Values
 
     private mutating func skipWhitespace() {
         while pos < bytes.count {
@@ -69,16 +198,16 @@ package struct StrictJSONParser {
         }
     }
 
-    private mutating func expect(_ literal: String, _ value: JSONValue) throws -> JSONValue {
-        let lit = Array(literal.utf8)
-        guard pos + lit.count <= bytes.count, Array(bytes[pos..<pos + lit.count]) == lit else {
+    private mutating func expect(_ literal: StaticString, _ value: JSONValue) throws -> JSONValue {
+        let lit = UnsafeRawBufferPointer(start: literal.utf8Start, count: literal.utf8CodeUnitCount)
+        guard pos + lit.count <= bytes.count, bytes[pos..<pos + lit.count].elementsEqual(lit) else {
             throw fail("invalid literal")
         }
         pos += lit.count
         return value
     }
 
-    private mutating func parseValue() throws -> JSONValue {
+    mutating func parseValue() throws -> JSONValue {
         guard pos < bytes.count else { throw fail("unexpected end of JSON") }
         switch bytes[pos] {
         case UInt8(ascii: "{"): return try parseObject()
@@ -87,7 +216,7 @@ package struct StrictJSONParser {
         case UInt8(ascii: "t"): return try expect("true", .bool(true))
         case UInt8(ascii: "f"): return try expect("false", .bool(false))
         case UInt8(ascii: "n"): return try expect("null", .null)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try parseNumber()
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return .number(try parseNumber())
         default: throw fail("unexpected character '\(Self.printable(bytes[pos]))'")
         }
     }
@@ -102,59 +231,30 @@ package struct StrictJSONParser {
     }
 
     private mutating func parseObject() throws -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        pos += 1
+        try beginObject()
         var members: [(String, JSONValue)] = []
         var seen = Set<String>()
-        skipWhitespace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") {
-            pos += 1
-            return .object(members)
+        var first = true
+        while let key = try nextKey(first: &first, seen: &seen) {
+            let value = try parseValue()
+            if building { members.append((key, value)) }
         }
-        while true {
-            skipWhitespace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
-            let keyStart = pos
-            let key = try parseString()
-            guard seen.insert(key).inserted else {
-                throw JSONError(offset: keyStart, message: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
-            }
-            skipWhitespace()
-            guard pos < bytes.count, bytes[pos] == UInt8(ascii: ":") else { throw fail("expected ':'") }
-            pos += 1
-            skipWhitespace()
-            members.append((key, try parseValue()))
-            skipWhitespace()
-            guard pos < bytes.count else { throw fail("unexpected end of JSON in an object") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "}") { pos += 1; return .object(members) }
-            throw fail("expected ',' or '}'")
-        }
+        return building ? .object(members) : .null
     }
 
     private mutating func parseArray() throws -> JSONValue {
-        try enter()
-        defer { depth -= 1 }
-        pos += 1
+        try beginArray()
         var items: [JSONValue] = []
-        skipWhitespace()
-        if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") {
-            pos += 1
-            return .array(items)
+        var first = true
+        while try nextElement(first: &first) {
+            let value = try parseValue()
+            if building { items.append(value) }
         }
-        while true {
-            skipWhitespace()
-            items.append(try parseValue())
-            skipWhitespace()
-            guard pos < bytes.count else { throw fail("unexpected end of JSON in an array") }
-            if bytes[pos] == UInt8(ascii: ",") { pos += 1; continue }
-            if bytes[pos] == UInt8(ascii: "]") { pos += 1; return .array(items) }
-            throw fail("expected ',' or ']'")
-        }
+        return building ? .array(items) : .null
     }
 
-    private mutating func parseNumber() throws -> JSONValue {
+    /// The text of the number at the next byte (validated as JSON's number grammar).
+    mutating func parseNumber() throws -> String {
         let start = pos
         func digits() -> Int {
             let s = pos
@@ -177,7 +277,7 @@ package struct StrictJSONParser {
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
             guard digits() > 0 else { throw fail("invalid number: no digits in exponent") }
         }
-        return .number(String(decoding: bytes[start..<pos], as: UTF8.self))
+        return String(decoding: UnsafeRawBufferPointer(rebasing: bytes[start..<pos]), as: UTF8.self)
     }
 
     private mutating func hex4() throws -> UInt32 {
@@ -198,8 +298,20 @@ package struct StrictJSONParser {
         return value
     }
 
-    private mutating func parseString() throws -> String {
+    /// The string at the next byte (its opening quote), unescaped and checked.
+    mutating func parseString() throws -> String {
         pos += 1  // opening quote
+        // Most strings have no escape: made straight from the input's bytes, without a growing copy
+        // (which for a string of tens of megabytes would cost up to twice its size again).
+        var end = pos
+        while end < bytes.count, bytes[end] != UInt8(ascii: "\""), bytes[end] != UInt8(ascii: "\\"), bytes[end] >= 0x20 { end += 1 }
+        if end < bytes.count, bytes[end] == UInt8(ascii: "\"") {
+            let s = String(validating: UnsafeRawBufferPointer(rebasing: bytes[pos..<end]), as: UTF8.self)
+            pos = end
+            guard let s else { throw fail(JSONError.invalidUTF8Message) }
+            pos += 1
+            return s
+        }
         var out: [UInt8] = []
         while true {
             guard pos < bytes.count else { throw fail("unterminated string") }
@@ -208,7 +320,7 @@ package struct StrictJSONParser {
             case UInt8(ascii: "\""):
                 pos += 1
                 guard let s = String(validating: out, as: UTF8.self) else {
-                    throw fail("string is not valid UTF-8")
+                    throw fail(JSONError.invalidUTF8Message)
                 }
                 return s
             case UInt8(ascii: "\\"):

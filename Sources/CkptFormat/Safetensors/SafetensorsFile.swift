@@ -26,12 +26,14 @@ package final class SafetensorsFile: Sendable {
             }
             let n = Int(length)  // ≤ 100,000,000: fits.
             guard n <= file.size - 8 else { throw SafetensorsProblem.headerPastEnd(length: length, fileSize: file.size) }
-            let bytes = try file.copyBytes(offset: 8, count: n)
-            header = try SafetensorsHeader.parse(headerBytes: bytes, dataSize: file.size - 8 - n)
+            // Read in place from the mapping: a header is up to 100 MB, and one refused early (too many
+            // tensors) is not even touched past that point.
+            header = try file.withBytes(offset: 8, count: n) { try SafetensorsHeader.parse(header: $0, dataSize: file.size - 8 - n) }
         } catch let problem as SafetensorsProblem {
             throw CkptError.malformedSafetensors(path: file.path, problem: problem)
         }
         var index: [String: Int] = [:]
+        index.reserveCapacity(header.tensors.count)
         for (i, t) in header.tensors.enumerated() { index[t.name] = i }
         self.index = index
     }

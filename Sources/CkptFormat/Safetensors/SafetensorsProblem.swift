@@ -44,6 +44,12 @@ public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConverti
     case dataTruncated(needed: Int, available: Int)
     /// Bytes after the last tensor.
     case trailingBytes(count: Int)
+    /// More tensors than `SafetensorsHeader.maxTensors`; reading stopped at the first one past it.
+    case tooManyTensors(limit: Int)
+    /// More `__metadata__` entries than `SafetensorsHeader.maxMetadataEntries`.
+    case tooManyMetadataEntries(limit: Int)
+    /// A shape with more dimensions than `SafetensorsHeader.maxRank`.
+    case tooManyDimensions(tensor: String, count: Int, limit: Int)
 
     /// What is wrong, naming the tensor and the numbers (the path is the error's).
     public var description: String {
@@ -95,6 +101,12 @@ public enum SafetensorsProblem: Error, Equatable, Sendable, CustomStringConverti
             return "tensor data needs \(needed) bytes but the file holds \(available) after the header (truncated)"
         case let .trailingBytes(count):
             return "\(count) trailing bytes after the last tensor"
+        case let .tooManyTensors(limit):
+            return "header lists more than \(limit) tensors, ckpt's limit (real checkpoints have at most a few thousand per file); nothing past it was read"
+        case let .tooManyMetadataEntries(limit):
+            return "\"__metadata__\" has more than \(limit) entries, ckpt's limit"
+        case let .tooManyDimensions(tensor, count, limit):
+            return "tensor \"\(tensor)\": shape has \(count) dimensions, more than the \(limit) any reader supports"
         }
     }
 }
