@@ -1,9 +1,8 @@
-import Crypto
-import Foundation
+import CkptKit
 
 /// Lower-case hex SHA-256, the form the golden JSON files use.
 public func sha256Hex<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-    SHA256.hash(data: Array(bytes)).map { String(format: "%02x", $0) }.joined()
+    Hashing.sha256(bytes: Array(bytes))
 }
 
 /// SHA-256 of a whole file.

@@ -1,6 +1,5 @@
 import CkptFormat
 import CkptImage
-import Crypto
 import Foundation
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
@@ -63,7 +62,7 @@ public enum ImageInputs {
     /// of what was decoded.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
         let bytes = try ImageDecoder.readFile(path)
-        let sha = Hashing.hex(SHA256.hash(data: bytes))
+        let sha = Hashing.sha256(bytes: bytes)
         let image = try bytes.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
         return (image, ImageSource(path: path, sha256: sha))
     }
