@@ -1,6 +1,5 @@
 import CkptCheckpoint
 import CkptFormat
-import Foundation
 
 /// The DINOv2 backbone key table: every original key, its Hugging Face counterpart(s) and its shape
 /// rule, in one place. Conversions in both directions, detection and the strict expectation of

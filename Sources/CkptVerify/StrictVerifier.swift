@@ -290,7 +290,7 @@ public enum StrictVerifier {
     /// A key without `teacher.backbone.`-style wrappers, for layout votes.
     static func strippedOfPrefix(_ key: String) -> String {
         for root in KeyDiagnosis.roots.flatMap(\.1) {
-            if let r = key.range(of: "." + root) { return String(key[key.index(after: r.lowerBound)...]) }
+            if let r = key.firstRange(of: "." + root) { return String(key[key.index(after: r.lowerBound)...]) }
         }
         return key
     }
