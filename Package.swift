@@ -35,9 +35,11 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
-        // SHA-256 from Debian's libssl-dev (libcrypto): its SHA-NI code, where the CPU has it.
+        // SHA-256 from Debian's libssl-dev (libcrypto): its SHA-NI code, where the CPU has it. Headers
+        // only, like COpenBLAS: libcrypto is dlopen'ed on first use (CLibCryptoLoader), so commands
+        // that hash nothing do not bind its 4,000 symbols at start-up.
         .systemLibrary(
-            name: "CLibCrypto", path: "Sources/CLibCrypto", pkgConfig: "libcrypto",
+            name: "CLibCrypto", path: "Sources/CLibCrypto",
             providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS",
@@ -55,6 +57,9 @@ let package = Package(
         .target(
             name: "COpenBLASLoader", dependencies: ["COpenBLAS"],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(
+            name: "CLibCryptoLoader", dependencies: ["CLibCrypto"],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -69,7 +74,7 @@ let package = Package(
         .target(
             name: "CkptVerify",
             dependencies: [
-                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CLibCrypto",
+                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CLibCryptoLoader",
             ]),
         .target(
             name: "CkptKit",

@@ -138,12 +138,12 @@ extension Hashing {
 
         let work: @Sendable (Int) -> Void = { w in
             let hashesFile = w == 0, hashesTensors = w == workers - 1
-            var fileHasher = SHA256Hasher()
-            var hashers: [Int: SHA256Hasher] = [:]
-            var totals: [Int: TensorScan.Accumulator] = [:]
-            if hashesTensors { for p in pieces where hashers[p.tensor] == nil { hashers[p.tensor] = SHA256Hasher() } }
-            if scan { for p in pieces where totals[p.tensor] == nil { totals[p.tensor] = .init(dtype: tensors[p.tensor].dtype) } }
             let result = Result<WorkerOutput, Error> {
+                var fileHasher = try SHA256Hasher()
+                var hashers: [Int: SHA256Hasher] = [:]
+                var totals: [Int: TensorScan.Accumulator] = [:]
+                if hashesTensors { for p in pieces where hashers[p.tensor] == nil { hashers[p.tensor] = try SHA256Hasher() } }
+                if scan { for p in pieces where totals[p.tensor] == nil { totals[p.tensor] = .init(dtype: tensors[p.tensor].dtype) } }
                 // One lend of the whole mapping: a truncation during it is absorbed by the SIGBUS guard
                 // and reported when the lend ends; nothing computed from the zeros it reads is returned.
                 try file.withBytes(offset: 0, count: file.size) { all in

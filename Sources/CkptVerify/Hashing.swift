@@ -43,7 +43,7 @@ public enum Hashing {
 
     /// SHA-256 of a whole file.
     public static func sha256(of file: MappedFile, progress: ProgressCounter? = nil) throws -> String {
-        var hasher = SHA256Hasher()
+        var hasher = try SHA256Hasher()
         try feed(&hasher, file: file, offset: 0, count: file.size, progress: progress)
         return hasher.finalizeHex()
     }
@@ -60,7 +60,7 @@ public enum Hashing {
 
     /// SHA-256 of the bytes of `segments`, in order.
     public static func sha256(_ segments: [ByteSegment], progress: ProgressCounter? = nil) throws -> String {
-        var hasher = SHA256Hasher()
+        var hasher = try SHA256Hasher()
         for segment in segments {
             switch segment {
             case let .file(file, offset, count):

@@ -52,6 +52,6 @@ enum PthGolden {
     ]
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        Hashing.sha256(bytes: bytes)
+        CkptTestSupport.sha256Hex(bytes)
     }
 }
