@@ -11,7 +11,7 @@ import PackageDescription
 // CkptPth: the torch.save reader (pickle interpreter, zip). CkptCheckpoint: one logical checkpoint
 // over any input. CkptLayout: key tables, layout detection and conversion, synthetic models.
 // CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
-// CkptVerify: strict verification, manifests, diff (the only module over swift-crypto); its golden check
+// CkptVerify: strict verification, manifests, diff (the only module over libcrypto's SHA-256); its golden check
 // preprocesses image cases through CkptImage, and Images/ holds the image pipelines the CLI runs (preprocess
 // to a pixel file with SHA-256 provenance, batched embed --image) since they need both CkptForward and hashing.
 // CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
@@ -25,7 +25,6 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
         // `swift package generate-documentation --target CkptKit` (Sources/CkptKit/CkptKit.docc).
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
@@ -36,6 +35,12 @@ let package = Package(
         .systemLibrary(
             name: "CZstd", path: "Sources/CZstd", pkgConfig: "libzstd",
             providers: [.apt(["libzstd-dev"])]),
+        // SHA-256 from Debian's libssl-dev (libcrypto): its SHA-NI code, where the CPU has it. Headers
+        // only, like COpenBLAS: libcrypto is dlopen'ed on first use (CLibCryptoLoader), so commands
+        // that hash nothing do not bind its 4,000 symbols at start-up.
+        .systemLibrary(
+            name: "CLibCrypto", path: "Sources/CLibCrypto",
+            providers: [.apt(["libssl-dev"])]),
         .systemLibrary(
             name: "COpenBLAS", path: "Sources/COpenBLAS",
             providers: [.apt(["libopenblas-dev"])]),
@@ -52,6 +57,9 @@ let package = Package(
         .target(
             name: "COpenBLASLoader", dependencies: ["COpenBLAS"],
             linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(
+            name: "CLibCryptoLoader", dependencies: ["CLibCrypto"],
+            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(
@@ -66,8 +74,7 @@ let package = Package(
         .target(
             name: "CkptVerify",
             dependencies: [
-                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage",
-                .product(name: "Crypto", package: "swift-crypto"),
+                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CLibCryptoLoader",
             ]),
         .target(
             name: "CkptKit",
@@ -81,12 +88,12 @@ let package = Package(
 
         .target(
             name: "CkptTestSupport",
-            dependencies: ["CkptKit", .product(name: "Crypto", package: "swift-crypto")],
+            dependencies: ["CkptKit"],
             path: "Tests/CkptTestSupport"),
         // Test targets mirror the modules; a test may set up its case through higher modules (a layout
         // test hashes its output with CkptVerify), so each imports the umbrella plus its own module.
         .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat", "CkptKit", "CkptTestSupport"]),
-        .testTarget(name: "CkptPthTests", dependencies: ["CkptPth", "CkptKit", "CkptTestSupport", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "CkptPthTests", dependencies: ["CkptPth", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptCheckpointTests", dependencies: ["CkptCheckpoint", "CkptKit", "CkptTestSupport", "CZstd"]),
         .testTarget(name: "CkptLayoutTests", dependencies: ["CkptLayout", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),

@@ -416,7 +416,10 @@ def main():
             manifest.unlink(missing_ok=True)
             subprocess.run([ckpt] + [a.format(file=hf_file, manifest=manifest) for a in CKPT["manifest"]], check=True,
                            stdout=subprocess.DEVNULL)
+            # The anchor: one SHA-256 pass over the file with OpenSSL's SHA-NI code (what ckpt's hashing
+            # runs too); sha256sum (coreutils' portable C) stays as information.
             cmds = ckpt_cmds("verify", "ckpt verify --strict", manifest=manifest, file=hf_file) + [
+                Cmd("openssl dgst -sha256", ["openssl", "dgst", "-sha256", hf_file], peer_env),
                 Cmd("sha256sum", ["sha256sum", hf_file], peer_env)]
             alternate("verify", cmds, args.runs, args.warmup, logdir, log)
             record("verify", cmds)
@@ -612,32 +615,34 @@ def render(R) -> str:
             targets.append((f"inspect {c['label'][len('ckpt inspect '):]}",
                             f"{sp:.1f}× faster than safe_open, {fmt_s(c['median_s'])} "
                             f"(fastest runs: {ratio(py['min_s'], c['min_s']):.1f}×, {fmt_s(c['min_s'])})",
-                            "≥ 5× faster, ≤ 10 ms", judge(sp >= 5 and c["median_s"] <= 0.010)))
+                            "≥ 25× faster, ≤ 5 ms", judge(sp >= 25 and c["median_s"] <= 0.005)))
     if "verify" in W:
-        cmds = table("verify", "sha256sum")
+        cmds = table("verify", "openssl dgst -sha256")
+        ossl = next(c for c in cmds if c["label"] == "openssl dgst -sha256")
         sha = next(c for c in cmds if c["label"] == "sha256sum")
         for c in ckpt_rows(cmds):
-            r = ratio(c["median_s"], sha["median_s"])
+            r = ratio(c["median_s"], ossl["median_s"])
             targets.append((f"verify --strict {c['label'][len('ckpt verify --strict '):]}",
-                            f"{r:.2f}× sha256sum (fastest runs: {ratio(c['min_s'], sha['min_s']):.2f}×)",
-                            "≤ 1.2× sha256sum", judge(r <= 1.2)))
+                            f"{r:.2f}× one `openssl dgst -sha256` pass (fastest runs: "
+                            f"{ratio(c['min_s'], ossl['min_s']):.2f}×); {ratio(c['median_s'], sha['median_s']):.2f}× sha256sum",
+                            "≤ 1.0× openssl dgst -sha256", judge(r <= 1.0)))
     if "convert" in W:
-        cmds = table("convert", "cp")
+        cmds = table("convert", "cp + sync (durable, as ckpt)")
         cp = next(c for c in cmds if c["label"] == "cp")
         cps = next(c for c in cmds if c["label"].startswith("cp + sync"))
         py = next(c for c in cmds if c["label"].startswith("python"))
         L.append(f"ckpt's output identical to the Python script's: {W['convert'].get('ckpt_output_identical_to_python')}. "
-                 f"ckpt writes durably (fsync before rename), so `cp + sync` is the like-for-like I/O floor; "
-                 f"the target is judged against plain `cp` as the issue states.")
+                 f"ckpt writes durably (fsync before rename), so `cp + sync` is the like-for-like I/O floor and the "
+                 f"target; plain `cp` (which returns before the data is on disk) is shown for information.")
         L.append("")
         for c in ckpt_rows(cmds):
             r, rs = ratio(c["median_s"], cp["median_s"]), ratio(c["median_s"], cps["median_s"])
             rss = c["peak_rss_mib_max"]
             targets.append((f"convert hf-to-dinov2 {c['label'][len('ckpt convert hf-to-dinov2 '):]}",
-                            f"{r:.2f}× cp ({rs:.2f}× cp+sync; fastest runs {ratio(c['min_s'], cp['min_s']):.2f}× cp, "
-                            f"{ratio(c['min_s'], cps['min_s']):.2f}× cp+sync), {ratio(py['median_s'], c['median_s']):.1f}× faster "
+                            f"{rs:.2f}× cp + sync (fastest runs {ratio(c['min_s'], cps['min_s']):.2f}×; plain cp: {r:.2f}×, "
+                            f"fastest {ratio(c['min_s'], cp['min_s']):.2f}×), {ratio(py['median_s'], c['median_s']):.1f}× faster "
                             f"than Python; peak RSS {rss:.1f} MiB (Python {py['peak_rss_mib_max']:.0f} MiB)",
-                            "≤ 1.5× cp; peak RSS ≤ 64 MiB", judge(r <= 1.5 and rss <= 64)))
+                            "≤ 1.05× cp + sync; peak RSS ≤ 64 MiB", judge(rs <= 1.05 and rss <= 64)))
     for name in [n for n in W if n.startswith("embed-b")]:
         cmds = table(name, W[name]["commands"][-1]["label"])
         w = W[name]

@@ -17,9 +17,10 @@ ASAN_FILTER='Ckpt(Format|Pth|Checkpoint|Layout|Forward|Verify|Image)Tests|ImageC
 # TSan: suites whose code runs on several threads of ours: the two-worker SHA-256 of manifests, the
 # reader under concurrent file changes, and the forward pass (its workers are ours; the sgemm calls
 # inside them are OpenBLAS's, uninstrumented) on a golden case with interpolation and 2 threads.
-# Also the one-read manifest hashing (reader + digest threads), embed --image (the next batch is decoded
-# on a background thread while the forward pass runs).
-TSAN_FILTER='ManifestTests|OneReadHashingTests|ImageCommandTests/testEmbedImagesMatchesGoldenCase|InputChangeTests|ForwardGoldenTests/testUnmodifiedWeightsPassTheDefectCase|VecMathTests'
+# Also the one-read pass (file digest and tensor digests + value scan on two threads, also inside
+# verify --manifest) and embed --image (the next batch is decoded on a background thread while the
+# forward pass runs).
+TSAN_FILTER='ManifestTests|OneReadHashingTests|StrictVerifierTests/testManifestPassReportsValuesLikeThePlainScan|ImageCommandTests/testEmbedImagesMatchesGoldenCase|InputChangeTests|ForwardGoldenTests/testUnmodifiedWeightsPassTheDefectCase|VecMathTests'
 
 case $kind in
     address) scratch=.build-asan; filter=${2-$ASAN_FILTER} ;;

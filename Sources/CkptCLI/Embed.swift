@@ -1,6 +1,5 @@
 import ArgumentParser
 import CkptKit
-import Foundation
 
 /// `--interpolation dinov2|hf`.
 extension PositionInterpolation: ExpressibleByArgument {}
@@ -120,8 +119,8 @@ extension Ckpt {
 
         /// The `forward …` line (time, GFLOP/s and the compute backend), then the per-stage lines.
         func printForward(seconds: Double, gflops: Double, profile: ForwardProfile?) {
-            let time = seconds < 1 ? String(format: "%.1f ms", seconds * 1e3) : String(format: "%.2f s", seconds)
-            print("forward \(time), " + String(format: "%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
+            let time = seconds < 1 ? cFormat("%.1f ms", seconds * 1e3) : cFormat("%.2f s", seconds)
+            print("forward \(time), " + cFormat("%.3g GFLOP/s (%.3g GFLOP); ", gflops / max(seconds, 1e-9), gflops)
                   + ViTForward.backendSummary(threads: threads))
             if let profile { profile.lines.forEach { print($0) } }
         }

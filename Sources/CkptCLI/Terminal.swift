@@ -1,6 +1,11 @@
 import CkptKit
 import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -24,17 +29,16 @@ enum Terminal {
 
 /// A one-line progress bar on standard error for multi-second work. It draws only on a terminal, only
 /// once the work has run for half a second, at most ten times a second, and erases itself at the end.
-final class ProgressBar: @unchecked Sendable {  // the drawing state is read and written only under `lock`
+final class ProgressBar: Sendable {
     private let label: String
-    private let lock = NSLock()
     private let start = DispatchTime.now().uptimeNanoseconds
-    private var lastDraw: UInt64 = 0
-    private var drawn = false
+    /// When the bar was last drawn and whether it is on screen; the lock also keeps lines whole.
+    private let drawing = Mutex((lastDraw: UInt64(0), drawn: false))
     private let enabled: Bool
     private let unit: Unit
 
     /// What the bar counts: bytes (shown as sizes and MiB/s) or named items (counts, items/s and an ETA).
-    enum Unit {
+    enum Unit: Sendable {
         case bytes
         case items(String)
     }
@@ -55,36 +59,40 @@ final class ProgressBar: @unchecked Sendable {  // the drawing state is read and
     func update(_ done: Int, _ total: Int) {
         guard enabled, total > 0 else { return }
         let now = DispatchTime.now().uptimeNanoseconds
-        lock.lock()
-        defer { lock.unlock() }
-        guard now - start >= 500_000_000, now - lastDraw >= 100_000_000 || done >= total else { return }
-        lastDraw = now
-        drawn = true
+        drawing.withLock { state in
+            guard now - start >= 500_000_000, now - state.lastDraw >= 100_000_000 || done >= total else { return }
+            state = (lastDraw: now, drawn: true)
+            draw(done, total, now: now)
+        }
+    }
+
+    private func draw(_ done: Int, _ total: Int, now: UInt64) {
         let fraction = min(1, Double(done) / Double(total))
         let width = 30
         let filled = Int(fraction * Double(width))
         let bar = String(repeating: "█", count: filled) + String(repeating: "░", count: width - filled)
         let seconds = Double(now - start) / 1e9
         let rate = Double(done) / seconds
+        let head = "\r\u{1B}[K\(label) " + cFormat("%3ld%%", Int(fraction * 100)) + " \(bar) "
         let line: String
         switch unit {
         case .bytes:
-            line = String(format: "\r\u{1B}[K%@ %3d%% %@ %@ / %@  %.0f MiB/s", label, Int(fraction * 100), bar,
-                          InspectReport.humanBytes(done), InspectReport.humanBytes(total), rate / 1_048_576)
+            line = head + "\(InspectReport.humanBytes(done)) / \(InspectReport.humanBytes(total))  "
+                + cFormat("%.0f MiB/s", rate / 1_048_576)
         case .items(let name):
             let eta = rate > 0 ? Int((Double(total - done) / rate).rounded()) : 0
-            line = String(format: "\r\u{1B}[K%@ %3d%% %@ %d / %d %@  %.2f %@/s  ETA %d:%02d", label, Int(fraction * 100), bar,
-                          done, total, name, rate, name, eta / 60, eta % 60)
+            line = head + "\(done) / \(total) \(name)  " + cFormat("%.2f", rate) + " \(name)/s  "
+                + cFormat("ETA %ld:%02ld", eta / 60, eta % 60)
         }
         writeStandardError(line)
     }
 
     /// Erases the bar if it was drawn.
     func finish() {
-        lock.lock()
-        defer { lock.unlock() }
-        if drawn { writeStandardError("\r\u{1B}[K") }
-        drawn = false
+        drawing.withLock { state in
+            if state.drawn { writeStandardError("\r\u{1B}[K") }
+            state.drawn = false
+        }
     }
 }
 

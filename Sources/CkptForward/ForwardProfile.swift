@@ -1,5 +1,6 @@
+import CkptFormat
 import CkptLayout
-import Foundation
+import Dispatch
 
 /// Where a forward pass spent its time, stage by stage: the thread-seconds its work items took
 /// (summed over the workers) and the floating-point operations of its matrix products, so the
@@ -51,10 +52,10 @@ public struct ForwardProfile: Sendable {
         let total = max(threadSeconds.reduce(0, +), 1e-12)
         return Stage.allCases.map { stage in
             let s = threadSeconds[stage.rawValue]
-            let rate = gflopsPerThread(stage).map { String(format: "%6.1f GFLOP/s per thread", $0) } ?? "  (element-wise)            "
-            let name = stage.name.padding(toLength: 15, withPad: " ", startingAt: 0)
-            return "  " + name + String(format: " %7.2f GFLOP %8.3f thread-s ", flops[stage.rawValue] / 1e9, s)
-                + rate + String(format: " %5.1f %% of thread time", 100 * s / total)
+            let rate = gflopsPerThread(stage).map { cFormat("%6.1f GFLOP/s per thread", $0) } ?? "  (element-wise)            "
+            let name = String(stage.name.prefix(15)) + String(repeating: " ", count: max(0, 15 - stage.name.count))
+            return "  " + name + cFormat(" %7.2f GFLOP %8.3f thread-s ", flops[stage.rawValue] / 1e9, s)
+                + rate + cFormat(" %5.1f %% of thread time", 100 * s / total)
         }
     }
 }

@@ -3,7 +3,12 @@ import CkptFormat
 import CkptLayout
 import COpenBLASLoader
 import CVecMath
+import Dispatch
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
 
 /// The numeric building blocks of the forward pass: GEMM through OpenBLAS, the row-wise
 /// LayerNorm, GELU, SiLU-gate and softmax (the last three in C, `CVecMath`, for vector expf/erff),

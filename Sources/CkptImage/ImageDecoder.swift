@@ -1,7 +1,8 @@
 import CImageCodecs
-import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// Reads PNG and JPEG files into `DecodedImage`s with PIL's modes and sample values.

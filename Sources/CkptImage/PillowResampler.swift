@@ -1,4 +1,9 @@
-import Foundation
+import Dispatch
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// PIL's resampling filters, numbered as `PIL.Image.Resampling` (and transformers' `resample`).
 public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible {

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// A `preprocessor_config.json` for transformers' `BitImageProcessor` (RAD-DINO, facebook/dinov2-*) and
 /// configs written with the same keys, with transformers 5.24's class defaults for absent or null keys.
@@ -49,10 +58,10 @@ public struct PreprocessorConfig: Equatable, Sendable {
 
     /// Reads a `preprocessor_config.json` file, or the one inside an HF folder.
     public static func load(contentsOf path: String) throws -> PreprocessorConfig {
-        var isDirectory: ObjCBool = false
+        var info = stat()
         var file = path
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
-            file = (path as NSString).appendingPathComponent("preprocessor_config.json")
+        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
+            file = (path.hasSuffix("/") ? path : path + "/") + "preprocessor_config.json"
         }
         guard let data = FileManager.default.contents(atPath: file) else {
             throw ImageProblem.unreadable(path: file, reason: "no such file or not readable")

@@ -75,7 +75,7 @@ struct BackboneRule: Sendable {
         self.condition = condition
     }
 
-    var perBlock: Bool { name.contains("{i}") }
+    var perBlock: Bool { Pattern.hasPlaceholder(name) }
 }
 
 /// A rule instantiated for one block (or for the embeddings, `block == nil`).

@@ -21,7 +21,7 @@ enum ArchitectureGuess {
             for (kind, roots) in KeyDiagnosis.roots {
                 for root in roots {
                     var prefix: String?
-                    if name.hasPrefix(root) { prefix = "" } else if let r = name.range(of: "." + root) {
+                    if name.hasPrefix(root) { prefix = "" } else if let r = name.firstRange(of: "." + root) {
                         prefix = String(name[..<name.index(after: r.lowerBound)])
                     }
                     if let prefix {

@@ -2,7 +2,11 @@ import CkptCheckpoint
 import CkptForward
 import CkptFormat
 import CkptLayout
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Tensor-by-tensor comparison of two checkpoints (`ckpt diff`), in the `ckpt.diff/1` JSON schema.
 ///
@@ -222,11 +226,11 @@ public struct CheckpointDiff: Sendable {
                 return e.dtypeA.isCastableFloat ? "NaN on one side" : "bytes differ (\(e.dtypeA.rawValue))"
             }
             var s = "max abs \(format(d)), max rel \(format(e.maxRelDiff ?? 0))"
-            if let c = e.cosine { s += ", cosine \(String(format: "%.12f", c))" }
+            if let c = e.cosine { s += ", cosine \(cFormat("%.12f", c))" }
             if e.dtypeA != e.dtypeB { s += " (\(e.dtypeA.rawValue) vs \(e.dtypeB.rawValue))" }
             return s
         }
     }
 
-    static func format(_ v: Double) -> String { String(format: "%.3e", v) }
+    static func format(_ v: Double) -> String { cFormat("%.3e", v) }
 }

@@ -2,16 +2,14 @@ import CkptCheckpoint
 import CkptForward
 import CkptFormat
 import CkptLayout
-import Crypto
 import Dispatch
-import Foundation
+import Synchronization
 
 /// Counts bytes of multi-second work for a progress display. Thread-safe: workers add from any thread.
-public final class ProgressCounter: @unchecked Sendable {  // `done` is read and written only under `lock`
+public final class ProgressCounter: Sendable {
     /// Total bytes the work will touch.
     public let total: Int
-    private let lock = NSLock()
-    private var done = 0
+    private let done = Mutex(0)
     private let onChange: @Sendable (Int, Int) -> Void
 
     /// `onChange(done, total)` is called after every chunk, from the worker's thread.
@@ -22,15 +20,16 @@ public final class ProgressCounter: @unchecked Sendable {  // `done` is read and
 
     /// Records `bytes` more done and calls `onChange`.
     public func add(_ bytes: Int) {
-        lock.lock()
-        done += bytes
-        let now = done
-        lock.unlock()
+        let now = done.withLock { done in
+            done += bytes
+            return done
+        }
         onChange(now, total)
     }
 }
 
-/// SHA-256 of files and tensors, streamed in chunks over the memory mapping.
+/// SHA-256 of files and tensors, in chunks over the memory mapping (lends covered by the SIGBUS guard,
+/// so a file that shrinks while it is hashed is an error, not a crash).
 public enum Hashing {
     /// Bytes hashed between progress updates; large enough that the update costs nothing.
     static let chunkSize = 8 << 20
@@ -45,9 +44,9 @@ public enum Hashing {
 
     /// SHA-256 of a whole file.
     package static func sha256(of file: MappedFile, progress: ProgressCounter? = nil) throws -> String {
-        var hasher = SHA256()
+        var hasher = try SHA256Hasher()
         try feed(&hasher, file: file, offset: 0, count: file.size, progress: progress)
-        return hex(hasher.finalize())
+        return hasher.finalizeHex()
     }
 
     /// SHA-256 of the whole file at `path`.
@@ -62,32 +61,28 @@ public enum Hashing {
 
     /// SHA-256 of the bytes of `segments`, in order.
     package static func sha256(_ segments: [ByteSegment], progress: ProgressCounter? = nil) throws -> String {
-        var hasher = SHA256()
+        var hasher = try SHA256Hasher()
         for segment in segments {
             switch segment {
             case let .file(file, offset, count):
                 try feed(&hasher, file: file, offset: offset, count: count, progress: progress)
             case let .memory(bytes):
-                hasher.update(data: bytes)
+                hasher.update(bytes)
                 progress?.add(bytes.count)
             }
         }
-        return hex(hasher.finalize())
+        return hasher.finalizeHex()
     }
 
-    // Reads with pread into a private buffer rather than hashing the mapping in place: a file that
-    // shrinks while it is hashed then gives an error instead of a SIGBUS.
-    private static func feed(_ hasher: inout SHA256, file: MappedFile, offset: Int, count: Int,
+    // Hashes the mapping in place (no copy), one lend per chunk so progress moves and a shrunk
+    // file is noticed at the next chunk.
+    private static func feed(_ hasher: inout SHA256Hasher, file: MappedFile, offset: Int, count: Int,
                              progress: ProgressCounter?) throws {
-        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: min(chunkSize, max(count, 1)), alignment: 64)
-        defer { buffer.deallocate() }
         var position = offset
         let end = offset + count
         while position < end {
-            let n = min(buffer.count, end - position)
-            let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-            try file.read(into: chunk, at: position)
-            hasher.update(bufferPointer: UnsafeRawBufferPointer(chunk))
+            let n = min(chunkSize, end - position)
+            try file.withBytes(offset: position, count: n) { hasher.update($0) }
             position += n
             progress?.add(n)
         }
@@ -138,14 +133,12 @@ public enum Hashing {
     }
 
     /// Per-job results written by the workers.
-    private final class Results: @unchecked Sendable {  // `slots` is read and written only under `lock`
-        private let lock = NSLock()
-        private var slots: [Result<String, Error>?]
-        init(count: Int) { slots = Array(repeating: nil, count: count) }
-        func set(_ i: Int, _ r: Result<String, Error>) { lock.lock(); slots[i] = r; lock.unlock() }
+    private final class Results: Sendable {
+        private let slots: Mutex<[Result<String, Error>?]>
+        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        func set(_ i: Int, _ r: Result<String, Error>) { slots.withLock { $0[i] = r } }
         func values() throws -> [String] {
-            lock.lock()
-            defer { lock.unlock() }
+            let slots = self.slots.withLock { $0 }
             // The first failure in job order wins; a worker stops at its first failure, leaving nil slots.
             for case let .failure(e)? in slots { throw e }
             return slots.map { slot in

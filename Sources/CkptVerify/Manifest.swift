@@ -78,8 +78,22 @@ public struct Manifest: Equatable, Sendable {
     ///   - threads: hashing workers (2 uses both cores: one on the file, one on the tensors).
     public static func build(_ checkpoint: Checkpoint, layout: JSONValue = .null, architecture: String? = nil,
                              threads: Int = 1, progress: ProgressCounter? = nil) throws -> Manifest {
+        try build(checkpoint, layout: layout, architecture: architecture, scan: false, threads: threads, progress: progress).0
+    }
+
+    /// `build`, plus `TensorScan.scan` of every tensor (in checkpoint order) from the same read of
+    /// the bytes: `verify --manifest` checks values and hashes in one pass.
+    package static func buildScanning(_ checkpoint: Checkpoint, layout: JSONValue = .null, architecture: String? = nil,
+                                     threads: Int = 1, progress: ProgressCounter? = nil) throws -> (Manifest, [TensorScan.Result]) {
+        try build(checkpoint, layout: layout, architecture: architecture, scan: true, threads: threads, progress: progress)
+    }
+
+    private static func build(_ checkpoint: Checkpoint, layout: JSONValue, architecture: String?, scan: Bool,
+                              threads: Int, progress: ProgressCounter?) throws -> (Manifest, [TensorScan.Result]) {
         let storedFiles = try filesAsStored(checkpoint)
-        let digests = try Hashing.sha256(files: storedFiles, tensors: checkpoint.tensors, threads: threads, progress: progress)
+        let read = try Hashing.oneRead(files: storedFiles, tensors: checkpoint.tensors, scan: scan, threads: threads,
+                                       progress: progress)
+        let digests = read.digests
         for f in storedFiles { try f.checkUnchanged() }
         let files = storedFiles.enumerated().map { i, f in
             File(name: FileSystem.baseName(f.path), bytes: f.size, sha256: digests[i])
@@ -88,9 +102,10 @@ public struct Manifest: Equatable, Sendable {
             Tensor(name: t.name, dtype: t.dtype.rawValue, shape: t.shape, bytes: t.byteCount,
                    sha256: digests[storedFiles.count + i])
         }
-        return Manifest(source: checkpoint.kind.rawValue, files: files, parameters: checkpoint.parameterCount,
-                        tensorBytes: checkpoint.byteCount, layout: layout, architecture: architecture,
-                        metadata: checkpoint.metadata, tensors: tensors)
+        let manifest = Manifest(source: checkpoint.kind.rawValue, files: files, parameters: checkpoint.parameterCount,
+                                tensorBytes: checkpoint.byteCount, layout: layout, architecture: architecture,
+                                metadata: checkpoint.metadata, tensors: tensors)
+        return (manifest, read.scans)
     }
 
     /// The files as they sit on disk: a `.zst` checkpoint is hashed compressed, as it was shipped; a

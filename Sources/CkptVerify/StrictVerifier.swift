@@ -128,11 +128,23 @@ public enum StrictVerifier {
                                           detail: "expected \(want.rawValue)\(why), found \(t.dtype.rawValue)", warning: !options.strict))
         }
 
+        // With a manifest, the bytes are hashed and the values scanned in one read (compared below).
+        var signedOff: (Manifest, [TensorScan.Result])? = nil
+        if options.manifest != nil {
+            signedOff = try Manifest.buildScanning(checkpoint, layout: detected?.json ?? .null, architecture: detected?.architecture?.summary,
+                                                   threads: options.threads, progress: options.progress)
+        }
+
         // Values: non-finite (error), all zeros (warning), duplicates (warning).
         var zeros = Set<String>()
-        for t in checkpoint.tensors {
-            let scan = try TensorScan.scan(t)
-            options.progress?.add(t.byteCount)
+        for (i, t) in checkpoint.tensors.enumerated() {
+            let scan: TensorScan.Result
+            if let signedOff {
+                scan = signedOff.1[i]
+            } else {
+                scan = try TensorScan.scan(t)
+                options.progress?.add(t.byteCount)
+            }
             if let n = scan.nonFinite {
                 let at = TensorScan.unravel(n.firstIndex, in: t.shape)
                 var counts: [String] = []
@@ -162,9 +174,7 @@ public enum StrictVerifier {
         }
 
         // Manifest: every byte as signed off.
-        if let (manifest, _) = options.manifest {
-            let actual = try Manifest.build(checkpoint, layout: detected?.json ?? .null, architecture: detected?.architecture?.summary,
-                                            threads: options.threads, progress: options.progress)
+        if let (manifest, _) = options.manifest, let (actual, _) = signedOff {
             problems += manifest.differences(to: actual)
         }
 
@@ -289,7 +299,7 @@ public enum StrictVerifier {
     /// A key without `teacher.backbone.`-style wrappers, for layout votes.
     static func strippedOfPrefix(_ key: String) -> String {
         for root in KeyDiagnosis.roots.flatMap(\.1) {
-            if let r = key.range(of: "." + root) { return String(key[key.index(after: r.lowerBound)...]) }
+            if let r = key.firstRange(of: "." + root) { return String(key[key.index(after: r.lowerBound)...]) }
         }
         return key
     }

@@ -35,38 +35,103 @@ package enum TensorScan {
 
     /// Scans `entry` in one pass over its bytes.
     package static func scan(_ entry: TensorEntry) throws -> Result {
-        guard entry.elementCount > 0 else { return Result(nonFinite: nil, allZeros: false) }
-        return try entry.withContiguousBytes { raw in
-            switch entry.dtype {
-            case .f32: return scanFloat(raw, UInt32.self, exponent: 0x7F80_0000, mantissa: 0x007F_FFFF)
-            case .f64: return scanFloat(raw, UInt64.self, exponent: 0x7FF0_0000_0000_0000, mantissa: 0x000F_FFFF_FFFF_FFFF)
-            case .f16: return scanFloat(raw, UInt16.self, exponent: 0x7C00, mantissa: 0x03FF)
-            case .bf16: return scanFloat(raw, UInt16.self, exponent: 0x7F80, mantissa: 0x007F)
-            default: return Result(nonFinite: nil, allZeros: !raw.contains { $0 != 0 })
-            }
+        var totals = Accumulator(dtype: entry.dtype)
+        if entry.elementCount > 0 {
+            try entry.withContiguousBytes { totals.add($0, firstElement: 0) }
         }
+        return totals.result(elementCount: entry.elementCount)
     }
 
-    /// Bit-pattern scan of IEEE-754 values stored little-endian: exponent all ones means non-finite
-    /// (mantissa zero: infinity, else NaN); a value is zero when every bit but the sign is clear.
-    static func scanFloat<T: FixedWidthInteger & UnsignedInteger>(_ raw: UnsafeRawBufferPointer, _ type: T.Type,
-                                                                exponent: T, mantissa: T) -> Result {
-        let sign: T = 1 << (T.bitWidth - 1)
-        var found = NonFinite()
-        var nonZero = false
-        withWords(raw, T.self) { words in
-            for (i, w) in words.enumerated() {
-                let bits = T(littleEndian: w)
-                if bits & ~sign != 0 { nonZero = true }
-                if bits & exponent == exponent {
-                    if bits & mantissa != 0 { found.nan += 1 }
-                    else if bits & sign != 0 { found.negativeInfinity += 1 }
-                    else { found.positiveInfinity += 1 }
-                    if found.firstIndex < 0 { found.firstIndex = i }
+    /// Running totals of a scan fed in pieces: the one-read verify pass (`Hashing.oneRead`) scans a
+    /// tensor chunk by chunk, part on each thread, and merges the parts.
+    package struct Accumulator: Sendable {
+        package let dtype: DType
+        private var found = NonFinite()
+        private var nonZero = false
+
+        package init(dtype: DType) { self.dtype = dtype }
+
+        /// Bytes per unit `add` must be fed in: the element size of the scanned float types, 1 for
+        /// the rest (only checked for all zeros).
+        package static func unitBytes(_ dtype: DType) -> Int {
+            switch dtype {
+            case .f64: return 8
+            case .f32: return 4
+            case .f16, .bf16: return 2
+            default: return 1
+            }
+        }
+
+        /// Scans `raw`, whole units of `unitBytes(dtype)`, holding the tensor's elements from
+        /// flat index `firstElement` on.
+        package mutating func add(_ raw: UnsafeRawBufferPointer, firstElement: Int) {
+            switch dtype {
+            case .f32: scanFloat(raw, UInt32.self, exponent: 0x7F80_0000, mantissa: 0x007F_FFFF, base: firstElement)
+            case .f64: scanFloat(raw, UInt64.self, exponent: 0x7FF0_0000_0000_0000, mantissa: 0x000F_FFFF_FFFF_FFFF, base: firstElement)
+            case .f16: scanFloat(raw, UInt16.self, exponent: 0x7C00, mantissa: 0x03FF, base: firstElement)
+            case .bf16: scanFloat(raw, UInt16.self, exponent: 0x7F80, mantissa: 0x007F, base: firstElement)
+            default: if !nonZero { nonZero = anyNonZeroByte(raw) }
+            }
+        }
+
+        /// Adds the totals of another part of the same tensor.
+        package mutating func merge(_ other: Accumulator) {
+            precondition(other.dtype == dtype, "merging scans of different dtypes")
+            found.nan += other.found.nan
+            found.positiveInfinity += other.found.positiveInfinity
+            found.negativeInfinity += other.found.negativeInfinity
+            if other.found.firstIndex >= 0, found.firstIndex < 0 || other.found.firstIndex < found.firstIndex {
+                found.firstIndex = other.found.firstIndex
+            }
+            nonZero = nonZero || other.nonZero
+        }
+
+        /// The result for a tensor of `elementCount` elements, all of which were fed.
+        package func result(elementCount: Int) -> Result {
+            guard elementCount > 0 else { return Result(nonFinite: nil, allZeros: false) }
+            return Result(nonFinite: found.count > 0 ? found : nil, allZeros: !nonZero)
+        }
+
+        /// Bit-pattern scan of IEEE-754 values stored little-endian: exponent all ones means non-finite
+        /// (mantissa zero: infinity, else NaN); a value is zero when every bit but the sign is clear.
+        ///
+        /// Both questions are one maximum per block: the magnitude bits (all but the sign) are
+        /// non-zero for a non-zero value and at least `exponent` exactly when the exponent is all
+        /// ones, since the exponent field sits right below the sign. That loop vectorises; only a
+        /// block holding a non-finite value is walked again element by element to count and place it.
+        private mutating func scanFloat<T: FixedWidthInteger & UnsignedInteger>(
+            _ raw: UnsafeRawBufferPointer, _ type: T.Type, exponent: T, mantissa: T, base: Int
+        ) {
+            let sign: T = 1 << (T.bitWidth - 1)
+            let magnitude = ~sign
+            withWords(raw, T.self) { words in
+                let block = 4096
+                var start = 0
+                while start < words.count {
+                    let end = min(start + block, words.count)
+                    var top: T = 0
+                    for i in start..<end { top = Swift.max(top, T(littleEndian: words[i]) & magnitude) }
+                    if top != 0 { nonZero = true }
+                    if top >= exponent {
+                        for i in start..<end {
+                            let bits = T(littleEndian: words[i])
+                            guard bits & exponent == exponent else { continue }
+                            if bits & mantissa != 0 { found.nan += 1 }
+                            else if bits & sign != 0 { found.negativeInfinity += 1 }
+                            else { found.positiveInfinity += 1 }
+                            if found.firstIndex < 0 { found.firstIndex = base + i }
+                        }
+                    }
+                    start = end
                 }
             }
         }
-        return Result(nonFinite: found.count > 0 ? found : nil, allZeros: !nonZero)
+
+        private func anyNonZeroByte(_ raw: UnsafeRawBufferPointer) -> Bool {
+            var any: UInt8 = 0
+            for b in raw { any |= b }
+            return any != 0
+        }
     }
 
     /// Lends `raw` as elements of `T`: in place when aligned, else from an aligned copy.

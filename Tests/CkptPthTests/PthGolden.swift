@@ -1,5 +1,4 @@
 import CkptTestSupport
-import Crypto
 import Foundation
 import CkptKit
 @testable import CkptPth
@@ -59,6 +58,6 @@ enum PthGolden {
     ]
 
     static func sha256Hex(_ bytes: [UInt8]) -> String {
-        SHA256.hash(data: bytes).map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
+        CkptTestSupport.sha256Hex(bytes)
     }
 }

@@ -187,6 +187,41 @@ final class StrictVerifierTests: XCTestCase {
         XCTAssertEqual(try StrictVerifier.verify(try Checkpoint.open(path), options: options).problems, [])
     }
 
+    /// With `--manifest`, values are scanned in the hashing pass: the non-finite and all-zero problems
+    /// (counts, first index) are exactly those of the plain scan, and the byte differences come on top.
+    func testManifestPassReportsValuesLikeThePlainScan() throws {
+        let path = try VerifyFixtures.path("models/tiny/hf/model.safetensors")
+        let clean = try Checkpoint.open(path)
+        let signed = try Manifest.build(clean)
+        let dir = try VerifyFixtures.scratch(self)
+        var values = try XCTUnwrap(clean["encoder.layer.0.mlp.fc2.weight"]).floatValues()
+        values[7] = .infinity
+        values[values.count - 1] = .nan
+        let file = dir + "/model.safetensors"
+        try VerifyFixtures.rewrite(clean, to: file) { tensors in
+            tensors.map { t in
+                switch t.name {
+                case "encoder.layer.0.mlp.fc2.weight": return VerifyFixtures.replacing(t, bytes: values.withUnsafeBytes { Array($0) })
+                case "encoder.layer.1.norm2.bias": return VerifyFixtures.replacing(t, bytes: [UInt8](repeating: 0, count: t.byteCount))
+                default: return t
+                }
+            }
+        }
+        let plain = try StrictVerifier.verify(try Checkpoint.open(file), options: .init(threads: 2))
+        let valueKinds: Set<Kind> = [.nonFinite, .allZeros]
+        let plainValues = plain.problems.filter { valueKinds.contains($0.kind) }
+        XCTAssertEqual(plainValues.map { "\($0.kind.rawValue) \($0.key)" },
+                       ["non_finite encoder.layer.0.mlp.fc2.weight", "all_zeros encoder.layer.1.norm2.bias"])
+        for threads in [1, 2] {
+            let options = StrictVerifier.Options(manifest: (signed, path: "release.json"), threads: threads)
+            let hashed = try StrictVerifier.verify(try Checkpoint.open(file), options: options)
+            XCTAssertEqual(hashed.problems.filter { valueKinds.contains($0.kind) }, plainValues, "\(threads) threads")
+            XCTAssertEqual(Set(hashed.errors.filter { !valueKinds.contains($0.kind) }.map { "\($0.kind.rawValue) \($0.key)" }),
+                           ["bytes encoder.layer.0.mlp.fc2.weight", "bytes encoder.layer.1.norm2.bias", "file model.safetensors"],
+                           "\(threads) threads:\n\(hashed.text())")
+        }
+    }
+
     /// `--golden`: both layouts reproduce upstream's outputs; weights that pass every structural check
     /// but were changed (final LayerNorm weight doubled) fail the forward comparison, named by output.
     func testGoldenForwardCheck() throws {

@@ -40,6 +40,49 @@ final class TensorScanTests: XCTestCase {
         XCTAssertGreaterThan(sawNonFinite, 0, "casts.safetensors holds non-finite values")
     }
 
+    /// Tensors longer than the scan's vector blocks, with non-finite values only in later blocks, at
+    /// block edges and in the last element, for each scanned dtype: counts and first index match Swift's
+    /// own classification of the same bit patterns; a tensor of only ±0 is all zeros.
+    func testNonFiniteBeyondTheFirstBlock() throws {
+        let n = 10_000
+        let places = [4095, 4096, 8191, 9_000, n - 1]
+        func check(_ dtype: DType, _ bits: [UInt64], width: Int, classify: (UInt64) -> Double) throws {
+            let bytes = bits.flatMap { b in (0..<width).map { UInt8(truncatingIfNeeded: b >> (8 * $0)) } }
+            let entry = TensorEntry(name: "t", dtype: dtype, shape: [bits.count], segments: [.memory(bytes)], sourcePath: "<memory>")
+            let values = bits.map(classify)
+            let scan = try TensorScan.scan(entry)
+            XCTAssertEqual(scan.nonFinite?.nan ?? 0, values.filter(\.isNaN).count, "\(dtype) NaN")
+            XCTAssertEqual(scan.nonFinite?.positiveInfinity ?? 0, values.filter { $0 == .infinity }.count, "\(dtype) +Inf")
+            XCTAssertEqual(scan.nonFinite?.negativeInfinity ?? 0, values.filter { $0 == -.infinity }.count, "\(dtype) -Inf")
+            XCTAssertEqual(scan.nonFinite?.firstIndex, values.firstIndex { !$0.isFinite }, "\(dtype) first index")
+            XCTAssertEqual(scan.allZeros, values.allSatisfy { $0 == 0 }, "\(dtype) all zeros")
+        }
+        for withSpecials in [true, false] {
+            var f32 = (0..<n).map { UInt64(Float(Double($0 % 97) - 48.5).bitPattern) }
+            var f64 = (0..<n).map { (Double($0 % 89) - 44.25).bitPattern }
+            var f16 = (0..<n).map { UInt64(Float16(Float($0 % 61) - 30.5).bitPattern) }
+            var bf16 = (0..<n).map { UInt64(Float(Double($0 % 53) - 26.5).bitPattern >> 16) }
+            if withSpecials {
+                for (k, i) in places.enumerated() {
+                    f32[i] = UInt64([Float.nan, .infinity, -.infinity, Float.signalingNaN, -Float.nan][k].bitPattern)
+                    f64[i] = [Double.nan, .infinity, -.infinity, .signalingNaN, -Double.nan][k].bitPattern
+                    f16[i] = UInt64([Float16.nan, .infinity, -.infinity, .signalingNaN, -Float16.nan][k].bitPattern)
+                    bf16[i] = UInt64([Float.nan, .infinity, -.infinity, Float.signalingNaN, -Float.nan][k].bitPattern >> 16)
+                }
+            } else {
+                // Zeros with both signs only.
+                f32 = (0..<n).map { UInt64(($0 % 2 == 0 ? Float(0) : -Float(0)).bitPattern) }
+                f64 = (0..<n).map { ($0 % 3 == 0 ? -Double(0) : Double(0)).bitPattern }
+                f16 = (0..<n).map { UInt64(($0 % 5 == 0 ? -Float16(0) : Float16(0)).bitPattern) }
+                bf16 = (0..<n).map { $0 == n - 1 ? 0x8000 : 0 }
+            }
+            try check(.f32, f32, width: 4) { Double(Float(bitPattern: UInt32($0))) }
+            try check(.f64, f64, width: 8) { Double(bitPattern: $0) }
+            try check(.f16, f16, width: 2) { Double(Float16(bitPattern: UInt16($0))) }
+            try check(.bf16, bf16, width: 2) { Double(Float(bitPattern: UInt32($0) << 16)) }
+        }
+    }
+
     func testAllZerosAndUnravel() throws {
         let checkpoint = try Checkpoint.open(try VerifyFixtures.path("models/tiny/dinov2.safetensors"))
         // SYNTH.md: mask_token is all zeros; nothing else is.

@@ -1,4 +1,13 @@
+#if canImport(FoundationEssentials)
+import FoundationEssentials
+#else
 import Foundation
+#endif
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// Every failure CkptKit reports. Each case names the file (and tensor, key or field) it is about, so the
 /// CLI can print it as is; `exitCode` is the stable process exit code for the failure.

@@ -2,7 +2,6 @@ import CkptCheckpoint
 import CkptFormat
 import CkptForward
 import CkptImage
-import Foundation
 
 /// Images to embeddings (`ckpt embed --image`) in batches, with memory bounded by the batch size.
 ///

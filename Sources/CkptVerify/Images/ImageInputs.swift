@@ -1,7 +1,5 @@
 import CkptFormat
 import CkptImage
-import Crypto
-import Foundation
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
 public struct ImageSource: Equatable, Sendable {
@@ -52,7 +50,7 @@ public enum ImageInputs {
         let folder = FileSystem.directoryName(path)
         var paths: [String] = []
         for raw in text.split(whereSeparator: \.isNewline) {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+            let line = raw.trimmingWhitespace
             if line.isEmpty || line.hasPrefix("#") { continue }
             paths.append(line.hasPrefix("/") ? line : FileSystem.join(folder, line))
         }
@@ -64,8 +62,16 @@ public enum ImageInputs {
     /// of what was decoded.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
         let bytes = try ImageDecoder.readFile(path)
-        let sha = Hashing.hex(SHA256.hash(data: bytes))
+        let sha = try Hashing.sha256(bytes: bytes)
         let image = try bytes.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
         return (image, ImageSource(path: path, sha256: sha))
+    }
+}
+
+extension Substring {
+    /// Without leading and trailing whitespace (spaces and tabs: the lines are already split at newlines).
+    var trimmingWhitespace: String {
+        guard let first = firstIndex(where: { !$0.isWhitespace }), let last = lastIndex(where: { !$0.isWhitespace }) else { return "" }
+        return String(self[first...last])
     }
 }
