@@ -1,5 +1,5 @@
 #!/bin/bash
-# Soak test (not in CI): random small architectures through synth → convert (every direction) →
+# Soak test (not in CI): random small architectures through synth → convert (every direction, timm too) →
 # verify → manifest → diff → embed, round after round, for a given time. Reports that every round trip
 # was bit-identical (and both layouts embed alike within 1e-5), the peak RSS of each command over the run (first rounds against last rounds: a
 # leak or growth shows as a rising line), and the most file descriptors any ckpt process held
@@ -57,6 +57,19 @@ while [ "$(date +%s)" -lt "$end" ]; do
     same "$r/h/model.safetensors" "$r/hf/model.safetensors" "dinov2-to-hf against synth --layout hf"
     run hf-to-dinov2 convert hf-to-dinov2 "$r/hf" -o "$r/a2.safetensors"
     same "$r/a2.safetensors" "$r/a.safetensors" "hf-to-dinov2 of dinov2-to-hf"
+    # timm: from both layouts and from synth alike; back to the original bit for bit without registers,
+    # and timm → original → timm bit for bit with them (the fold's split is not byte-identical, docs/layouts.md).
+    run hf-to-timm convert layout "$r/hf" --to timm -o "$r/t.safetensors"
+    run synth-timm synth "${arch[@]}" --layout timm -o "$r/t2.safetensors"
+    same "$r/t2.safetensors" "$r/t.safetensors" "convert layout --to timm against synth --layout timm"
+    run timm-to-dinov2 convert layout "$r/t.safetensors" --to dinov2 -o "$r/a3.safetensors"
+    if [ "$registers" -eq 0 ]; then
+        same "$r/a3.safetensors" "$r/a.safetensors" "timm to dinov2 of hf to timm"
+    else
+        run dinov2-to-timm convert layout "$r/a3.safetensors" --to timm -o "$r/t3.safetensors"
+        same "$r/t3.safetensors" "$r/t.safetensors" "timm to dinov2 to timm"
+    fi
+    run verify-timm verify --strict "$r/t.safetensors"
     run copy convert safetensors "$r/a.safetensors" -o "$r/copy.safetensors"
     same "$r/copy.safetensors" "$r/a.safetensors" "convert safetensors (copy)"
     zstd -q -1 "$r/a.safetensors" -o "$r/a.safetensors.zst"
@@ -72,9 +85,13 @@ while [ "$(date +%s)" -lt "$end" ]; do
     # The HF layout lends the fused qkv in three parts, so GEMM blocking (and float rounding) differs:
     # the two layouts agree to 1e-5, not bit for bit (golden tolerances are wider still).
     run diff-embed diff "$r/e1.safetensors" "$r/e2.safetensors" --atol 1e-5
+    # timm's file holds the original's tensors (the class position folded into cls_token with registers):
+    # the same sums, so the same embeddings bit for bit.
+    run embed-timm embed "$r/t.safetensors" --pixels "$pixels" -o "$r/e3.safetensors" --interpolation dinov2 --heads "$heads"
+    run diff-embed-timm diff "$r/e1.safetensors" "$r/e3.safetensors"
 done
 
-echo "soak: $round rounds in ${duration} s, every round trip bit-identical (dinov2⇄hf, copy, zstd, manifest); embeddings of both layouts within 1e-5"
+echo "soak: $round rounds in ${duration} s, every round trip bit-identical (dinov2⇄hf, hf→timm⇄dinov2, copy, zstd, manifest); embeddings of hf and dinov2 within 1e-5, of timm and dinov2 identical"
 # Per command: peak RSS in the first and the last quarter of the rounds, and the most fds held.
 awk -F'\t' -v n="$round" '
     { q = ($1 <= n / 4) ? "first" : ($1 > 3 * n / 4) ? "last" : "mid"
