@@ -54,12 +54,11 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
         .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
-        .target(
-            name: "COpenBLASLoader", dependencies: ["COpenBLAS"],
-            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
-        .target(
-            name: "CLibCryptoLoader", dependencies: ["CLibCrypto"],
-            linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        // dlopen of the first library name found and its symbols, with the message a user can act on;
+        // shared by the two loaders below.
+        .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
+        .target(name: "COpenBLASLoader", dependencies: ["COpenBLAS", "CDynamicLoad"]),
+        .target(name: "CLibCryptoLoader", dependencies: ["CLibCrypto", "CDynamicLoad"]),
         .target(name: "CCkptShims"),
         // expf/erff eight lanes at a time through glibc's libmvec (dlopen'ed), scalar libm elsewhere.
         .target(

@@ -1,7 +1,7 @@
 #include "libcrypto_loader.h"
 #define OPENSSL_SUPPRESS_DEPRECATED  // see CLibCrypto/shim.h: the one-shot SHA-256 calls on purpose
 #include <openssl/sha.h>  // CLibCrypto's headers: the prototypes the resolved symbols must have
-#include <dlfcn.h>
+#include <ckpt_dynamic_load.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,26 +17,10 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void) {
     static const char *const names[] = {"libcrypto.so.3", "libcrypto.so", "libcrypto.dylib"};
-    void *lib = NULL;
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !lib; i++) {
-        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!lib && i == 0) {  // the first name's error is the one a user can act on
-            const char *e = dlerror();
-            snprintf(failure, sizeof failure,
-                     "OpenSSL's libcrypto (libcrypto.so.3, Debian package libssl3) could not be loaded: %s",
-                     e ? e : "not found");
-        }
-    }
-    if (!lib) return;
-    const char *needed[] = {"SHA256_Init", "SHA256_Update", "SHA256_Final"};
+    static const char *const needed[] = {"SHA256_Init", "SHA256_Update", "SHA256_Final"};
     void *found[3];
-    for (int i = 0; i < 3; i++) {
-        found[i] = dlsym(lib, needed[i]);
-        if (!found[i]) {
-            snprintf(failure, sizeof failure, "OpenSSL's libcrypto was loaded but has no %s", needed[i]);
-            return;
-        }
-    }
+    if (!ckpt_dlopen_symbols("OpenSSL's libcrypto", "libcrypto.so.3, Debian package libssl3", names, 3, needed, found, 3,
+                             failure, sizeof failure)) return;
     update = (__typeof__(update))found[1];
     final = (__typeof__(final))found[2];
     __atomic_store_n(&init, (__typeof__(init))found[0], __ATOMIC_RELEASE);

@@ -1,6 +1,6 @@
 #include "openblas_loader.h"
 #include <cblas.h>  // COpenBLAS's headers: the prototypes the resolved symbols must have
-#include <dlfcn.h>
+#include <ckpt_dynamic_load.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +13,9 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 
 static void load(void) {
     static const char *const names[] = {"libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"};
-    void *lib = NULL;
-    const char *why = "not found";
-    for (size_t i = 0; i < sizeof names / sizeof names[0] && !lib; i++) {
-        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-        if (!lib && i == 0) {  // the first name's error is the one a user can act on
-            const char *e = dlerror();
-            snprintf(failure, sizeof failure, "OpenBLAS (libopenblas.so.0) could not be loaded: %s", e ? e : why);
-        }
-    }
-    if (!lib) return;
-    const char *names_needed[] = {"cblas_sgemm", "openblas_set_num_threads", "openblas_get_corename"};
+    static const char *const needed[] = {"cblas_sgemm", "openblas_set_num_threads", "openblas_get_corename"};
     void *found[3];
-    for (int i = 0; i < 3; i++) {
-        found[i] = dlsym(lib, names_needed[i]);
-        if (!found[i]) {
-            snprintf(failure, sizeof failure, "OpenBLAS was loaded but has no %s", names_needed[i]);
-            return;
-        }
-    }
+    if (!ckpt_dlopen_symbols("OpenBLAS", "libopenblas.so.0", names, 3, needed, found, 3, failure, sizeof failure)) return;
     set_num_threads = (__typeof__(set_num_threads))found[1];
     get_corename = (__typeof__(get_corename))found[2];
     __atomic_store_n(&sgemm, (__typeof__(sgemm))found[0], __ATOMIC_RELEASE);
