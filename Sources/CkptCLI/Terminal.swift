@@ -5,7 +5,6 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -33,7 +32,7 @@ final class ProgressBar: Sendable {
     private let label: String
     private let start = DispatchTime.now().uptimeNanoseconds
     /// When the bar was last drawn and whether it is on screen; the lock also keeps lines whole.
-    private let drawing = Mutex((lastDraw: UInt64(0), drawn: false))
+    private let drawing = Locked((lastDraw: UInt64(0), drawn: false))
     private let enabled: Bool
     private let unit: Unit
 

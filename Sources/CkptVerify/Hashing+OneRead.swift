@@ -1,7 +1,6 @@
 import CkptCheckpoint
 import CkptFormat
 import Dispatch
-import Synchronization
 
 extension Hashing {
     /// Bytes per step of the one-read pass, the unit of the value scan's split between the two
@@ -122,8 +121,8 @@ extension Hashing {
 
     /// Each worker's output, set once by that worker.
     private final class WorkerOutputs: Sendable {
-        private let slots: Mutex<[Result<WorkerOutput, Error>?]>
-        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        private let slots: Locked<[Result<WorkerOutput, Error>?]>
+        init(count: Int) { slots = Locked(Array(repeating: nil, count: count)) }
         func set(_ w: Int, _ r: Result<WorkerOutput, Error>) { slots.withLock { $0[w] = r } }
         func all() -> [Result<WorkerOutput, Error>?] { slots.withLock { $0 } }
     }

@@ -3,13 +3,12 @@ import CkptForward
 import CkptFormat
 import CkptLayout
 import Dispatch
-import Synchronization
 
 /// Counts bytes of multi-second work for a progress display. Thread-safe: workers add from any thread.
 public final class ProgressCounter: Sendable {
     /// Total bytes the work will touch.
     public let total: Int
-    private let done = Mutex(0)
+    private let done = Locked(0)
     private let onChange: @Sendable (Int, Int) -> Void
 
     /// `onChange(done, total)` is called after every chunk, from the worker's thread.
@@ -134,8 +133,8 @@ public enum Hashing {
 
     /// Per-job results written by the workers.
     private final class Results: Sendable {
-        private let slots: Mutex<[Result<String, Error>?]>
-        init(count: Int) { slots = Mutex(Array(repeating: nil, count: count)) }
+        private let slots: Locked<[Result<String, Error>?]>
+        init(count: Int) { slots = Locked(Array(repeating: nil, count: count)) }
         func set(_ i: Int, _ r: Result<String, Error>) { slots.withLock { $0[i] = r } }
         func values() throws -> [String] {
             let slots = self.slots.withLock { $0 }
