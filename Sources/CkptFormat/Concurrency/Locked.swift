@@ -13,7 +13,7 @@ import Darwin
 /// sanitizer run (`scripts/sanitize.sh thread`, part of CI) fails. `pthread_mutex_lock` is one of the
 /// calls TSan intercepts, so under this lock the race checks keep working. (Foundation's `NSLock` is
 /// the same mutex, but the library is built on FoundationEssentials, which has no `NSLock`.)
-package final class Locked<Value: Sendable>: @unchecked Sendable {
+package final class Locked<Value: Sendable>: @unchecked Sendable {  // `value` is read and written only with `mutex` held
     // The mutex needs an address that never moves, so it lives in its own allocation.
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
     private var value: Value
