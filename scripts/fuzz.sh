@@ -4,7 +4,7 @@
 #
 #   scripts/fuzz.sh [total-seconds]      default 60, split across the fuzzers (one fuzzer gets it all)
 #   CKPT_FUZZ_CONFIGURATION=release      campaigns: optimised build with ASan (.build-fuzz-release),
-#                                        5-20x the executions a second of the default debug build
+#                                        many more executions a second than the default debug build
 #
 # Seeds: the committed Fuzz/Corpus/<fuzzer>/ (read-only here) plus, for the safetensors fuzzer,
 # the hostile corpus. New inputs go to .build-fuzz/corpus/<fuzzer>/; a failing input is written to
@@ -41,7 +41,7 @@ for f in $fuzzers; do
         FuzzImage) seconds=$((total / 12)); max_len=16384; seeds="Fuzz/Corpus/$f" ;;
         *) seconds=$((total / 12)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
     esac
-    [ "$count" -eq 1 ] && seconds=$total
+    if [ "$count" -eq 1 ]; then seconds=$total; fi
     [ "$seconds" -ge 1 ] || seconds=1
     mkdir -p "$scratch/corpus/$f"
     log="$scratch/artifacts/$f.log"
