@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 export GOLDEN_DIR="${GOLDEN_DIR:-$PWD/golden}"
 [ -f "$GOLDEN_DIR/gen/synth.py" ] || { echo "bench: $GOLDEN_DIR/gen/synth.py not found (set GOLDEN_DIR)" >&2; exit 2; }
 
-build=(swift build -c release --static-swift-stdlib --scratch-path .build-static)
+build=(swift build -c release --static-swift-stdlib --disable-local-rpath --scratch-path .build-static)
 "${build[@]}" --product ckpt >&2
 ckpt="$("${build[@]}" --show-bin-path)/ckpt"
 

@@ -63,27 +63,54 @@ public struct InspectReport {
             else if case let .object(o) = value, let summary = o.first(where: { $0.0 == "summary" })?.1.stringValue { field(key, summary) }
         }
         for (label, text) in textLines { field(label, text) }
-        let nameWidth = min(64, c.tensors.map(\.name.count).max() ?? 0)
+        // One line per tensor, written as bytes: a RAD-DINO-sized listing built from interpolated
+        // Strings and `String(repeating:)` was a seventh of `inspect`'s instructions.
+        let nameWidths = c.tensors.map { Self.columns($0.name) }
+        let nameWidth = min(64, nameWidths.max() ?? 0)
         // Wide enough for the longest dtype present (F8_E4M3FNUZ is 11), so the shape column lines up.
-        let dtypeWidth = c.tensors.map(\.dtype.rawValue.count).max() ?? 0
-        for t in c.tensors {
-            let shape = "[" + t.shape.map(String.init).joined(separator: ", ") + "]"
-            let padded = t.name.count < nameWidth ? t.name + String(repeating: " ", count: nameWidth - t.name.count) : t.name
-            let dt = t.dtype.rawValue + String(repeating: " ", count: dtypeWidth - t.dtype.rawValue.count)
-            lines.append("  \(padded)  \(dt)  \(shape)  \(Self.grouped(t.byteCount)) B")
+        let dtypeWidth = c.tensors.map(\.dtype.rawValue.utf8.count).max() ?? 0
+        var table: [UInt8] = []
+        table.reserveCapacity(c.tensors.count * (nameWidth + dtypeWidth + 40))
+        func pad(_ n: Int) { if n > 0 { table.append(contentsOf: repeatElement(UInt8(ascii: " "), count: n)) } }
+        for (t, width) in zip(c.tensors, nameWidths) {
+            table.append(UInt8(ascii: "\n"))
+            table.append(contentsOf: "  ".utf8)
+            table.append(contentsOf: t.name.utf8)
+            pad(nameWidth - width)
+            table.append(contentsOf: "  ".utf8)
+            table.append(contentsOf: t.dtype.rawValue.utf8)
+            pad(dtypeWidth - t.dtype.rawValue.utf8.count)
+            table.append(contentsOf: "  [".utf8)
+            for (i, d) in t.shape.enumerated() {
+                if i > 0 { table.append(contentsOf: ", ".utf8) }
+                table.append(contentsOf: String(d).utf8)
+            }
+            table.append(contentsOf: "]  ".utf8)
+            Self.appendGrouped(t.byteCount, to: &table)
+            table.append(contentsOf: " B".utf8)
         }
-        return lines.joined(separator: "\n")
+        return lines.joined(separator: "\n") + String(decoding: table, as: UTF8.self)
+    }
+
+    /// The columns a name takes: its characters (its bytes when it is ASCII, the common case).
+    private static func columns(_ s: String) -> Int {
+        s.utf8.allSatisfy { $0 < 0x80 } ? s.utf8.count : s.count
     }
 
     /// 86580480 → "86,580,480".
     package static func grouped(_ n: Int) -> String {
-        let digits = String(n.magnitude)
-        var out = ""
-        for (i, ch) in digits.enumerated() {
-            if i > 0, (digits.count - i) % 3 == 0 { out.append(",") }
-            out.append(ch)
+        var out: [UInt8] = []
+        appendGrouped(n, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    private static func appendGrouped(_ n: Int, to out: inout [UInt8]) {
+        if n < 0 { out.append(UInt8(ascii: "-")) }
+        let digits = String(n.magnitude).utf8
+        for (i, d) in digits.enumerated() {
+            if i > 0, (digits.count - i) % 3 == 0 { out.append(UInt8(ascii: ",")) }
+            out.append(d)
         }
-        return n < 0 ? "-" + out : out
     }
 
     /// 346321920 → "330.3 MiB".

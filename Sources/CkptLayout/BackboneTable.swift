@@ -68,22 +68,34 @@ struct BackboneRule: Sendable {
     /// nil for a tensor the forward pass does not read (the mask token, used only in training).
     let role: TensorRole?
 
+    /// `name` split at its placeholder once: every key read or written fills it.
+    let pattern: Pattern.Compiled
+
     init(_ name: String, _ shape: [Dim], _ role: TensorRole?, when condition: RuleCondition = .always) {
         self.name = name
+        self.pattern = Pattern.Compiled(name)
         self.shape = shape
         self.role = role
         self.condition = condition
     }
 
-    var perBlock: Bool { Pattern.hasPlaceholder(name) }
+    var perBlock: Bool { pattern.tail != nil }
 }
 
 /// A rule instantiated for one block (or for the embeddings, `block == nil`).
 struct BackboneKey: Sendable {
     let rule: BackboneRule
     let block: Int?
-    /// The canonical (original DINOv2) name.
-    var name: String { Pattern.fill(rule.name, block) }
+    /// The canonical (original DINOv2) name, filled once: reading a layout looks keys up by it
+    /// several times per tensor.
+    let name: String
+
+    init(rule: BackboneRule, block: Int?) {
+        self.rule = rule
+        self.block = block
+        self.name = rule.pattern.filled(block)
+    }
+
     func shape(_ a: Architecture) -> [Int] { rule.shape.map { $0.value(a) } }
     /// How `layout` stores this key, with the block index filled in.
     func spelling(in layout: BackboneLayout) -> Spelling { layout.spelling(of: rule).filled(block) }
@@ -139,23 +151,26 @@ enum BackboneTable {
 
     /// Every rule (with block and part) a name spelled in `layout` can be, in table order.
     static func matches(_ name: String, layout: LayoutKind) -> [(key: BackboneKey, part: Int)] {
-        guard let compiled = compiled[layout] else { return [] }
+        guard let table = compiled[layout] else { return [] }
         var name = name
-        return name.withUTF8 { n in
-            var found: [(key: BackboneKey, part: Int)] = []
-            for entry in compiled {
-                for (part, pattern) in entry.patterns.enumerated() {
-                    if let block = pattern.match(n) { found.append((BackboneKey(rule: entry.rule, block: block), part)) }
-                }
-            }
-            return found
+        return name.withUTF8 { table.matches($0) }.map { tag, block in
+            (BackboneKey(rule: rules[tag / maxParts], block: block), tag % maxParts)
         }
     }
 
-    /// Each layout's spelling of every rule with its patterns split at the placeholder once:
-    /// detection matches each name of a checkpoint against all of them.
-    private static let compiled: [LayoutKind: [(rule: BackboneRule, patterns: [Pattern.Compiled])]] =
+    /// Tags of the compiled patterns: rule index × `maxParts` + part (HF's q/k/v are three parts).
+    private static let maxParts = 8
+
+    /// Each layout's spelling of every rule, compiled once: detection matches each name of a
+    /// checkpoint against all of them.
+    private static let compiled: [LayoutKind: Pattern.Table] =
         Dictionary(uniqueKeysWithValues: BackboneLayouts.all.map { layout in
-            (layout.kind, rules.map { ($0, layout.spelling(of: $0).names.map(Pattern.Compiled.init)) })
+            var table = Pattern.Table()
+            for (r, rule) in rules.enumerated() {
+                let names = layout.spelling(of: rule).names
+                precondition(names.count <= maxParts, "\(rule.name) is spelled in more than \(maxParts) parts")
+                for (part, name) in names.enumerated() { table.append(Pattern.Compiled(name), tag: r * maxParts + part) }
+            }
+            return (layout.kind, table)
         })
 }

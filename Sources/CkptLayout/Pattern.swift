@@ -1,16 +1,22 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
 /// Key patterns of the layout tables: names with at most one `{i}` placeholder for a block index.
 enum Pattern {
+    /// `pattern` with its `{i}` replaced by `index` (unchanged when either is missing).
     static func fill(_ pattern: String, _ index: Int?) -> String {
         let bytes = Array(pattern.utf8)
         guard let index, let at = placeholderOffset(bytes) else { return pattern }
-        return String(decoding: bytes[..<at], as: UTF8.self) + String(index)
-            + String(decoding: bytes[(at + placeholder.count)...], as: UTF8.self)
+        var out = Array(bytes[..<at])
+        out.append(contentsOf: String(index).utf8)
+        out.append(contentsOf: bytes[(at + placeholder.count)...])
+        return String(decoding: out, as: UTF8.self)
     }
 
     private static let placeholder: [UInt8] = Array("{i}".utf8)
-
-    /// Whether `pattern` holds `{i}` (on bytes: `String.contains` costs `inspect` 0.4 M instructions).
-    static func hasPlaceholder(_ pattern: String) -> Bool { placeholderOffset(Array(pattern.utf8)) != nil }
 
     /// `.some(nil)` for an exact match of a pattern without placeholder, `.some(i)` when `{i}` matched
     /// the decimal integer i (no sign, no leading zeros), nil when the name does not match.
@@ -26,7 +32,11 @@ enum Pattern {
         /// nil for a pattern without placeholder (matched exactly by `head`).
         let tail: [UInt8]?
 
+        /// The pattern as written.
+        let text: String
+
         init(_ pattern: String) {
+            text = pattern
             let bytes = Array(pattern.utf8)
             if let at = placeholderOffset(bytes) {
                 head = Array(bytes[..<at])
@@ -37,11 +47,82 @@ enum Pattern {
             }
         }
 
+        /// The pattern with `{i}` replaced by `index` (unchanged without placeholder or index).
+        func filled(_ index: Int?) -> String {
+            guard let tail, let index else { return text }
+            var out = head
+            out.append(contentsOf: String(index).utf8)
+            out.append(contentsOf: tail)
+            return String(decoding: out, as: UTF8.self)
+        }
+
         func match(_ n: UnsafeBufferPointer<UInt8>) -> Int?? {
-            guard let tail else { return n.elementsEqual(head) ? .some(nil) : nil }
-            guard n.count > head.count + tail.count,
-                  n.prefix(head.count).elementsEqual(head), n.suffix(tail.count).elementsEqual(tail) else { return nil }
-            return decimal(n[head.count..<(n.count - tail.count)]).map { .some($0) }
+            var table = Table()
+            table.append(self, tag: 0)
+            return table.firstMatch(n)
+        }
+    }
+
+    /// Many patterns, each with a tag, matched against one name at a time. Their bytes sit in one
+    /// buffer and their bounds in plain integers, so a scan over all of them neither copies nor
+    /// reference-counts anything: detection matches every name of a checkpoint against every
+    /// pattern of a layout.
+    struct Table: Sendable {
+        private var bytes: [UInt8] = []
+        private var entries: [Entry] = []
+
+        private struct Entry: Sendable {
+            let tag: Int
+            let headStart: Int, headCount: Int
+            /// -1 for a pattern without placeholder.
+            let tailStart: Int, tailCount: Int
+        }
+
+        mutating func append(_ pattern: Compiled, tag: Int) {
+            let headStart = bytes.count
+            bytes += pattern.head
+            let tailStart = bytes.count
+            bytes += pattern.tail ?? []
+            entries.append(Entry(tag: tag, headStart: headStart, headCount: pattern.head.count,
+                                 tailStart: tailStart, tailCount: pattern.tail?.count ?? -1))
+        }
+
+        /// The tag and block index (nil for a pattern without placeholder) of every pattern `n`
+        /// matches, in the order they were appended.
+        func matches(_ n: UnsafeBufferPointer<UInt8>) -> [(tag: Int, block: Int?)] {
+            var found: [(tag: Int, block: Int?)] = []
+            scan(n) { tag, block in found.append((tag, block)); return true }
+            return found
+        }
+
+        func firstMatch(_ n: UnsafeBufferPointer<UInt8>) -> Int?? {
+            var first: Int??
+            scan(n) { _, block in first = .some(block); return false }
+            return first
+        }
+
+        /// Calls `body` for each match until it returns false.
+        private func scan(_ n: UnsafeBufferPointer<UInt8>, _ body: (Int, Int?) -> Bool) {
+            bytes.withUnsafeBufferPointer { b in
+                // Whether `n` holds the `count` table bytes from `start` at `offset`, compared as memory.
+                func holds(_ start: Int, _ count: Int, at offset: Int) -> Bool {
+                    count == 0 || memcmp(n.baseAddress! + offset, b.baseAddress! + start, count) == 0
+                }
+                for e in entries {
+                    let block: Int?
+                    if e.tailCount < 0 {
+                        guard n.count == e.headCount, holds(e.headStart, e.headCount, at: 0) else { continue }
+                        block = nil
+                    } else {
+                        // The tail first: a layout's per-block patterns share their head ("blocks.").
+                        guard n.count > e.headCount + e.tailCount, holds(e.tailStart, e.tailCount, at: n.count - e.tailCount),
+                              holds(e.headStart, e.headCount, at: 0),
+                              let index = decimal(n[e.headCount..<(n.count - e.tailCount)]) else { continue }
+                        block = index
+                    }
+                    if !body(e.tag, block) { return }
+                }
+            }
         }
     }
 

@@ -131,7 +131,7 @@ package struct StrictJSONParser {
 
     /// The next key of the object being read, its `:` consumed, or nil after its closing `}`.
     /// `first` is true before the first member; `seen` holds the keys so far (a repeat is an error).
-    mutating func nextKey(first: inout Bool, seen: inout Set<String>) throws -> String? {
+    mutating func nextKey<Memory: JSONKeyMemory>(first: inout Bool, seen: inout Memory) throws -> String? {
         skipWhitespace()
         if first {
             first = false
@@ -146,7 +146,7 @@ package struct StrictJSONParser {
         guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
         let keyStart = pos
         let key = try parseString()
-        guard seen.insert(key).inserted else {
+        guard seen.remember(key) else {
             throw JSONError(offset: keyStart, message: "duplicate key \"\(key)\"", duplicateKey: key, depth: depth)
         }
         skipWhitespace()
@@ -360,5 +360,29 @@ package struct StrictJSONParser {
                 pos += 1
             }
         }
+    }
+}
+
+/// The keys an object has had so far, so that a repeated one is refused.
+package protocol JSONKeyMemory {
+    /// Adds `key`; false when it was already there.
+    mutating func remember(_ key: String) -> Bool
+}
+
+extension Set<String>: JSONKeyMemory {
+    package mutating func remember(_ key: String) -> Bool { insert(key).inserted }
+}
+
+/// For objects that allow only a few keys (a safetensors tensor entry has three, and refuses any
+/// other): a linear search, cheaper than hashing every key of a 10⁴-tensor header.
+package struct FewJSONKeys: JSONKeyMemory {
+    private var keys: [String] = []
+
+    package init() {}
+
+    package mutating func remember(_ key: String) -> Bool {
+        if keys.contains(key) { return false }
+        keys.append(key)
+        return true
     }
 }
