@@ -10,9 +10,14 @@ enum Pattern {
     static func fill(_ pattern: String, _ index: Int?) -> String {
         let bytes = Array(pattern.utf8)
         guard let index, let at = placeholderOffset(bytes) else { return pattern }
-        var out = Array(bytes[..<at])
+        return spliced(bytes[..<at], index, bytes[(at + placeholder.count)...])
+    }
+
+    /// `head`, the decimal `index`, `tail`.
+    private static func spliced<Head: Collection<UInt8>, Tail: Collection<UInt8>>(_ head: Head, _ index: Int, _ tail: Tail) -> String {
+        var out = Array(head)
         out.append(contentsOf: String(index).utf8)
-        out.append(contentsOf: bytes[(at + placeholder.count)...])
+        out.append(contentsOf: tail)
         return String(decoding: out, as: UTF8.self)
     }
 
@@ -50,10 +55,7 @@ enum Pattern {
         /// The pattern with `{i}` replaced by `index` (unchanged without placeholder or index).
         func filled(_ index: Int?) -> String {
             guard let tail, let index else { return text }
-            var out = head
-            out.append(contentsOf: String(index).utf8)
-            out.append(contentsOf: tail)
-            return String(decoding: out, as: UTF8.self)
+            return spliced(head, index, tail)
         }
 
         func match(_ n: UnsafeBufferPointer<UInt8>) -> Int?? {

@@ -40,6 +40,26 @@ final class PatternTests: XCTestCase {
         XCTAssertEqual(Pattern.fill("blocks.{i}.x", nil), "blocks.{i}.x")
     }
 
+    /// A table reports every pattern a name matches, with its tag, in the order appended; and the
+    /// compiled fill agrees with `Pattern.fill`.
+    func testTableListsEveryMatchInOrder() {
+        var table = Pattern.Table()
+        let patterns = ["blocks.{i}.mlp.fc1.weight", "cls_token", "blocks.{i}.mlp.fc2.weight", "blocks.{i}.mlp.fc1.weight", "{i}"]
+        for (tag, p) in patterns.enumerated() { table.append(Pattern.Compiled(p), tag: 10 * tag) }
+        func matches(_ name: String) -> [String] {
+            var name = name
+            return name.withUTF8 { table.matches($0) }.map { "\($0.tag):\($0.block.map(String.init) ?? "-")" }
+        }
+        XCTAssertEqual(matches("blocks.3.mlp.fc1.weight"), ["0:3", "30:3"])
+        XCTAssertEqual(matches("cls_token"), ["10:-"])
+        XCTAssertEqual(matches("42"), ["40:42"])
+        XCTAssertEqual(matches("blocks.3.mlp.fc1.bias"), [])
+        XCTAssertEqual(matches(""), [])
+        for p in patterns {
+            for i in [nil, 0, 12] as [Int?] { XCTAssertEqual(Pattern.Compiled(p).filled(i), Pattern.fill(p, i), "\(p) \(String(describing: i))") }
+        }
+    }
+
     func testDecimal() {
         XCTAssertEqual(Pattern.decimal("0"), 0)
         XCTAssertEqual(Pattern.decimal("40"), 40)
