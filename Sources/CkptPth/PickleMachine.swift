@@ -33,6 +33,9 @@ struct PickleMachine {
     /// and a reused address is overwritten when the new tuple is built.
     private var tupleDepths: [UnsafeRawPointer: Int] = [:]
     private var containers = 0
+    /// Every list and dict built, so that `breakReferenceCycles` empties each one: also those no
+    /// longer on the stack or in the memo (a list holding itself, then popped or its memo slot reused).
+    private(set) var built: [PickleValue] = []
 
     init(path: String, persistentLoad: @escaping (PickleValue) throws -> PickleValue) {
         self.path = path
@@ -62,30 +65,17 @@ struct PickleMachine {
 
     /// Empties every list and dict the pickle built. A pickle can make containers that hold
     /// themselves (memo + APPEND), which reference counting never frees; call this once the result
-    /// has been read, on success and failure alike.
+    /// has been read, on success and failure alike. Tuples are values: every cycle runs through a
+    /// list or a dict, so emptying those frees everything, with no walk over the object graph.
     mutating func breakReferenceCycles() {
-        var pending = stack + memo.values.map { $0 }
-        var seen = Set<ObjectIdentifier>()
-        // Tuples are values and may share sub-tuples (a DAG through the memo): a step budget keeps a
-        // hostile pickle from making this walk exponential; past it, at worst some memory stays leaked.
-        var budget = 1 << 24
-        while budget > 0, let value = pending.popLast() {
-            budget -= 1
+        for value in built {
             switch value {
-            case let .list(l):
-                guard seen.insert(ObjectIdentifier(l)).inserted else { continue }
-                pending.append(contentsOf: l.items)
-                l.items = []
-            case let .dict(d):
-                guard seen.insert(ObjectIdentifier(d)).inserted else { continue }
-                for (k, v) in d.entries { pending.append(k); pending.append(v) }
-                d.removeAll()
-            case let .tuple(items):
-                pending.append(contentsOf: items)
-            default:
-                continue
+            case let .list(l): l.items = []
+            case let .dict(d): d.removeAll()
+            default: continue
             }
         }
+        built = []
         stack = []
         memo = [:]
         tupleDepths = [:]
@@ -99,6 +89,15 @@ struct PickleMachine {
     private mutating func pushNew(_ v: PickleValue, at: Int) throws {
         containers += 1
         guard containers <= limits.maxContainers else { throw fail("more than \(limits.maxContainers) tuples, lists and dicts at offset \(at)") }
+        pushKeepingContainers(v)
+    }
+
+    /// Pushes `v`, remembering it when it is a list or dict (for `breakReferenceCycles`).
+    private mutating func pushKeepingContainers(_ v: PickleValue) {
+        switch v {
+        case .list, .dict: built.append(v)
+        default: break
+        }
         push(v)
     }
 
@@ -260,7 +259,7 @@ struct PickleMachine {
             let args = try pop(at), callable = try pop(at)
             guard case let .global(g) = callable else { throw fail("REDUCE at offset \(at) calls a \(callable.kindName)") }
             guard case let .tuple(a) = args else { throw fail("REDUCE at offset \(at) has \(args.kindName) arguments") }
-            push(try TorchRebuild.call(g, a, fail: { self.fail("\($0) (REDUCE at offset \(at))") }))
+            pushKeepingContainers(try TorchRebuild.call(g, a, fail: { self.fail("\($0) (REDUCE at offset \(at))") }))
         case 0x81, 0x92: // NEWOBJ, NEWOBJ_EX: only `OrderedDict()` is meaningful
             if op == 0x92 { _ = try pop(at) }
             _ = try pop(at)

@@ -21,6 +21,24 @@ final class PickleMachineTests: XCTestCase {
         return try m.run(bytes)
     }
 
+    /// A list that holds itself and is then dropped from the stack (POP) and from the memo (its slot
+    /// reused) is still emptied by the cleanup, so it is freed. FuzzPth found this leak under
+    /// LeakSanitizer: the cleanup used to walk only from the stack and the memo.
+    func testSelfHoldingListDroppedFromStackAndMemoIsFreed() throws {
+        var m = PickleMachine(path: "t.pkl") { _ in XCTFail("no persistent ids here"); return .none }
+        // PROTO 2, EMPTY_LIST, MEMOIZE, BINGET 0, APPEND (the list into itself), POP, NONE, BINPUT 0, STOP
+        let bytes: [UInt8] = [0x80, 2, 0x5D, 0x94, 0x68, 0, 0x61, 0x30, 0x4E, 0x71, 0, 0x2E]
+        XCTAssertEqual(try m.run(bytes).kindName, "None")
+        weak var list: PickleList?
+        if case let .list(l)? = m.built.first {
+            XCTAssertTrue(l.items.count == 1, "the list holds itself")
+            list = l
+        }
+        XCTAssertNotNil(list)
+        m.breakReferenceCycles()
+        XCTAssertNil(list, "the self-holding list outlived the cleanup")
+    }
+
     /// Integers as CPython writes them (BININT1, BININT, LONG1 incl. the int64 extremes).
     func testIntegersFromCPython() throws {
         let cases: [(Int?, [UInt8])] = [
