@@ -20,13 +20,7 @@ mkdir(dir, 0o700)
 do {
     try SafetensorsWriter.write([], to: outside)
 } catch { fatalError("cannot write \(outside): \(error)") }
-/// `realpath` mallocs its result: freed here, or LeakSanitizer reports it when the run ends.
-func realPath(_ path: String) -> String? {
-    guard let p = realpath(path, nil) else { return nil }
-    defer { free(p) }
-    return String(cString: p)
-}
-let realDir = realPath(dir)!
+let realDir = FileSystem.realPath(dir)!
 
 /// Shard names an index may use: plain names, and names that must never be read.
 let shardNames = ["model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", "model.safetensors",
@@ -101,7 +95,7 @@ public func fuzzHFFolder(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     }
     precondition(!mustRefuse, "an index naming a shard outside the folder was accepted")
     for file in checkpoint.files {
-        guard let real = realPath(file.path) else { fatalError("accepted file \(file.path) has no real path") }
+        guard let real = FileSystem.realPath(file.path) else { fatalError("accepted file \(file.path) has no real path") }
         precondition(real.hasPrefix(realDir + "/"), "accepted folder read \(real), outside \(realDir)")
     }
     CheckpointInvariants.check(checkpoint, context: "hf folder")
