@@ -233,6 +233,184 @@ AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k
     }
     finish(&b, m, hd, out, ldo);
 }
+
+// ---- AVX-512 path -----------------------------------------------------------------------------
+// The AVX2 path's algorithm with sixteen lanes: the same blocks, the same order of every sum (a
+// score is one FMA chain over the head dims, a weight's softmax state runs key by key, an output
+// one FMA chain over the keys), so the two paths differ only in libmvec's expf variant.
+
+#define AVX512 __attribute__((target("avx512f,avx2,fma")))
+
+// Sᵀ[jr + r][i0 .. i0 + 64) = scale · k_(jr + r) · q_i for r < nr: six keys broadcast against
+// four vectors of queries, twenty-four accumulators.
+#define QK4_ROW(r)                                                                                   \
+    do {                                                                                             \
+        __m512 b = _mm512_set1_ps(kr[r][c]);                                                         \
+        a##r##0 = _mm512_fmadd_ps(b, q0, a##r##0); a##r##1 = _mm512_fmadd_ps(b, q1, a##r##1);        \
+        a##r##2 = _mm512_fmadd_ps(b, q2, a##r##2); a##r##3 = _mm512_fmadd_ps(b, q3, a##r##3);        \
+    } while (0)
+#define QK4_STORE(r)                                                                                 \
+    if (r < nr) {                                                                                    \
+        float *sr = s + r * QB;                                                                      \
+        _mm512_storeu_ps(sr, _mm512_mul_ps(a##r##0, vscale));                                        \
+        _mm512_storeu_ps(sr + 16, _mm512_mul_ps(a##r##1, vscale));                                   \
+        _mm512_storeu_ps(sr + 32, _mm512_mul_ps(a##r##2, vscale));                                   \
+        _mm512_storeu_ps(sr + 48, _mm512_mul_ps(a##r##3, vscale));                                   \
+    }
+AVX512 static inline void qk_tile64(const float *const kr[6], size_t nr, const float *qt, size_t hd,
+                                    __m512 vscale, float *s) {
+    __m512 a00 = _mm512_setzero_ps(), a01 = a00, a02 = a00, a03 = a00, a10 = a00, a11 = a00, a12 = a00, a13 = a00;
+    __m512 a20 = a00, a21 = a00, a22 = a00, a23 = a00, a30 = a00, a31 = a00, a32 = a00, a33 = a00;
+    __m512 a40 = a00, a41 = a00, a42 = a00, a43 = a00, a50 = a00, a51 = a00, a52 = a00, a53 = a00;
+    for (size_t c = 0; c < hd; c++) {
+        const float *qc = qt + c * QB;
+        __m512 q0 = _mm512_loadu_ps(qc), q1 = _mm512_loadu_ps(qc + 16);
+        __m512 q2 = _mm512_loadu_ps(qc + 32), q3 = _mm512_loadu_ps(qc + 48);
+        QK4_ROW(0); QK4_ROW(1); QK4_ROW(2); QK4_ROW(3); QK4_ROW(4); QK4_ROW(5);
+    }
+    QK4_STORE(0) QK4_STORE(1) QK4_STORE(2) QK4_STORE(3) QK4_STORE(4) QK4_STORE(5)
+}
+
+// The same for sixteen queries (a block's last, partial vectors).
+AVX512 static inline void qk_tile16(const float *const kr[6], size_t nr, const float *qt, size_t hd,
+                                    __m512 vscale, float *s) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+    for (size_t c = 0; c < hd; c++) {
+        __m512 q = _mm512_loadu_ps(qt + c * QB);
+        a0 = _mm512_fmadd_ps(_mm512_set1_ps(kr[0][c]), q, a0); a1 = _mm512_fmadd_ps(_mm512_set1_ps(kr[1][c]), q, a1);
+        a2 = _mm512_fmadd_ps(_mm512_set1_ps(kr[2][c]), q, a2); a3 = _mm512_fmadd_ps(_mm512_set1_ps(kr[3][c]), q, a3);
+        a4 = _mm512_fmadd_ps(_mm512_set1_ps(kr[4][c]), q, a4); a5 = _mm512_fmadd_ps(_mm512_set1_ps(kr[5][c]), q, a5);
+    }
+    __m512 acc[6] = {a0, a1, a2, a3, a4, a5};
+    for (size_t r = 0; r < nr; r++) _mm512_storeu_ps(s + r * QB, _mm512_mul_ps(acc[r], vscale));
+}
+
+// O[row r][c0 .. c0 + 16·W) = corr_r · O + Σ_j P[j][r] · V[j] for six queries (rows past nr repeat
+// the last query and are not stored); W = 4 (sixty-four columns) or 1 (sixteen). The panel vb
+// holds the key block's V columns c0 .. c0 + 16·W contiguously, 16·W floats per key.
+#define PV_INIT(r, w) o##r##w = _mm512_mul_ps(_mm512_loadu_ps(orow[r] + 16 * w), _mm512_set1_ps(corr[r]))
+#define PV_FMA(r, w) o##r##w = _mm512_fmadd_ps(b##r, v##w, o##r##w)
+#define PV_STORE(r, w) _mm512_storeu_ps(orow[r] + 16 * w, o##r##w)
+#define PV_ROWS(X, w) X(0, w); X(1, w); X(2, w); X(3, w); X(4, w); X(5, w)
+AVX512 static inline void pv_tile64(float *const orow[6], size_t nr, const float *corr, const float *p,
+                                    size_t ldp, const float *vb, size_t kb) {
+    __m512 o00, o01, o02, o03, o10, o11, o12, o13, o20, o21, o22, o23;
+    __m512 o30, o31, o32, o33, o40, o41, o42, o43, o50, o51, o52, o53;
+    PV_ROWS(PV_INIT, 0); PV_ROWS(PV_INIT, 1); PV_ROWS(PV_INIT, 2); PV_ROWS(PV_INIT, 3);
+    for (size_t j = 0; j < kb; j++) {
+        const float *pj = p + j * ldp, *vj = vb + j * 64;
+        __m512 v0 = _mm512_loadu_ps(vj), v1 = _mm512_loadu_ps(vj + 16);
+        __m512 v2 = _mm512_loadu_ps(vj + 32), v3 = _mm512_loadu_ps(vj + 48);
+        __m512 b0 = _mm512_set1_ps(pj[0]), b1 = _mm512_set1_ps(pj[1]), b2 = _mm512_set1_ps(pj[2]);
+        __m512 b3 = _mm512_set1_ps(pj[3]), b4 = _mm512_set1_ps(pj[4]), b5 = _mm512_set1_ps(pj[5]);
+        PV_ROWS(PV_FMA, 0); PV_ROWS(PV_FMA, 1); PV_ROWS(PV_FMA, 2); PV_ROWS(PV_FMA, 3);
+    }
+    // Only the first nr rows are stored: the others repeat the last one.
+    if (nr > 0) { PV_STORE(0, 0); PV_STORE(0, 1); PV_STORE(0, 2); PV_STORE(0, 3); }
+    if (nr > 1) { PV_STORE(1, 0); PV_STORE(1, 1); PV_STORE(1, 2); PV_STORE(1, 3); }
+    if (nr > 2) { PV_STORE(2, 0); PV_STORE(2, 1); PV_STORE(2, 2); PV_STORE(2, 3); }
+    if (nr > 3) { PV_STORE(3, 0); PV_STORE(3, 1); PV_STORE(3, 2); PV_STORE(3, 3); }
+    if (nr > 4) { PV_STORE(4, 0); PV_STORE(4, 1); PV_STORE(4, 2); PV_STORE(4, 3); }
+    if (nr > 5) { PV_STORE(5, 0); PV_STORE(5, 1); PV_STORE(5, 2); PV_STORE(5, 3); }
+}
+
+AVX512 static inline void pv_tile16(float *const orow[6], size_t nr, const float *corr, const float *p,
+                                    size_t ldp, const float *vb, size_t kb) {
+    __m512 o00, o10, o20, o30, o40, o50;
+    PV_ROWS(PV_INIT, 0);
+    for (size_t j = 0; j < kb; j++) {
+        const float *pj = p + j * ldp;
+        __m512 v0 = _mm512_loadu_ps(vb + j * 16);
+        __m512 b0 = _mm512_set1_ps(pj[0]), b1 = _mm512_set1_ps(pj[1]), b2 = _mm512_set1_ps(pj[2]);
+        __m512 b3 = _mm512_set1_ps(pj[3]), b4 = _mm512_set1_ps(pj[4]), b5 = _mm512_set1_ps(pj[5]);
+        PV_ROWS(PV_FMA, 0);
+    }
+    __m512 acc[6] = {o00, o10, o20, o30, o40, o50};
+    for (size_t r = 0; r < nr; r++) _mm512_storeu_ps(orow[r], acc[r]);
+}
+
+// softmax_block with sixteen queries per vector (mp is a multiple of 16).
+AVX512 static void softmax_block16(const blockspace *b, size_t mp, size_t kb, ckpt_vec16_fn vexp) {
+    for (size_t i = 0; i < mp; i += 16) {
+        __m512 old = _mm512_loadu_ps(b->mx + i), mx = old;
+        for (size_t j = 0; j < kb; j++) mx = _mm512_max_ps(_mm512_loadu_ps(b->s + j * QB + i), mx);
+        __m512 sum = _mm512_setzero_ps();
+        for (size_t j = 0; j < kb; j++) {
+            __m512 e = vexp(_mm512_sub_ps(_mm512_loadu_ps(b->s + j * QB + i), mx));
+            _mm512_storeu_ps(b->s + j * QB + i, e);
+            sum = _mm512_add_ps(sum, e);
+        }
+        __m512 corr = vexp(_mm512_sub_ps(old, mx));
+        _mm512_storeu_ps(b->corr + i, corr);
+        _mm512_storeu_ps(b->l + i, _mm512_fmadd_ps(_mm512_loadu_ps(b->l + i), corr, sum));
+        _mm512_storeu_ps(b->mx + i, mx);
+    }
+}
+
+AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
+                                const float *v, size_t ldv, size_t t, size_t hd, float scale,
+                                float *out, size_t ldo, float *ws, ckpt_vec16_fn vexp) {
+    blockspace b = carve(ws, hd);
+    size_t mp = (m + 15) & ~(size_t)15;
+    pack_qt(q, ldq, m, mp, hd, b.qt);
+    memset(b.o, 0, mp * hd * sizeof(float));
+    for (size_t i = 0; i < mp; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    __m512 vscale = _mm512_set1_ps(scale);
+    // V's columns in panels: 64 wide while they last, then 16 wide; the last hd % 16 columns are
+    // read from V itself. Panel c0 starts at vp + c0 · KB.
+    size_t wide = hd / 64 * 64, narrow = hd / 16 * 16;
+    for (size_t j0 = 0; j0 < t; j0 += KB) {
+        size_t kb = t - j0 < KB ? t - j0 : KB;
+        for (size_t jr = 0; jr < kb; jr += 6) {
+            size_t nr = kb - jr < 6 ? kb - jr : 6;
+            const float *kr[6];
+            for (size_t r = 0; r < 6; r++) kr[r] = k + (j0 + jr + (r < nr ? r : nr - 1)) * ldk;
+            float *s = b.s + jr * QB;
+            size_t i0 = 0;
+            for (; i0 + 64 <= mp; i0 += 64) qk_tile64(kr, nr, b.qt + i0, hd, vscale, s + i0);
+            for (; i0 < mp; i0 += 16) qk_tile16(kr, nr, b.qt + i0, hd, vscale, s + i0);
+        }
+        softmax_block16(&b, mp, kb, vexp);
+        const float *vb = v + j0 * ldv;
+        for (size_t c0 = 0; c0 < narrow; c0 += c0 < wide ? 64 : 16) {
+            size_t w = c0 < wide ? 64 : 16;
+            for (size_t j = 0; j < kb; j++) memcpy(b.vp + c0 * KB + j * w, vb + j * ldv + c0, w * sizeof(float));
+        }
+        for (size_t i0 = 0; i0 < m; i0 += 6) {
+            size_t nr = m - i0 < 6 ? m - i0 : 6;
+            size_t row[6];
+            for (size_t r = 0; r < 6; r++) row[r] = i0 + (r < nr ? r : nr - 1);
+            float corr[6];
+            for (size_t r = 0; r < 6; r++) corr[r] = b.corr[row[r]];
+            float pg[KB * 6];
+            const float *p = b.s + i0;
+            size_t pstride = QB;
+            if (nr < 6) {
+                for (size_t j = 0; j < kb; j++)
+                    for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b.s[j * QB + row[r]];
+                p = pg; pstride = 6;
+            }
+            float *orow[6];
+            size_t c0 = 0;
+            for (; c0 < wide; c0 += 64) {
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
+                pv_tile64(orow, nr, corr, p, pstride, b.vp + c0 * KB, kb);
+            }
+            for (; c0 < narrow; c0 += 16) {
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
+                pv_tile16(orow, nr, corr, p, pstride, b.vp + c0 * KB, kb);
+            }
+            for (; c0 < hd; c0++) {  // head_dim % 16 columns
+                for (size_t r = 0; r < nr; r++) {
+                    float *o = b.o + row[r] * hd + c0, acc = *o * corr[r];
+                    for (size_t j = 0; j < kb; j++) acc += p[j * pstride + r] * vb[j * ldv + c0];
+                    *o = acc;
+                }
+            }
+        }
+    }
+    finish(&b, m, hd, out, ldo);
+}
 #endif
 
 // ---- entry points -----------------------------------------------------------------------------
@@ -243,10 +421,15 @@ void ckpt_attention(const float *q, size_t ldq, size_t m, const float *k, size_t
     if (m == 0 || hd == 0) return;
 #if defined(__x86_64__) && defined(__linux__)
     ckpt_vec8_fn vexp = ckpt_vecmath_exp8();
+    ckpt_vec16_fn vexp16 = ckpt_vecmath_exp16();
 #endif
     for (size_t i0 = 0; i0 < m; i0 += QB) {
         size_t mb = m - i0 < QB ? m - i0 : QB;
 #if defined(__x86_64__) && defined(__linux__)
+        if (vexp16) {
+            block_avx512(q + i0 * ldq, ldq, mb, k, ldk, v, ldv, t, hd, scale, out + i0 * ldo, ldo, scratch, vexp16);
+            continue;
+        }
         if (vexp) {
             block_avx2(q + i0 * ldq, ldq, mb, k, ldk, v, ldv, t, hd, scale, out + i0 * ldo, ldo, scratch, vexp);
             continue;
@@ -258,6 +441,7 @@ void ckpt_attention(const float *q, size_t ldq, size_t m, const float *k, size_t
 
 const char *ckpt_attention_path(void) {
 #if defined(__x86_64__) && defined(__linux__)
+    if (ckpt_vecmath_exp16()) return "avx512f";
     if (ckpt_vecmath_exp8()) return "avx2-fma";
 #endif
     return "scalar";

@@ -33,6 +33,7 @@ long ckpt_claim_next(long *counter) { return __atomic_fetch_add(counter, 1, __AT
 // function ABI); every call site below is compiled for AVX2 so the argument travels in ymm0.
 typedef __m256 (*vec8_fn)(__m256);
 static vec8_fn vexp8, verf8;
+static ckpt_vec16_fn vexp16;
 static pthread_once_t resolved = PTHREAD_ONCE_INIT;
 
 static void resolve(void) {
@@ -41,19 +42,26 @@ static void resolve(void) {
     void *lib = dlopen("libmvec.so.1", RTLD_NOW | RTLD_LOCAL);
     if (!lib) return;
     vec8_fn e = (vec8_fn)dlsym(lib, "_ZGVdN8v_expf"), f = (vec8_fn)dlsym(lib, "_ZGVdN8v_erff");
-    if (e && f) { vexp8 = e; verf8 = f; }  // both or neither: one path per process
+    if (!e || !f) return;  // both or neither: one path per process
+    vexp8 = e; verf8 = f;
+    // __builtin_cpu_supports reports AVX-512F only when the OS saves the zmm registers (XCR0).
+    if (__builtin_cpu_supports("avx512f")) vexp16 = (ckpt_vec16_fn)dlsym(lib, "_ZGVeN16v_expf");
 }
 
-static int forced_scalar;
+static int ceiling = CKPT_VECMATH_BEST;
 
 static int vector_path(void) {
     pthread_once(&resolved, resolve);
-    return vexp8 != NULL && !__atomic_load_n(&forced_scalar, __ATOMIC_RELAXED);
+    return vexp8 != NULL && __atomic_load_n(&ceiling, __ATOMIC_RELAXED) != CKPT_VECMATH_SCALAR;
 }
 
-void ckpt_vecmath_force_scalar(int on) { __atomic_store_n(&forced_scalar, on, __ATOMIC_RELAXED); }
+void ckpt_vecmath_set_ceiling(ckpt_vecmath_ceiling c) { __atomic_store_n(&ceiling, (int)c, __ATOMIC_RELAXED); }
 
 ckpt_vec8_fn ckpt_vecmath_exp8(void) { return vector_path() ? vexp8 : NULL; }
+
+ckpt_vec16_fn ckpt_vecmath_exp16(void) {
+    return vector_path() && __atomic_load_n(&ceiling, __ATOMIC_RELAXED) == CKPT_VECMATH_BEST ? vexp16 : NULL;
+}
 
 #define AVX2 __attribute__((target("avx2,fma")))
 
@@ -134,7 +142,7 @@ AVX2 static void silu_mul_avx2(const float *a, const float *b, float *out, size_
 }
 #else
 static int vector_path(void) { return 0; }
-void ckpt_vecmath_force_scalar(int on) { (void)on; }
+void ckpt_vecmath_set_ceiling(ckpt_vecmath_ceiling c) { (void)c; }
 #endif
 
 // ---- entry points -----------------------------------------------------------------------------

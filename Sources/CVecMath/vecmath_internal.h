@@ -9,6 +9,11 @@ typedef __m256 (*ckpt_vec8_fn)(__m256);
 /// libmvec's expf when this process takes the AVX2 path (AVX2, FMA, libmvec present, not forced
 /// scalar), else NULL. The same switch as the other kernels, so one flag flips every kernel.
 ckpt_vec8_fn ckpt_vecmath_exp8(void);
+/// libmvec's sixteen-lane expf (argument and result in zmm0).
+typedef __m512 (*ckpt_vec16_fn)(__m512);
+/// libmvec's sixteen-lane expf when this process may take an AVX-512 path (AVX-512F with the OS
+/// saving its registers, the eight-lane functions present, the ceiling at CKPT_VECMATH_BEST), else NULL.
+ckpt_vec16_fn ckpt_vecmath_exp16(void);
 #endif
 
 #endif

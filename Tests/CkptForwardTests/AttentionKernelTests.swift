@@ -4,9 +4,9 @@ import XCTest
 @testable import CkptForward
 import CkptKit
 
-/// The fused attention kernel (`ckpt_attention`) against a float64 softmax(scale · QKᵀ)·V, on the
-/// AVX2 path where this machine has it and on the scalar path, for head dims that do and do not
-/// fill the 16- and 8-column register tiles, and token counts around the 64-query and 128-key blocks.
+/// The fused attention kernel (`ckpt_attention`) against a float64 softmax(scale · QKᵀ)·V, on every
+/// path this machine has (AVX-512, AVX2, scalar), for head dims that do and do not fill the 64-, 16-
+/// and 8-column register tiles, and token counts around the 64-query and 128-key blocks.
 ///
 /// The bound is a first-order float32 error analysis, with u = 2⁻²⁴ and γₙ = n·u / (1 − n·u):
 /// - a score sⱼ = scale·Σ_c q_c·kⱼc is off by at most eⱼ = γ_(hd+1) · scale · Σ_c |q_c·kⱼc|;
@@ -19,7 +19,17 @@ import CkptKit
 /// |out_c − ref_c| ≤ (2E + 2γ_(t+nb) + 2u) · Σⱼ wⱼ·|vⱼc|, times 1.01 for second-order terms.
 /// NaN never passes the comparison.
 final class AttentionKernelTests: XCTestCase {
-    override func tearDown() { ckpt_vecmath_force_scalar(0) }
+    override func tearDown() { ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST) }
+
+    /// Runs `body` once per distinct path this machine offers, widest first.
+    func everyPath(_ body: () -> Void) {
+        var seen: Set<String> = []
+        for ceiling in [CKPT_VECMATH_BEST, CKPT_VECMATH_AVX2, CKPT_VECMATH_SCALAR] {
+            ckpt_vecmath_set_ceiling(ceiling)
+            if seen.insert(Kernels.attentionPath).inserted { body() }
+        }
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST)
+    }
 
     func values(_ n: Int, seed: UInt64, scale: Float) -> [Float] {
         var state = seed
@@ -34,7 +44,8 @@ final class AttentionKernelTests: XCTestCase {
         var name: String { "m=\(m) t=\(t) hd=\(hd) |x|≤\(magnitude)" }
     }
 
-    /// Head dims: 64 (the DINOv2 one), 128, 40 (16 + 16 + 8 columns), 20 (16 + 4 scalar columns), 3, 1.
+    /// Head dims: 64 (the DINOv2 one), 128, 40 (16 + 16 + 8 columns), 20 (16 + 4 scalar columns), 3, 1;
+    /// 80 and 100 for the AVX-512 path's 64-column panel followed by 16-column ones and a tail.
     /// Token counts: odd, one, and either side of the 64-query and 128-key blocks.
     static let cases: [Case] = [
         Case(m: 1, t: 1, hd: 64, magnitude: 1), Case(m: 7, t: 5, hd: 64, magnitude: 1),
@@ -42,7 +53,8 @@ final class AttentionKernelTests: XCTestCase {
         Case(m: 131, t: 261, hd: 64, magnitude: 3), Case(m: 33, t: 1374, hd: 64, magnitude: 1),
         Case(m: 19, t: 300, hd: 128, magnitude: 1), Case(m: 23, t: 257, hd: 40, magnitude: 2),
         Case(m: 13, t: 129, hd: 20, magnitude: 2), Case(m: 9, t: 131, hd: 3, magnitude: 4),
-        Case(m: 5, t: 17, hd: 1, magnitude: 4),
+        Case(m: 5, t: 17, hd: 1, magnitude: 4), Case(m: 70, t: 140, hd: 80, magnitude: 1),
+        Case(m: 50, t: 133, hd: 100, magnitude: 1),
     ]
 
     /// Runs the kernel with q, k, v interleaved per token as the forward pass stores them
@@ -66,11 +78,10 @@ final class AttentionKernelTests: XCTestCase {
         return (0..<c.m).flatMap { i in out[(i * ldo)..<(i * ldo + c.hd)] }
     }
 
-    func testMatchesFloat64ReferenceOnBothPaths() {
+    func testMatchesFloat64ReferenceOnEveryPath() {
         let u = 0x1p-24
         func gamma(_ n: Int) -> Double { Double(n) * u / (1 - Double(n) * u) }
-        for scalar in [false, true] {
-            ckpt_vecmath_force_scalar(scalar ? 1 : 0)
+        everyPath {
             let path = Kernels.attentionPath
             for (index, c) in Self.cases.enumerated() {
                 let seed = UInt64(index * 3)
@@ -111,20 +122,24 @@ final class AttentionKernelTests: XCTestCase {
         }
     }
 
-    /// Both paths agree with each other within the sum of their bounds; checked through the
-    /// reference above, and here that the switch really changes the path where AVX2 exists.
-    func testForcedScalarTakesTheScalarPath() {
-        ckpt_vecmath_force_scalar(1)
+    /// The paths agree with each other within the sum of their bounds; checked through the
+    /// reference above, and here that the ceiling really changes the path where the machine has a
+    /// wider one.
+    func testCeilingChoosesThePath() {
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_SCALAR)
         XCTAssertEqual(Kernels.attentionPath, "scalar")
-        ckpt_vecmath_force_scalar(0)
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_AVX2)
         XCTAssertEqual(Kernels.attentionPath, Kernels.vectorMathPath == "avx2+libmvec" ? "avx2-fma" : "scalar")
+        let avx2 = Kernels.attentionPath
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST)
+        XCTAssertTrue(Kernels.attentionPath == avx2 || (avx2 == "avx2-fma" && Kernels.attentionPath == "avx512f"),
+                      Kernels.attentionPath)
     }
 
     /// A NaN in one key makes every query's output NaN (torch's softmax does the same); a NaN in
     /// one query makes that query's row NaN and leaves the others finite.
     func testNaNPropagatesLikeSoftmax() {
-        for scalar in [false, true] {
-            ckpt_vecmath_force_scalar(scalar ? 1 : 0)
+        everyPath {
             let c = Case(m: 9, t: 200, hd: 64, magnitude: 1)
             var q = values(c.m * c.hd, seed: 7, scale: 1), k = values(c.t * c.hd, seed: 8, scale: 1)
             let v = values(c.t * c.hd, seed: 9, scale: 1)

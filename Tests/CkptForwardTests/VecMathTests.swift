@@ -12,15 +12,15 @@ final class VecMathTests: XCTestCase {
     /// Lengths around the 8-lane width (tails of 1…7), and a 518 px attention row.
     static let lengths = [1, 3, 7, 8, 9, 15, 16, 17, 64, 1370]
 
-    override func tearDown() { ckpt_vecmath_force_scalar(0) }
+    override func tearDown() { ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST) }
 
     /// Runs `body` once per available path, naming it for failure messages.
     func bothPaths(_ body: (String) throws -> Void) rethrows {
-        for scalar in [false, true] {
-            ckpt_vecmath_force_scalar(scalar ? 1 : 0)
+        for ceiling in [CKPT_VECMATH_BEST, CKPT_VECMATH_SCALAR] {
+            ckpt_vecmath_set_ceiling(ceiling)
             try body(Kernels.vectorMathPath)
         }
-        ckpt_vecmath_force_scalar(0)
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST)
     }
 
     func values(_ n: Int, seed: UInt64, scale: Float) -> [Float] {
@@ -34,9 +34,13 @@ final class VecMathTests: XCTestCase {
     func ulp(_ x: Double) -> Double { Double(Float(x).magnitude.ulp) }
 
     func testPathsAreWhatTheMachineOffers() {
-        ckpt_vecmath_force_scalar(1)
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_SCALAR)
         XCTAssertEqual(Kernels.vectorMathPath, "scalar libm")
-        ckpt_vecmath_force_scalar(0)
+        // These kernels have no AVX-512 path: the AVX2 ceiling and none are the same path.
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_AVX2)
+        let avx2 = Kernels.vectorMathPath
+        ckpt_vecmath_set_ceiling(CKPT_VECMATH_BEST)
+        XCTAssertEqual(Kernels.vectorMathPath, avx2)
         XCTAssertTrue(["avx2+libmvec", "scalar libm"].contains(Kernels.vectorMathPath), Kernels.vectorMathPath)
     }
 

@@ -24,9 +24,19 @@ void ckpt_silu_mul(const float *a, const float *b, float *out, size_t n);
 /// Which path the kernels take on this machine: "avx2+libmvec" or "scalar libm".
 const char *ckpt_vecmath_path(void);
 
-/// Makes every kernel take the scalar libm path (on != 0) or the best available one (0), so tests
-/// can check both paths on one machine.
-void ckpt_vecmath_force_scalar(int on);
+/// The widest code path the kernels of this target (these and ckpt_attention.h's) may take.
+/// Tests lower it to check every path the machine has on one machine.
+typedef enum {
+    /// Whatever the machine offers: AVX-512 where ckpt_attention has a path for it, else AVX2.
+    CKPT_VECMATH_BEST = 0,
+    /// At most AVX2 + FMA with libmvec's eight-lane functions.
+    CKPT_VECMATH_AVX2 = 1,
+    /// Plain C with libm's scalar functions.
+    CKPT_VECMATH_SCALAR = 2,
+} ckpt_vecmath_ceiling;
+
+/// Sets the widest path every kernel may take from now on (CKPT_VECMATH_BEST is the default).
+void ckpt_vecmath_set_ceiling(ckpt_vecmath_ceiling ceiling);
 
 /// Atomically adds 1 to *counter and returns its previous value (work claiming across threads).
 long ckpt_claim_next(long *counter);
