@@ -340,6 +340,10 @@ def main():
         print(f"[{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}] {msg}", flush=True)
 
     ckpt = str(Path(args.ckpt).resolve())
+    # What users run: README's install strips the binary (`install -s`); so does this.
+    stripped = work / "ckpt"
+    subprocess.run(["strip", "-o", str(stripped), ckpt], check=True)
+    ckpt_unstripped_bytes, ckpt = Path(ckpt).stat().st_size, str(stripped)
     available = {k: has_subcommand(ckpt, v) for k, v in PROBE.items()}
     log(f"ckpt subcommands available: {available}")
     variants = ckpt_variants(args.threads, args.forced_coretype)
@@ -352,6 +356,8 @@ def main():
         "load_average_at_start": os.getloadavg(), "runs": args.runs, "warmup": args.warmup,
         "blas_forcing_env": {k: os.environ.get(k) for k in BLAS_FORCING}, "kernels": {}, "workloads": {},
         "not_measured": {}, "inputs": {},
+        "binary": {"stripped_bytes": Path(ckpt).stat().st_size, "unstripped_bytes": ckpt_unstripped_bytes,
+                   "how": "swift build -c release --static-swift-stdlib --disable-local-rpath, then strip"},
     }
 
     global MEASURE
@@ -401,9 +407,13 @@ def main():
         if not available["inspect"]:
             skip("inspect", "ckpt inspect missing")
         else:
+            hello = work / "hello"
+            subprocess.run(["swiftc", "-O", "-static-stdlib", str(PEERS / "hello.swift"), "-o", str(hello)], check=True)
+            subprocess.run(["strip", str(hello)], check=True)
             cmds = ckpt_cmds("inspect", "ckpt inspect", file=hf_file) + [
                 Cmd("python safe_open listing", [args.python, PEERS / "st_list.py", hf_file], peer_env),
-                Cmd("process start floor: ckpt --version", [ckpt, "--version"], variants[0][1])]
+                Cmd("process start floor: ckpt --version", [ckpt, "--version"], variants[0][1]),
+                Cmd("process start floor: static Swift hello world", [str(hello)], variants[0][1])]
             alternate("inspect", cmds, args.runs, args.warmup, logdir, log)
             record("inspect", cmds)
 
@@ -678,7 +688,7 @@ def render(R) -> str:
                                 f"whole process {r:.2f}× PyTorch's forward alone ({fmt_s(c['median_s'])} vs "
                                 f"{fmt_s(fwd)}; fastest runs {ratio(c['min_s'], pt['forward_s_min']):.2f}×); "
                                 f"peak RSS {rr:.2f}× PyTorch's",
-                                "≤ 1× forward alone; RSS ≤ 0.5×", judge(r <= 1 and rr <= 0.5)))
+                                "≤ 0.90× forward alone; RSS ≤ 0.5×", judge(r <= 0.90 and rr <= 0.5)))
         if fwd:
             nat = R["kernels"].get("native", {}).get("peak_gflops", float("nan"))
             L.append(f"| {pt['label']} (forward alone, {pt.get('attn_implementation', '?')} attention) | PyTorch's own | "
@@ -736,6 +746,15 @@ def render(R) -> str:
                             f"RSS {min(rss):.1f}–{max(rss):.1f} MiB",
                             "linear in bytes (R² ≥ 0.99), RSS flat (spread ≤ 16 MiB)",
                             judge(r2 >= 0.99 and max(rss) - min(rss) <= 16)))
+        big = max(rows, key=lambda r: r["bytes"])
+        rb = ratio(big["median_s"], big["cp_sync_median_s"])
+        targets.append((f"convert hf-to-dinov2, {big['arch']} ({big['bytes'] / 1e9:.1f} GB)",
+                        f"{rb:.2f}× cp + sync ({fmt_s(big['median_s'])} vs {fmt_s(big['cp_sync_median_s'])}; "
+                        f"ckpt {fmt_s(big['min_s'])}–{fmt_s(big['max_s'])}); peak RSS {big['peak_rss_mib_max']:.1f} MiB",
+                        "≤ 1.05× cp + sync", judge(rb <= 1.05)))
+    if R.get("binary"):
+        mb = R["binary"]["stripped_bytes"] / 1e6
+        targets.append(("ckpt binary, stripped", f"{mb:.1f} MB ({R['binary']['how']})", "≤ 20 MB", judge(mb <= 20)))
     head = ["## Targets", "", "| workload | measured | target | verdict |", "|---|---|---|---|"]
     head += [f"| {a} | {b} | {c} | {d} |" for a, b, c, d in targets]
     for k, why in R["not_measured"].items():
