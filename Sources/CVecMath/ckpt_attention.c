@@ -40,6 +40,83 @@ static void finish(const blockspace *b, size_t m, size_t hd, float *out, size_t 
     }
 }
 
+#if defined(__x86_64__) && defined(__linux__)
+// The vector paths' start of a query block: Qᵀ padded with zero queries to *mp (a multiple of 16),
+// O zeroed, running maxima at −∞ and sums at 0.
+static blockspace start_block(const float *q, size_t ldq, size_t m, size_t hd, float *ws, size_t *mp) {
+    blockspace b = carve(ws, hd);
+    *mp = (m + 15) & ~(size_t)15;
+    pack_qt(q, ldq, m, *mp, hd, b.qt);
+    memset(b.o, 0, *mp * hd * sizeof(float));
+    for (size_t i = 0; i < *mp; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    return b;
+}
+
+// Rows j .. j + nr of K for a six-key tile of QKᵀ; rows past nr repeat the last key (computed, not stored).
+static void six_keys(const float *k, size_t ldk, size_t j, size_t nr, const float *kr[6]) {
+    for (size_t r = 0; r < 6; r++) kr[r] = k + (j + (r < nr ? r : nr - 1)) * ldk;
+}
+
+// Six queries of the ·V product, i0 .. i0 + nr: rows past nr repeat the last query (its O row,
+// factor and probabilities) and are computed but not stored. p holds the six queries'
+// probabilities side by side per key: in place (stride QB) for a full tile, else gathered into
+// the caller's pg (stride 6).
+typedef struct {
+    size_t row[6];
+    float corr[6];
+    const float *p;
+    size_t pstride;
+} six_queries;
+
+static six_queries gather_six(const blockspace *b, size_t i0, size_t nr, size_t kb, float *pg) {
+    six_queries t;
+    for (size_t r = 0; r < 6; r++) t.row[r] = i0 + (r < nr ? r : nr - 1);
+    for (size_t r = 0; r < 6; r++) t.corr[r] = b->corr[t.row[r]];
+    t.p = b->s + i0;
+    t.pstride = QB;
+    if (nr < 6) {
+        for (size_t j = 0; j < kb; j++)
+            for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b->s[j * QB + t.row[r]];
+        t.p = pg; t.pstride = 6;
+    }
+    return t;
+}
+
+// Columns c0 .. hd of the six queries' O rows, one at a time: what the register tiles leave over.
+static void pv_columns(const blockspace *b, const six_queries *t, size_t nr, size_t c0, size_t hd,
+                       const float *vb, size_t ldv, size_t kb) {
+    for (; c0 < hd; c0++) {
+        for (size_t r = 0; r < nr; r++) {
+            float *o = b->o + t->row[r] * hd + c0, acc = *o * t->corr[r];
+            for (size_t j = 0; j < kb; j++) acc += t->p[j * t->pstride + r] * vb[j * ldv + c0];
+            *o = acc;
+        }
+    }
+}
+
+// Online softmax over one key block, W queries per vector (P: the intrinsics' prefix, _mm256 or
+// _mm512): new max, the factor that rescales what O and the sum hold so far, exp(s − max) in
+// place, and the sum carried on. max_ps(x, m) keeps m when x is NaN, but exp(NaN − m) is NaN, so a
+// NaN score still makes its query's output NaN, as torch's softmax does.
+#define SOFTMAX_BLOCK(NAME, TARGET, W, VEC, P, EXPFN)                                                \
+    TARGET static void NAME(const blockspace *b, size_t mp, size_t kb, EXPFN vexp) {                 \
+        for (size_t i = 0; i < mp; i += W) {                                                         \
+            VEC old = P##_loadu_ps(b->mx + i), mx = old;                                             \
+            for (size_t j = 0; j < kb; j++) mx = P##_max_ps(P##_loadu_ps(b->s + j * QB + i), mx);    \
+            VEC sum = P##_setzero_ps();                                                              \
+            for (size_t j = 0; j < kb; j++) {                                                        \
+                VEC e = vexp(P##_sub_ps(P##_loadu_ps(b->s + j * QB + i), mx));                       \
+                P##_storeu_ps(b->s + j * QB + i, e);                                                 \
+                sum = P##_add_ps(sum, e);                                                            \
+            }                                                                                        \
+            VEC corr = vexp(P##_sub_ps(old, mx));                                                    \
+            P##_storeu_ps(b->corr + i, corr);                                                        \
+            P##_storeu_ps(b->l + i, P##_fmadd_ps(P##_loadu_ps(b->l + i), corr, sum));                \
+            P##_storeu_ps(b->mx + i, mx);                                                            \
+        }                                                                                            \
+    }
+#endif
+
 // ---- scalar path ------------------------------------------------------------------------------
 
 static void block_scalar(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
@@ -150,42 +227,20 @@ AVX2 static inline void qk_tile(const float *const kr[6], size_t nr, const float
 PV_TILE(2)
 PV_TILE(1)
 
-// Online softmax over one key block, eight queries per lane group: new max, the factor that
-// rescales what O and the sum hold so far, exp(s − max) in place, and the sum carried on.
-// max_ps(x, m) keeps m when x is NaN, but exp(NaN − m) is NaN, so a NaN score still makes its
-// query's output NaN, as torch's softmax does.
-AVX2 static void softmax_block(const blockspace *b, size_t mp, size_t kb, ckpt_vec8_fn vexp) {
-    for (size_t i = 0; i < mp; i += 8) {
-        __m256 old = _mm256_loadu_ps(b->mx + i), mx = old;
-        for (size_t j = 0; j < kb; j++) mx = _mm256_max_ps(_mm256_loadu_ps(b->s + j * QB + i), mx);
-        __m256 sum = _mm256_setzero_ps();
-        for (size_t j = 0; j < kb; j++) {
-            __m256 e = vexp(_mm256_sub_ps(_mm256_loadu_ps(b->s + j * QB + i), mx));
-            _mm256_storeu_ps(b->s + j * QB + i, e);
-            sum = _mm256_add_ps(sum, e);
-        }
-        __m256 corr = vexp(_mm256_sub_ps(old, mx));
-        _mm256_storeu_ps(b->corr + i, corr);
-        _mm256_storeu_ps(b->l + i, _mm256_fmadd_ps(_mm256_loadu_ps(b->l + i), corr, sum));
-        _mm256_storeu_ps(b->mx + i, mx);
-    }
-}
+SOFTMAX_BLOCK(softmax_block, AVX2, 8, __m256, _mm256, ckpt_vec8_fn)
 
 AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
                             const float *v, size_t ldv, size_t t, size_t hd, float scale,
                             float *out, size_t ldo, float *ws, ckpt_vec8_fn vexp) {
-    blockspace b = carve(ws, hd);
-    size_t mp = (m + 15) & ~(size_t)15;
-    pack_qt(q, ldq, m, mp, hd, b.qt);
-    memset(b.o, 0, mp * hd * sizeof(float));
-    for (size_t i = 0; i < mp; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    size_t mp;
+    blockspace b = start_block(q, ldq, m, hd, ws, &mp);
     __m256 vscale = _mm256_set1_ps(scale);
     for (size_t j0 = 0; j0 < t; j0 += KB) {
         size_t kb = t - j0 < KB ? t - j0 : KB;
         for (size_t jr = 0; jr < kb; jr += 6) {
             size_t nr = kb - jr < 6 ? kb - jr : 6;
             const float *kr[6];
-            for (size_t r = 0; r < 6; r++) kr[r] = k + (j0 + jr + (r < nr ? r : nr - 1)) * ldk;
+            six_keys(k, ldk, j0 + jr, nr, kr);
             for (size_t i0 = 0; i0 < mp; i0 += 16) qk_tile(kr, nr, b.qt + i0, hd, vscale, b.s + jr * QB + i0);
         }
         softmax_block(&b, mp, kb, vexp);
@@ -196,39 +251,20 @@ AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k
                 memcpy(b.vp + (pn * KB + j) * 16, vb + j * ldv + pn * 16, 16 * sizeof(float));
         for (size_t i0 = 0; i0 < m; i0 += 6) {
             size_t nr = m - i0 < 6 ? m - i0 : 6;
-            // Rows past nr repeat the last query: its O row, factor and probabilities.
-            size_t row[6];
-            for (size_t r = 0; r < 6; r++) row[r] = i0 + (r < nr ? r : nr - 1);
-            float corr[6];
-            for (size_t r = 0; r < 6; r++) corr[r] = b.corr[row[r]];
-            // The six queries' probabilities side by side per key: in place (stride QB) for a full
-            // tile, else a gathered copy (stride 6) that repeats the last query.
             float pg[KB * 6];
-            const float *p = b.s + i0;
-            size_t pstride = QB;
-            if (nr < 6) {
-                for (size_t j = 0; j < kb; j++)
-                    for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b.s[j * QB + row[r]];
-                p = pg; pstride = 6;
-            }
+            six_queries sq = gather_six(&b, i0, nr, kb, pg);
             float *orow[6];
             size_t c0 = 0;
             for (size_t pn = 0; pn < panels; pn++, c0 += 16) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
-                pv_tile2(orow, nr, corr, p, pstride, b.vp + pn * KB * 16, 16, kb);
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                pv_tile2(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + pn * KB * 16, 16, kb);
             }
             if (c0 + 8 <= hd) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
-                pv_tile1(orow, nr, corr, p, pstride, vb + c0, ldv, kb);
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                pv_tile1(orow, nr, sq.corr, sq.p, sq.pstride, vb + c0, ldv, kb);
                 c0 += 8;
             }
-            for (; c0 < hd; c0++) {  // head_dim % 8 columns
-                for (size_t r = 0; r < nr; r++) {
-                    float *o = b.o + row[r] * hd + c0, acc = *o * corr[r];
-                    for (size_t j = 0; j < kb; j++) acc += p[j * pstride + r] * vb[j * ldv + c0];
-                    *o = acc;
-                }
-            }
+            pv_columns(&b, &sq, nr, c0, hd, vb, ldv, kb);  // head_dim % 8 columns
         }
     }
     finish(&b, m, hd, out, ldo);
@@ -329,32 +365,13 @@ AVX512 static inline void pv_tile16(float *const orow[6], size_t nr, const float
     for (size_t r = 0; r < nr; r++) _mm512_storeu_ps(orow[r], acc[r]);
 }
 
-// softmax_block with sixteen queries per vector (mp is a multiple of 16).
-AVX512 static void softmax_block16(const blockspace *b, size_t mp, size_t kb, ckpt_vec16_fn vexp) {
-    for (size_t i = 0; i < mp; i += 16) {
-        __m512 old = _mm512_loadu_ps(b->mx + i), mx = old;
-        for (size_t j = 0; j < kb; j++) mx = _mm512_max_ps(_mm512_loadu_ps(b->s + j * QB + i), mx);
-        __m512 sum = _mm512_setzero_ps();
-        for (size_t j = 0; j < kb; j++) {
-            __m512 e = vexp(_mm512_sub_ps(_mm512_loadu_ps(b->s + j * QB + i), mx));
-            _mm512_storeu_ps(b->s + j * QB + i, e);
-            sum = _mm512_add_ps(sum, e);
-        }
-        __m512 corr = vexp(_mm512_sub_ps(old, mx));
-        _mm512_storeu_ps(b->corr + i, corr);
-        _mm512_storeu_ps(b->l + i, _mm512_fmadd_ps(_mm512_loadu_ps(b->l + i), corr, sum));
-        _mm512_storeu_ps(b->mx + i, mx);
-    }
-}
+SOFTMAX_BLOCK(softmax_block16, AVX512, 16, __m512, _mm512, ckpt_vec16_fn)
 
 AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const float *k, size_t ldk,
                                 const float *v, size_t ldv, size_t t, size_t hd, float scale,
                                 float *out, size_t ldo, float *ws, ckpt_vec16_fn vexp) {
-    blockspace b = carve(ws, hd);
-    size_t mp = (m + 15) & ~(size_t)15;
-    pack_qt(q, ldq, m, mp, hd, b.qt);
-    memset(b.o, 0, mp * hd * sizeof(float));
-    for (size_t i = 0; i < mp; i++) { b.mx[i] = -INFINITY; b.l[i] = 0; }
+    size_t mp;
+    blockspace b = start_block(q, ldq, m, hd, ws, &mp);
     __m512 vscale = _mm512_set1_ps(scale);
     // V's columns in panels: 64 wide while they last, then 16 wide; the last hd % 16 columns are
     // read from V itself. Panel c0 starts at vp + c0 · KB.
@@ -364,7 +381,7 @@ AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const floa
         for (size_t jr = 0; jr < kb; jr += 6) {
             size_t nr = kb - jr < 6 ? kb - jr : 6;
             const float *kr[6];
-            for (size_t r = 0; r < 6; r++) kr[r] = k + (j0 + jr + (r < nr ? r : nr - 1)) * ldk;
+            six_keys(k, ldk, j0 + jr, nr, kr);
             float *s = b.s + jr * QB;
             size_t i0 = 0;
             for (; i0 + 64 <= mp; i0 += 64) qk_tile64(kr, nr, b.qt + i0, hd, vscale, s + i0);
@@ -378,35 +395,19 @@ AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const floa
         }
         for (size_t i0 = 0; i0 < m; i0 += 6) {
             size_t nr = m - i0 < 6 ? m - i0 : 6;
-            size_t row[6];
-            for (size_t r = 0; r < 6; r++) row[r] = i0 + (r < nr ? r : nr - 1);
-            float corr[6];
-            for (size_t r = 0; r < 6; r++) corr[r] = b.corr[row[r]];
             float pg[KB * 6];
-            const float *p = b.s + i0;
-            size_t pstride = QB;
-            if (nr < 6) {
-                for (size_t j = 0; j < kb; j++)
-                    for (size_t r = 0; r < 6; r++) pg[j * 6 + r] = b.s[j * QB + row[r]];
-                p = pg; pstride = 6;
-            }
+            six_queries sq = gather_six(&b, i0, nr, kb, pg);
             float *orow[6];
             size_t c0 = 0;
             for (; c0 < wide; c0 += 64) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
-                pv_tile64(orow, nr, corr, p, pstride, b.vp + c0 * KB, kb);
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                pv_tile64(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + c0 * KB, kb);
             }
             for (; c0 < narrow; c0 += 16) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + row[r] * hd + c0;
-                pv_tile16(orow, nr, corr, p, pstride, b.vp + c0 * KB, kb);
+                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                pv_tile16(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + c0 * KB, kb);
             }
-            for (; c0 < hd; c0++) {  // head_dim % 16 columns
-                for (size_t r = 0; r < nr; r++) {
-                    float *o = b.o + row[r] * hd + c0, acc = *o * corr[r];
-                    for (size_t j = 0; j < kb; j++) acc += p[j * pstride + r] * vb[j * ldv + c0];
-                    *o = acc;
-                }
-            }
+            pv_columns(&b, &sq, nr, c0, hd, vb, ldv, kb);  // head_dim % 16 columns
         }
     }
     finish(&b, m, hd, out, ldo);
