@@ -6,8 +6,9 @@
 #include <immintrin.h>
 /// libmvec's eight-lane expf (x86-64 vector function ABI, argument and result in ymm0).
 typedef __m256 (*ckpt_vec8_fn)(__m256);
-/// libmvec's expf when this process takes the AVX2 path (AVX2, FMA, libmvec present, not forced
-/// scalar), else NULL. The same switch as the other kernels, so one flag flips every kernel.
+/// libmvec's expf when this process takes a vector path (AVX2, FMA, libmvec present, the ceiling
+/// above CKPT_VECMATH_SCALAR), else NULL. The same switch as the other kernels, so one setting
+/// moves every kernel.
 ckpt_vec8_fn ckpt_vecmath_exp8(void);
 /// libmvec's sixteen-lane expf (argument and result in zmm0).
 typedef __m512 (*ckpt_vec16_fn)(__m512);

@@ -16,6 +16,6 @@ extension Kernels {
         ckpt_attention(q, ldq, m, k, ldk, v, ldv, t, headDim, scale, out, ldo, scratch)
     }
 
-    /// Which path the fused attention takes on this machine ("avx2-fma" or "scalar").
+    /// Which path the fused attention takes on this machine ("avx512f", "avx2-fma" or "scalar").
     static var attentionPath: String { String(cString: ckpt_attention_path()) }
 }
