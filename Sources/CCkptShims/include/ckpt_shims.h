@@ -8,6 +8,17 @@
 /// Copies from fd_in at *off_in (advanced) to fd_out at its file position.
 ssize_t ckpt_copy_file_range(int fd_in, int64_t *off_in, int fd_out, size_t len);
 
+/// Makes a pipe (fds[0] read end, fds[1] write end, both close-on-exec) whose buffer holds at least
+/// `capacity` bytes. Returns 0, or -1 with errno and both fds set to -1 (nothing left open): Linux only.
+int ckpt_splice_pipe_open(int fds[2], size_t capacity);
+
+/// Moves up to `len` bytes from fd_in at *off_in (advanced) to fd_out at its file position through
+/// the pipe `fds` of `capacity` bytes (splice(2) in, splice out): copy_file_range's contract, with
+/// the kernel's steps as large as the pipe. Returns the bytes written to fd_out, 0 at the end of
+/// fd_in, or -1 with errno when nothing was written. The pipe is empty again on every return: bytes
+/// read but not written are dropped and *off_in counts only what was written.
+ssize_t ckpt_splice_copy(int fd_in, int64_t *off_in, int fd_out, size_t len, const int fds[2], size_t capacity);
+
 /// sync_file_range(fd, offset, count, SYNC_FILE_RANGE_WRITE): starts writeback of that range without
 /// waiting for it (Linux; a no-op returning 0 elsewhere). Lets the final fsync overlap the copy.
 int ckpt_start_writeback(int fd, int64_t offset, int64_t count);

@@ -97,7 +97,7 @@ package final class AtomicOutput {
         didAppend(buffer.count)
     }
 
-    /// Records `count` bytes appended through `descriptor` by other means (copy_file_range) and
+    /// Records `count` bytes appended through `descriptor` by other means (splice, copy_file_range) and
     /// starts writeback of each completed stride. Only a hint: errors surface at `commit`'s fsync.
     func didAppend(_ count: Int) {
         written += Int64(count)

@@ -187,6 +187,6 @@ package final class MappedFile: @unchecked Sendable {  // immutable after init; 
         return fstat(fd, &st) == 0 ? Int(st.st_size) : nil
     }
 
-    /// The raw descriptor, for `copy_file_range` in the writer. Valid while this object lives.
+    /// The raw descriptor, for the writer's kernel copies (`splice`, `copy_file_range`). Valid while this object lives.
     var descriptor: Int32 { fd }
 }

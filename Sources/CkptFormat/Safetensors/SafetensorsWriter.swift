@@ -27,7 +27,8 @@ public struct OutputTensor: Sendable {
 }
 
 /// Writes safetensors files byte-identical to Python's `safetensors.torch.save_file`, streaming the
-/// tensor bytes from their sources through a fixed buffer (or `copy_file_range`), atomically.
+/// tensor bytes from their sources in the kernel (`SplicePipe`, else `copy_file_range`) or through a
+/// fixed buffer, atomically.
 public enum SafetensorsWriter {
     /// Metadata written when the caller gives none: transformers requires `format: pt`.
     public static let defaultMetadata: [(String, String)] = [("format", "pt")]
@@ -99,12 +100,13 @@ public enum SafetensorsWriter {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
             let castBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize * 2, alignment: 64)
             defer { buffer.deallocate(); castBuffer.deallocate() }
+            let pipe = SplicePipe()
             var sources: [ObjectIdentifier: MappedFile] = [:]
             for t in order {
                 for segment in t.entry.segments {
                     if case let .file(file, _, _) = segment { sources[ObjectIdentifier(file)] = file }
                     if t.dtype == t.entry.dtype {
-                        try copy(segment, to: output, buffer: buffer)
+                        try copy(segment, to: output, buffer: buffer, pipe: pipe)
                     } else {
                         try cast(segment, from: t.entry.dtype, to: t.dtype, output: output, buffer: buffer, castBuffer: castBuffer)
                     }
@@ -119,29 +121,41 @@ public enum SafetensorsWriter {
         }
     }
 
-    private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer) throws {
+    /// How `copy` moves a file's bytes: in the kernel through the writer's `SplicePipe`, else through
+    /// `copy_file_range`, else with read + write through the buffer. Each falls back to the next where
+    /// the files do not support it.
+    private enum CopyMethod {
+        case splice, copyRange, readWrite
+    }
+
+    private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer,
+                             pipe: SplicePipe?) throws {
         switch segment {
         case let .memory(bytes):
             try output.write(bytes)
         case let .file(file, offset, count):
             var position = offset
             var remaining = count
-            var useCopyRange = true
+            var method: CopyMethod = pipe == nil ? .copyRange : .splice
             while remaining > 0 {
-                if useCopyRange {
+                if method != .readWrite {
                     var inOffset = Int64(position)
                     // At most one writeback stride per call, so the disk starts early even in a large tensor.
-                    let n = ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor,
-                                                 min(remaining, Int(AtomicOutput.writebackStride)))
+                    let step = min(remaining, Int(AtomicOutput.writebackStride))
+                    let n = method == .splice
+                        ? pipe!.copy(from: file.descriptor, offset: &inOffset, to: output.descriptor, count: step)
+                        : ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor, step)
                     if n > 0 { position += n; remaining -= n; output.didAppend(n); continue }
                     if n == 0 {
                         throw CkptError.inputResized(path: file.path, openedSize: file.size, currentSize: file.currentSize())
                     }
                     if errno == EINTR { continue }
                     guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else {
-                        throw CkptError.io(path: output.temporaryPath, operation: "copy_file_range", code: errno)
+                        throw CkptError.io(path: output.temporaryPath, operation: method == .splice ? "splice" : "copy_file_range",
+                                           code: errno)
                     }
-                    useCopyRange = false  // Not supported here: fall back to read + write.
+                    method = method == .splice ? .copyRange : .readWrite  // Not supported here: the next method.
+                    continue
                 }
                 let n = min(remaining, buffer.count)
                 let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
