@@ -75,6 +75,7 @@ final class SplicePipeTests: XCTestCase {
         XCTAssertEqual(pipe.copy(from: input, offset: &offset, to: output, count: 4096), 4096)
         close(output)
         XCTAssertEqual(try contents("out"), Array(bytes[11..<(11 + 4096)]))
-        XCTAssertEqual(try contents("append"), [])
+        // Its size, not Data(contentsOf:): FoundationEssentials leaks its read buffer for an empty file.
+        XCTAssertEqual((try FileManager.default.attributesOfItem(atPath: folder + "/append"))[.size] as? Int, 0)
     }
 }
