@@ -101,12 +101,13 @@ public enum SafetensorsWriter {
             let castBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize * 2, alignment: 64)
             defer { buffer.deallocate(); castBuffer.deallocate() }
             let pipe = SplicePipe()
+            var method: CopyMethod = pipe == nil ? .copyRange : .splice  // kept across tensors: what a file system refused once, it refuses again
             var sources: [ObjectIdentifier: MappedFile] = [:]
             for t in order {
                 for segment in t.entry.segments {
                     if case let .file(file, _, _) = segment { sources[ObjectIdentifier(file)] = file }
                     if t.dtype == t.entry.dtype {
-                        try copy(segment, to: output, buffer: buffer, pipe: pipe)
+                        try copy(segment, to: output, buffer: buffer, pipe: pipe, method: &method)
                     } else {
                         try cast(segment, from: t.entry.dtype, to: t.dtype, output: output, buffer: buffer, castBuffer: castBuffer)
                     }
@@ -129,14 +130,13 @@ public enum SafetensorsWriter {
     }
 
     private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer,
-                             pipe: SplicePipe?) throws {
+                             pipe: SplicePipe?, method: inout CopyMethod) throws {
         switch segment {
         case let .memory(bytes):
             try output.write(bytes)
         case let .file(file, offset, count):
             var position = offset
             var remaining = count
-            var method: CopyMethod = pipe == nil ? .copyRange : .splice
             while remaining > 0 {
                 if method != .readWrite {
                     var inOffset = Int64(position)
