@@ -8,9 +8,9 @@ enum { QB = CKPT_ATTENTION_QUERY_BLOCK, KB = CKPT_ATTENTION_KEY_BLOCK };
 // Scratch of one query block: Qᵀ [hd][QB] (queries contiguous, zero past m), scores Sᵀ [KB][QB]
 // (one key's scores against every query contiguous, so the softmax state runs across queries in
 // vector lanes), the unnormalised output O [QB][hd], and per query the running max, the running
-// sum and the rescale factor of the current key block; then the key block's V in 16-column
-// panels [hd / 16][KB][16], so the ·V product streams one contiguous 8 KB panel per 16 columns
-// (V's own rows are 3·width floats apart, a stride that maps every few rows onto the same L1 sets).
+// sum and the rescale factor of the current key block; then the key block's V in column panels
+// (pack_v), so the ·V product streams one contiguous panel per 16 or 64 columns (V's own rows are
+// 3·width floats apart, a stride that maps every few rows onto the same L1 sets).
 size_t ckpt_attention_scratch_floats(size_t hd) { return hd * QB + KB * QB + QB * hd + 3 * QB + (hd / 16) * 16 * KB; }
 
 typedef struct {
@@ -80,6 +80,21 @@ static six_queries gather_six(const blockspace *b, size_t i0, size_t nr, size_t 
         t.p = pg; t.pstride = 6;
     }
     return t;
+}
+
+// The six queries' O rows from column c0 on.
+static void six_rows(const blockspace *b, const six_queries *t, size_t hd, size_t c0, float *orow[6]) {
+    for (size_t r = 0; r < 6; r++) orow[r] = b->o + t->row[r] * hd + c0;
+}
+
+// The key block's V columns 0 .. narrow in panels, the one starting at column c0 at vp + c0 · KB,
+// holding each key's w columns contiguously: w = 64 below column `wide`, then 16.
+static void pack_v(float *vp, const float *vb, size_t ldv, size_t kb, size_t wide, size_t narrow) {
+    for (size_t c0 = 0; c0 < narrow;) {
+        size_t w = c0 < wide ? 64 : 16;
+        for (size_t j = 0; j < kb; j++) memcpy(vp + c0 * KB + j * w, vb + j * ldv + c0, w * sizeof(float));
+        c0 += w;
+    }
 }
 
 // Columns c0 .. hd of the six queries' O rows, one at a time: what the register tiles leave over.
@@ -245,22 +260,20 @@ AVX2 static void block_avx2(const float *q, size_t ldq, size_t m, const float *k
         }
         softmax_block(&b, mp, kb, vexp);
         const float *vb = v + j0 * ldv;
-        size_t panels = hd / 16;
-        for (size_t pn = 0; pn < panels; pn++)
-            for (size_t j = 0; j < kb; j++)
-                memcpy(b.vp + (pn * KB + j) * 16, vb + j * ldv + pn * 16, 16 * sizeof(float));
+        size_t narrow = hd / 16 * 16;
+        pack_v(b.vp, vb, ldv, kb, 0, narrow);
         for (size_t i0 = 0; i0 < m; i0 += 6) {
             size_t nr = m - i0 < 6 ? m - i0 : 6;
             float pg[KB * 6];
             six_queries sq = gather_six(&b, i0, nr, kb, pg);
             float *orow[6];
             size_t c0 = 0;
-            for (size_t pn = 0; pn < panels; pn++, c0 += 16) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
-                pv_tile2(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + pn * KB * 16, 16, kb);
+            for (; c0 < narrow; c0 += 16) {
+                six_rows(&b, &sq, hd, c0, orow);
+                pv_tile2(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + c0 * KB, 16, kb);
             }
             if (c0 + 8 <= hd) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                six_rows(&b, &sq, hd, c0, orow);
                 pv_tile1(orow, nr, sq.corr, sq.p, sq.pstride, vb + c0, ldv, kb);
                 c0 += 8;
             }
@@ -373,8 +386,8 @@ AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const floa
     size_t mp;
     blockspace b = start_block(q, ldq, m, hd, ws, &mp);
     __m512 vscale = _mm512_set1_ps(scale);
-    // V's columns in panels: 64 wide while they last, then 16 wide; the last hd % 16 columns are
-    // read from V itself. Panel c0 starts at vp + c0 · KB.
+    // V's columns in panels 64 wide while they last, then 16 wide; the last hd % 16 columns are
+    // read from V itself.
     size_t wide = hd / 64 * 64, narrow = hd / 16 * 16;
     for (size_t j0 = 0; j0 < t; j0 += KB) {
         size_t kb = t - j0 < KB ? t - j0 : KB;
@@ -389,10 +402,7 @@ AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const floa
         }
         softmax_block16(&b, mp, kb, vexp);
         const float *vb = v + j0 * ldv;
-        for (size_t c0 = 0; c0 < narrow; c0 += c0 < wide ? 64 : 16) {
-            size_t w = c0 < wide ? 64 : 16;
-            for (size_t j = 0; j < kb; j++) memcpy(b.vp + c0 * KB + j * w, vb + j * ldv + c0, w * sizeof(float));
-        }
+        pack_v(b.vp, vb, ldv, kb, wide, narrow);
         for (size_t i0 = 0; i0 < m; i0 += 6) {
             size_t nr = m - i0 < 6 ? m - i0 : 6;
             float pg[KB * 6];
@@ -400,11 +410,11 @@ AVX512 static void block_avx512(const float *q, size_t ldq, size_t m, const floa
             float *orow[6];
             size_t c0 = 0;
             for (; c0 < wide; c0 += 64) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                six_rows(&b, &sq, hd, c0, orow);
                 pv_tile64(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + c0 * KB, kb);
             }
             for (; c0 < narrow; c0 += 16) {
-                for (size_t r = 0; r < 6; r++) orow[r] = b.o + sq.row[r] * hd + c0;
+                six_rows(&b, &sq, hd, c0, orow);
                 pv_tile16(orow, nr, sq.corr, sq.p, sq.pstride, b.vp + c0 * KB, kb);
             }
             pv_columns(&b, &sq, nr, c0, hd, vb, ldv, kb);  // head_dim % 16 columns

@@ -100,14 +100,14 @@ public enum SafetensorsWriter {
             let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize, alignment: 64)
             let castBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: bufferSize * 2, alignment: 64)
             defer { buffer.deallocate(); castBuffer.deallocate() }
-            let pipe = SplicePipe()
-            var method: CopyMethod = pipe == nil ? .copyRange : .splice  // kept across tensors: what a file system refused once, it refuses again
+            // Kept across tensors: what a file system refused once, it refuses again.
+            var method: CopyMethod = SplicePipe().map { .splice($0) } ?? .copyRange
             var sources: [ObjectIdentifier: MappedFile] = [:]
             for t in order {
                 for segment in t.entry.segments {
                     if case let .file(file, _, _) = segment { sources[ObjectIdentifier(file)] = file }
                     if t.dtype == t.entry.dtype {
-                        try copy(segment, to: output, buffer: buffer, pipe: pipe, method: &method)
+                        try copy(segment, to: output, buffer: buffer, method: &method)
                     } else {
                         try cast(segment, from: t.entry.dtype, to: t.dtype, output: output, buffer: buffer, castBuffer: castBuffer)
                     }
@@ -126,11 +126,11 @@ public enum SafetensorsWriter {
     /// `copy_file_range`, else with read + write through the buffer. Each falls back to the next where
     /// the files do not support it.
     private enum CopyMethod {
-        case splice, copyRange, readWrite
+        case splice(SplicePipe), copyRange, readWrite
     }
 
     private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer,
-                             pipe: SplicePipe?, method: inout CopyMethod) throws {
+                             method: inout CopyMethod) throws {
         switch segment {
         case let .memory(bytes):
             try output.write(bytes)
@@ -138,31 +138,35 @@ public enum SafetensorsWriter {
             var position = offset
             var remaining = count
             while remaining > 0 {
-                if method != .readWrite {
-                    var inOffset = Int64(position)
-                    // At most one writeback stride per call, so the disk starts early even in a large tensor.
-                    let step = min(remaining, Int(AtomicOutput.writebackStride))
-                    let n = method == .splice
-                        ? pipe!.copy(from: file.descriptor, offset: &inOffset, to: output.descriptor, count: step)
-                        : ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor, step)
-                    if n > 0 { position += n; remaining -= n; output.didAppend(n); continue }
-                    if n == 0 {
-                        throw CkptError.inputResized(path: file.path, openedSize: file.size, currentSize: file.currentSize())
-                    }
-                    if errno == EINTR { continue }
-                    guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else {
-                        throw CkptError.io(path: output.temporaryPath, operation: method == .splice ? "splice" : "copy_file_range",
-                                           code: errno)
-                    }
-                    method = method == .splice ? .copyRange : .readWrite  // Not supported here: the next method.
+                var inOffset = Int64(position)
+                // At most one writeback stride per call, so the disk starts early even in a large tensor.
+                let step = min(remaining, Int(AtomicOutput.writebackStride))
+                let n: Int, call: String
+                switch method {
+                case let .splice(pipe):
+                    n = pipe.copy(from: file.descriptor, offset: &inOffset, to: output.descriptor, count: step)
+                    call = "splice"
+                case .copyRange:
+                    n = ckpt_copy_file_range(file.descriptor, &inOffset, output.descriptor, step)
+                    call = "copy_file_range"
+                case .readWrite:
+                    let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<min(remaining, buffer.count)])
+                    try file.read(into: chunk, at: position)
+                    try output.write(UnsafeRawBufferPointer(chunk))
+                    position += chunk.count
+                    remaining -= chunk.count
                     continue
                 }
-                let n = min(remaining, buffer.count)
-                let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n])
-                try file.read(into: chunk, at: position)
-                try output.write(UnsafeRawBufferPointer(chunk))
-                position += n
-                remaining -= n
+                if n > 0 { position += n; remaining -= n; output.didAppend(n); continue }
+                if n == 0 {
+                    throw CkptError.inputResized(path: file.path, openedSize: file.size, currentSize: file.currentSize())
+                }
+                if errno == EINTR { continue }
+                guard [EXDEV, EINVAL, ENOSYS, EOPNOTSUPP, EBADF].contains(errno) else {
+                    throw CkptError.io(path: output.temporaryPath, operation: call, code: errno)
+                }
+                // Not supported here: the next method.
+                if case .splice = method { method = .copyRange } else { method = .readWrite }
             }
         }
     }
