@@ -54,6 +54,8 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
         .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
+        // DICOM files to the image SimpleITK reads (parser, transfer syntaxes) and RAD-DINO's card recipe.
+        .target(name: "CkptDICOM", dependencies: ["CkptFormat"]),
         // dlopen of the first library name found and its symbols, with the message a user can act on;
         // shared by the two loaders below.
         .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
@@ -98,6 +100,7 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
+        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
