@@ -99,7 +99,7 @@ let package = Package(
         .testTarget(name: "CkptLayoutTests", dependencies: ["CkptLayout", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
-        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
+        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptVerify", "CkptTestSupport"]),
         .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),

@@ -1,4 +1,5 @@
 import CkptImage
+import CkptVerify
 import Foundation
 import XCTest
 
@@ -48,6 +49,37 @@ final class GoldenImageTests: XCTestCase {
             if let diff = firstDifference(resized.pixels, expected) {
                 XCTFail("\(file) \(filter) -> \(size[0])x\(size[1]): \(diff)")
             }
+        }
+    }
+
+    /// Pillow's pass order: every `resize_grid` record (sources Pillow made from camera.png, targets that shrink or
+    /// grow each axis, both filters) must give the SHA-256 Pillow's result has. The source is checked first, so
+    /// a mismatch there is not blamed on the grid.
+    func testResizeGridMatchesPILPassOrder() throws {
+        let golden = try GoldenImages.load()
+        let records = golden.entries("resize_grid")
+        XCTAssertGreaterThanOrEqual(records.count, 60, "images.json lists too few resize_grid cases")
+        var sources: [[Int]: RGBImage] = [:]
+        let camera = try ImageDecoder.decode(contentsOf: golden.path("inputs/camera.png")).convertedToRGB()
+        for entry in records {
+            let source = entry["source"] as! [String: Any]
+            let sourceSize = (source["size"] as! [NSNumber]).map(\.intValue)
+            let image: RGBImage
+            if let cached = sources[sourceSize] {
+                image = cached
+            } else {
+                let filter = ResampleFilter(rawValue: (source["filter"] as! NSNumber).intValue)!
+                image = PillowResampler.resize(camera, width: sourceSize[0], height: sourceSize[1], filter: filter)
+                XCTAssertEqual(try Hashing.sha256(bytes: image.pixels), source["sha256"] as? String,
+                               "camera.png -> \(sourceSize) (the grid's source)")
+                sources[sourceSize] = image
+            }
+            let filter = ResampleFilter(rawValue: (entry["filter"] as! NSNumber).intValue)!
+            let size = (entry["size"] as! [NSNumber]).map(\.intValue)
+            let resized = PillowResampler.resize(image, width: size[0], height: size[1], filter: filter)
+            XCTAssertEqual(try Hashing.sha256(bytes: resized.pixels), entry["sha256"] as? String,
+                           "\(sourceSize[0])x\(sourceSize[1]) -> \(size[0])x\(size[1]) \(filter) "
+                           + "(Pillow's first pass: \(entry["first_pass"] as? String ?? "?"))")
         }
     }
 

@@ -498,6 +498,43 @@ RESIZE_SIZES = {
 }
 
 
+# Pass order (bug: tall images shrunk on both axes differed from Pillow): sources made by Pillow itself from
+# camera.png (bicubic, so they are smooth and carry every level), each resized to a grid of targets that shrink or
+# grow each axis at several ratios, and both sides of the order boundary (2*(W-w) = H-h). Only digests are stored.
+GRID_SOURCES = [(301, 777), (777, 301), (160, 160), (7, 800)]
+GRID_FILTERS = (2, 3)  # bilinear, bicubic
+
+
+def grid_targets(w, h):
+    r = lambda v: max(1, int(round(v)))
+    return [(224, 224), (r(w * 0.7), r(h * 0.3)), (r(w * 0.3), r(h * 0.7)), (r(w * 0.5), r(h * 0.5)),
+            (r(w * 1.5), r(h * 0.5)), (r(w * 0.5), r(h * 1.5)), (r(w * 1.3), r(h * 1.2)),
+            (w - 4, h - 8), (w - 3, h - 8)] if w > 8 else [(1, h - 3), (2, h - 100), (14, 224), (5, 400)]
+
+
+def resize_grid(camera_rgb):
+    """Records of Image.resize over GRID_SOURCES x grid_targets x GRID_FILTERS (+ the two sizes of the bug report),
+    each with the digest of the result's RGB bytes and which single-axis order Pillow's result equals."""
+    from PIL import Image
+
+    camera = Image.fromarray(camera_rgb, "RGB")
+    plan = [(s, grid_targets(*s)) for s in GRID_SOURCES] + [((1000, 3000), [(518, 1554), (224, 224)])]
+    out = []
+    for (w, h), targets in plan:
+        src = camera.resize((w, h), resample=3)
+        source = OrderedDict(image="inputs/camera.png", filter=3, size=[w, h],
+                             sha256=sha256_bytes(np.asarray(src).tobytes()))
+        for f in GRID_FILTERS:
+            for (W, H) in targets:
+                res = np.asarray(src.resize((W, H), resample=f))
+                hf = np.array_equal(res, np.asarray(src.resize((W, h), resample=f).resize((W, H), resample=f)))
+                vf = np.array_equal(res, np.asarray(src.resize((w, H), resample=f).resize((W, H), resample=f)))
+                first = "either" if hf and vf else "horizontal" if hf else "vertical" if vf else "neither"
+                out.append(OrderedDict(source=source, filter=f, size=[W, H], sha256=sha256_bytes(res.tobytes()),
+                                       first_pass=first))
+    return out
+
+
 def run():
     import warnings
 
@@ -533,6 +570,8 @@ def run():
                 rec = write_rel(rel, st_save(OrderedDict(rgb=arr)))
                 resize.append(OrderedDict(image=f"inputs/{name}", filter=f, size=[w, h], file=rel, **rec))
     log(f"[images] {len(resize)} resize records")
+    grid = resize_grid(rgbs["camera.png"])
+    log(f"[images] {len(grid)} resize-grid records")
     write_json(OUT / "configs" / "rad-dino.json", RAD_DINO_CONFIG)
     write_json(OUT / "configs" / "dinov2-base.json", DINOV2_BASE_CONFIG)
     classes = processor_classes()
@@ -567,6 +606,7 @@ def run():
     doc["configs"] = {"rad-dino": "configs/rad-dino.json", "dinov2-base": "configs/dinov2-base.json"}
     doc["images"] = images
     doc["resize"] = resize
+    doc["resize_grid"] = grid
     doc["cases"] = cases
     doc["refused_configs"] = [OrderedDict(config=c, key=k) for c, k in REFUSED]
     write_json(OUT / "images.json", doc)
