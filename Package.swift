@@ -53,7 +53,7 @@ let package = Package(
             name: "CJpeg", path: "Sources/CJpeg", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
-        .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
+        .target(name: "CkptImage", dependencies: ["CkptFormat", "CImageCodecs"]),
         // DICOM files to the image SimpleITK reads (parser, transfer syntaxes) and RAD-DINO's card recipe.
         .target(name: "CkptDICOM", dependencies: ["CkptFormat"]),
         // dlopen of the first library name found and its symbols, with the message a user can act on;

@@ -1,4 +1,5 @@
 import CImageCodecs
+import CkptFormat
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -14,34 +15,8 @@ public enum ImageDecoder {
     /// Decodes the file at `path`. `maxPixels` bounds width × height, checked from the header before
     /// any pixel memory is allocated.
     public static func decode(contentsOf path: String, maxPixels: Int = defaultMaxPixels) throws -> DecodedImage {
-        try readFile(path).withUnsafeBytes { try decode(bytes: $0, path: path, maxPixels: maxPixels) }
+        try FileSystem.readFile(path).withUnsafeBytes { try decode(bytes: $0, path: path, maxPixels: maxPixels) }
     }
-
-    /// The bytes of the file at `path`, read with POSIX calls into memory we own (no mapping that a
-    /// file shrinking underneath could turn into SIGBUS, and no Foundation buffer). Errors name the file
-    /// and the errno reason.
-    package static func readFile(_ path: String) throws -> [UInt8] {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw ImageProblem.unreadable(path: path, reason: errnoReason()) }
-        defer { close(fd) }
-        var info = stat()
-        guard fstat(fd, &info) == 0 else { throw ImageProblem.unreadable(path: path, reason: errnoReason()) }
-        guard info.st_mode & S_IFMT == S_IFREG else {
-            throw ImageProblem.unreadable(path: path, reason: "not a regular file")
-        }
-        var bytes = [UInt8](repeating: 0, count: Int(info.st_size))
-        var filled = 0
-        while filled < bytes.count {
-            let n = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + filled, $0.count - filled) }
-            if n < 0, errno == EINTR { continue }
-            guard n >= 0 else { throw ImageProblem.unreadable(path: path, reason: errnoReason()) }
-            if n == 0 { bytes.removeLast(bytes.count - filled) }  // shrank since fstat: decode what is there
-            filled += n
-        }
-        return bytes
-    }
-
-    private static func errnoReason() -> String { "\(String(cString: strerror(errno))) (errno \(errno))" }
 
     /// Decodes image bytes held in memory; `path` is only used in error messages.
     public static func decode(bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int = defaultMaxPixels) throws

@@ -19,8 +19,6 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case tooManyPixels(path: String, width: Int, height: Int, limit: Int)
     /// Memory for the pixels could not be had.
     case outOfMemory(path: String)
-    /// The file could not be read at all.
-    case unreadable(path: String, reason: String)
     /// A preprocessor config key whose value ckpt cannot use, or a key/processor it does not implement.
     case config(path: String, problem: ConfigProblem)
     /// The image and config together ask for something transformers would do differently or reject.
@@ -47,7 +45,6 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
             return "\(path): \(width) x \(height) = \(width * height) pixels is over the limit of \(limit) "
                 + "pixels (a possible decompression bomb); raise the limit to read it"
         case .outOfMemory(let path): return "\(path): not enough memory to decode the image"
-        case .unreadable(let path, let reason): return "\(path): cannot read: \(reason)"
         case .config(let path, let problem): return "\(path): \(problem)"
         case .notProcessable(let path, let reason): return "\(path): \(reason)"
         case .imageListNotText(let path): return "\(path): image list is not UTF-8 text"
@@ -68,6 +65,9 @@ public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
     case unsupportedProcessor(name: String)
     /// The combination is invalid in transformers too (e.g. do_normalize without image_mean).
     case missing(key: String, reason: String)
+    /// A key given twice in one object (at byte `offset`): Python's json keeps the last value, so ckpt refuses
+    /// rather than read the config differently from transformers.
+    case duplicateKey(key: String, offset: Int)
 
     /// What is wrong with the config (the path is the image problem's).
     public var description: String {
@@ -78,6 +78,9 @@ public enum ConfigProblem: Equatable, Sendable, CustomStringConvertible {
         case .unsupportedProcessor(let name):
             return "image_processor_type \"\(name)\" is not supported (ckpt implements BitImageProcessor)"
         case .missing(let key, let reason): return "key \"\(key)\" is needed: \(reason)"
+        case .duplicateKey(let key, let offset):
+            return "key \"\(key)\" is given twice (again at byte \(offset)); transformers would use the last value, "
+                + "ckpt refuses to guess"
         }
     }
 }

@@ -1,13 +1,4 @@
-#if canImport(FoundationEssentials)
-import FoundationEssentials
-#else
-import Foundation
-#endif
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CkptFormat
 
 /// A `preprocessor_config.json` for transformers' `BitImageProcessor` (RAD-DINO, facebook/dinov2-*) and
 /// configs written with the same keys, with transformers 5.24's class defaults for absent or null keys.
@@ -58,30 +49,25 @@ public struct PreprocessorConfig: Equatable, Sendable {
 
     /// Reads a `preprocessor_config.json` file, or the one inside an HF folder.
     public static func load(contentsOf path: String) throws -> PreprocessorConfig {
-        var info = stat()
-        var file = path
-        if stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFDIR {
-            file = (path.hasSuffix("/") ? path : path + "/") + "preprocessor_config.json"
-        }
-        guard let data = FileManager.default.contents(atPath: file) else {
-            throw ImageProblem.unreadable(path: file, reason: "no such file or not readable")
-        }
-        return try parse(data, path: file)
+        let file = FileSystem.kind(of: path) == .directory ? FileSystem.join(path, "preprocessor_config.json") : path
+        return try parse(FileSystem.readSmallFile(file), path: file)
     }
 
-    /// Parses the JSON text of a config. Keys that would change the result but are not implemented, and
-    /// keys ckpt does not know, are refused with the key named.
-    public static func parse(_ data: Data, path: String) throws -> PreprocessorConfig {
+    /// Parses the JSON text of a config with the core's strict parser: a key given twice is refused (Python's
+    /// json would keep the last value, other readers the first). Keys that would change the result but are not
+    /// implemented, and keys ckpt does not know, are refused with the key named.
+    public static func parse(_ bytes: some Collection<UInt8>, path: String) throws -> PreprocessorConfig {
         func fail(_ problem: ConfigProblem) -> ImageProblem { .config(path: path, problem: problem) }
         let object: [String: JSONValue]
         do {
-            guard case .object(let o) = try JSONDecoder().decode(JSONValue.self, from: data) else {
+            guard case .object(let members) = try StrictJSONParser.parse(Array(bytes)) else {
                 throw fail(.notJSONObject(detail: "the top level is not an object"))
             }
-            object = o
+            object = Dictionary(members, uniquingKeysWith: { first, _ in first })  // the parser refused repeats
         } catch let problem as ImageProblem {
             throw problem
-        } catch {
+        } catch let error as JSONError {
+            if let key = error.duplicateKey { throw fail(.duplicateKey(key: key, offset: error.offset)) }
             throw fail(.notJSONObject(detail: "\(error)"))
         }
         var config = PreprocessorConfig()
@@ -125,19 +111,19 @@ public struct PreprocessorConfig: Equatable, Sendable {
                 case .shortestEdge: throw fail(.badValue(key: key, expected: "{\"height\", \"width\"}"))
                 }
             case "resample":
-                guard case .int(let r) = value, let filter = ResampleFilter(rawValue: Int(exactly: r) ?? -1) else {
+                guard let r = value.intValue, let filter = ResampleFilter(rawValue: r) else {
                     throw fail(.badValue(key: key, expected: "an integer 0...5 (PIL.Image.Resampling)"))
                 }
                 config.resample = filter
             case "rescale_factor":
-                guard let number = value.number else { throw fail(.badValue(key: key, expected: "a number")) }
+                guard let number = value.doubleValue else { throw fail(.badValue(key: key, expected: "a number")) }
                 config.rescaleFactor = number
             case "image_mean", "image_std":
                 let values: [Double]
-                if let number = value.number {
+                if let number = value.doubleValue {
                     values = [number, number, number]
-                } else if case .array(let items) = value, items.count == 3, items.allSatisfy({ $0.number != nil }) {
-                    values = items.map { $0.number! }
+                } else if case .array(let items) = value, items.count == 3, items.allSatisfy({ $0.doubleValue != nil }) {
+                    values = items.map { $0.doubleValue! }
                 } else {
                     throw fail(.badValue(key: key, expected: "a number or a list of 3 numbers"))
                 }
@@ -157,11 +143,11 @@ public struct PreprocessorConfig: Equatable, Sendable {
         _ value: JSONValue, key: String, defaultToSquare: Bool, fail: (ConfigProblem) -> ImageProblem
     ) throws -> Size {
         func positive(_ v: JSONValue?) -> Int? {
-            guard case .int(let i)? = v, i > 0, i <= 1 << 20 else { return nil }
+            guard let i = v?.intValue, i > 0, i <= 1 << 20 else { return nil }
             return Int(i)
         }
         switch value {
-        case .int:
+        case .number where value.intValue != nil:
             guard let n = positive(value) else { throw fail(.badValue(key: key, expected: "a positive integer")) }
             return defaultToSquare ? .exact(height: n, width: n) : .shortestEdge(n)
         case .array(let items):
@@ -169,7 +155,8 @@ public struct PreprocessorConfig: Equatable, Sendable {
                 throw fail(.badValue(key: key, expected: "[height, width]"))
             }
             return .exact(height: h, width: w)
-        case .object(let dict):
+        case .object(let members):
+            let dict = Dictionary(members, uniquingKeysWith: { first, _ in first })  // the parser refused repeats
             let keys = Set(dict.keys)
             if keys == ["shortest_edge"], let n = positive(dict["shortest_edge"]) { return .shortestEdge(n) }
             if keys == ["height", "width"], let h = positive(dict["height"]), let w = positive(dict["width"]) {
@@ -183,31 +170,6 @@ public struct PreprocessorConfig: Equatable, Sendable {
             throw fail(.badValue(key: key, expected: "{\"shortest_edge\": n} or {\"height\": h, \"width\": w}"))
         default:
             throw fail(.badValue(key: key, expected: "an integer, [height, width] or a size object"))
-        }
-    }
-}
-
-/// A JSON value that keeps booleans, integers and other numbers apart.
-enum JSONValue: Decodable, Equatable {
-    case null, bool(Bool), int(Int64), double(Double), string(String), array([JSONValue]), object([String: JSONValue])
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.singleValueContainer()
-        if container.decodeNil() { self = .null }
-        else if let b = try? container.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? container.decode(Int64.self) { self = .int(i) }
-        else if let d = try? container.decode(Double.self) { self = .double(d) }
-        else if let s = try? container.decode(String.self) { self = .string(s) }
-        else if let a = try? container.decode([JSONValue].self) { self = .array(a) }
-        else { self = .object(try container.decode([String: JSONValue].self)) }
-    }
-
-    /// The value as a Python float would hold it.
-    var number: Double? {
-        switch self {
-        case .int(let i): return Double(i)
-        case .double(let d): return d
-        default: return nil
         }
     }
 }

@@ -254,6 +254,34 @@ final class ImageCommandTests: XCTestCase {
         XCTAssertTrue(bomb.stderr.contains("1000"), bomb.stderr)
     }
 
+    /// A named pipe given as an image is refused like `inspect` refuses it, without waiting for a writer
+    /// (it hung: CkptImage opened files without O_NONBLOCK).
+    func testFIFOImageIsRefusedWithoutHanging() throws {
+        let tmp = try temporary()
+        let pipe = tmp.file("pipe.png")
+        XCTAssertEqual(mkfifo(pipe, 0o644), 0)
+        for arguments in [["preprocess", pipe, "--preprocessor", radDino, "-o", tmp.file("px.safetensors")],
+                          ["embed", root + "/models/tiny/hf", "--image", pipe, "--preprocessor",
+                           tinyImages + "/preprocessor_config.json", "-o", tmp.file("emb.safetensors")]] {
+            let r = try CkptProcess.run(arguments, timeout: 30)
+            XCTAssertFalse(r.timedOut, "hang: \(r.summary)")
+            XCTAssertEqual(r.status, 2, r.summary)
+            XCTAssertEqual(r.stderr, "ckpt: error: \(pipe): not a regular file\n", r.summary)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("px.safetensors")))
+    }
+
+    /// A preprocessor config with a key given twice: Python keeps the last value, so ckpt refuses to pick.
+    func testDuplicateConfigKeyIsRefused() throws {
+        let tmp = try temporary()
+        let config = try tmp.write("dup.json", Array(#"{"do_normalize": true, "do_normalize": false}"#.utf8))
+        let r = try CkptProcess.run(["preprocess", inputs + "/camera.png", "--preprocessor", config,
+                                     "-o", tmp.file("px.safetensors")])
+        XCTAssertEqual(r.status, 2, r.summary)
+        XCTAssertTrue(r.stderr.contains("\(config): key \"do_normalize\" is given twice"), r.summary)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("px.safetensors")))
+    }
+
     func testExistingOutputIsRefusedWithoutForce() throws {
         let tmp = try temporary()
         let out = try tmp.write("out.safetensors", Array("keep me".utf8))

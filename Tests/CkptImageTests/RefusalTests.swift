@@ -128,6 +128,13 @@ final class RefusalTests: XCTestCase {
         refused(#"{"image_mean": [0.5, 0.5]}"#, "two means") { if case .badValue("image_mean", _) = $0 { return true }; return false }
         refused(#"{"data_format": "channels_last"}"#, "data_format") { if case .unsupportedKey("data_format", _) = $0 { return true }; return false }
         refused("[1]", "array") { if case .notJSONObject = $0 { return true }; return false }
+        // Python's json keeps the last of two equal keys, Foundation's decoder the first: refused, key named.
+        refused(#"{"do_normalize": true, "size": 20, "do_normalize": false}"#, "duplicate key") {
+            $0 == .duplicateKey(key: "do_normalize", offset: 35)
+        }
+        refused(#"{"size": {"height": 2, "width": 3, "height": 4}}"#, "nested duplicate") {
+            if case .duplicateKey("height", _) = $0 { return true }; return false
+        }
     }
 
     func testConfigDefaultsAndForms() throws {

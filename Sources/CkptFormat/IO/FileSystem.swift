@@ -104,6 +104,17 @@ package enum FileSystem {
         return names.sorted()
     }
 
+    /// The whole regular file at `path`, read with `pread` into memory the caller owns (no mapping is lent,
+    /// so a file shrinking underneath is `CkptError.inputResized`, not a SIGBUS). Opened like every input
+    /// (`MappedFile`): O_NONBLOCK, so a FIFO is refused instead of waiting for a writer.
+    package static func readFile(_ path: String) throws -> [UInt8] {
+        let file = try MappedFile(path: path)
+        return try [UInt8](unsafeUninitializedCapacity: file.size) { buffer, count in
+            try file.read(into: UnsafeMutableRawBufferPointer(buffer), at: 0)
+            count = file.size
+        }
+    }
+
     /// Reads a whole small file (configs, indexes); refuses files over `limit` bytes.
     package static func readSmallFile(_ path: String, limit: Int = 100_000_000) throws -> [UInt8] {
         let file = try MappedFile(path: path)

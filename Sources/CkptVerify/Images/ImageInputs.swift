@@ -61,7 +61,7 @@ public enum ImageInputs {
     /// Reads `path` once, hashes the bytes and decodes the same bytes, so the recorded SHA-256 is that
     /// of what was decoded.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
-        let bytes = try ImageDecoder.readFile(path)
+        let bytes = try FileSystem.readFile(path)
         let sha = try Hashing.sha256(bytes: bytes)
         let image = try bytes.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
         return (image, ImageSource(path: path, sha256: sha))
