@@ -27,9 +27,9 @@ extension Ckpt.Convert {
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
             let analysis = try requireLayout(checkpoint, [.dinov2, .dinov2Train], command: "dinov2-to-hf")
-            let headCheckpoint = try head.map { try Checkpoint.open($0) }
-            let conversion = try LayoutWriter.writeHFFolder(analysis, to: output, head: headCheckpoint,
-                                                            cast: options.cast, overwrite: options.force)
+            let headOutput = try head.map { LayoutWriter.HeadOutput(try Layouts.analyze(try Checkpoint.open($0)), weightNorm: nil, to: nil) }
+            let conversion = try LayoutWriter.writeRelease(analysis, layout: .hf, to: output, head: headOutput,
+                                                           cast: options.cast, overwrite: options.force).backbone
             printWarnings(conversion)
             print("\(output): \(conversion.tensors.count) tensors, hf \(conversion.detected.architecture!.summary)")
         }

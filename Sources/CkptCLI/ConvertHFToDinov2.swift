@@ -29,14 +29,16 @@ extension Ckpt.Convert {
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
             let analysis = try requireLayout(checkpoint, [.hf], command: "hf-to-dinov2")
-            let head = try headOutput.map { _ in try checkpoint.companionHead(neededBy: "--head-output") }
-            let conversion = try LayoutWriter.writeBackbone(analysis, layout: .dinov2, to: output,
-                                                            cast: options.cast, overwrite: options.force)
-            printWarnings(conversion)
-            print("\(output): \(conversion.tensors.count) tensors, dinov2 \(conversion.detected.architecture!.summary)")
-            if let head, let headOutput {
-                let h = try LayoutWriter.writeHead(head, weightNorm: weightNorm?.spelling, to: headOutput, cast: options.cast,
-                                                   overwrite: options.force, protecting: checkpoint.fileIdentities)
+            // The head's checkpoint and both destinations are checked before either file is written.
+            let head = try headOutput.map {
+                LayoutWriter.HeadOutput(try Layouts.analyze(try checkpoint.companionHead(neededBy: "--head-output")),
+                                        weightNorm: weightNorm?.spelling, to: $0)
+            }
+            let release = try LayoutWriter.writeRelease(analysis, layout: .dinov2, to: output, head: head,
+                                                        cast: options.cast, overwrite: options.force)
+            printWarnings(release.backbone)
+            print("\(output): \(release.backbone.tensors.count) tensors, dinov2 \(release.backbone.detected.architecture!.summary)")
+            if let h = release.head, let headOutput {
                 print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling))")
             }
         }

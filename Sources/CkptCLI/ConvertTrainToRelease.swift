@@ -36,18 +36,13 @@ extension Ckpt.Convert {
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
             let analysis = try requireLayout(checkpoint, [.dinov2Train], command: "train-to-release", branch: from.branch)
-            // Check both parts and both destinations before writing either, so a checkpoint without a
-            // head leaves no backbone behind.
-            _ = try Layouts.convertHead(analysis)
-            for path in [backboneOutput, headOutput] {
-                try AtomicOutput.checkDestination(path, overwrite: options.force, protecting: checkpoint.fileIdentities)
-            }
-            let b = try LayoutWriter.writeBackbone(analysis, layout: .dinov2, to: backboneOutput,
-                                                   cast: options.cast, overwrite: options.force)
+            let release = try LayoutWriter.writeRelease(
+                analysis, layout: .dinov2, to: backboneOutput,
+                head: LayoutWriter.HeadOutput(analysis, weightNorm: weightNorm?.spelling, to: headOutput),
+                cast: options.cast, overwrite: options.force)
+            let b = release.backbone, h = release.head!
             printWarnings(b)
             print("\(backboneOutput): \(b.tensors.count) tensors, dinov2 \(b.detected.architecture!.summary) (\(from.rawValue))")
-            let h = try LayoutWriter.writeHead(analysis, weightNorm: weightNorm?.spelling, to: headOutput,
-                                               cast: options.cast, overwrite: options.force)
             print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling)) (\(from.rawValue))")
         }
     }

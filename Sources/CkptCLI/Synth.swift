@@ -76,17 +76,15 @@ extension Ckpt {
         func run() throws {
             let a = architecture!
             let tensors = SynthWeights.backbone(a, seed: seed, layout: layout.kind)
-            if layout.kind.writesFolder {
-                try SynthFolder.writeHF(tensors, architecture: a, to: output, overwrite: force)
-            } else {
-                try SafetensorsWriter.write(generated: tensors, to: output, overwrite: force)
+            let h = headOutput.map { _ in
+                HeadArchitecture(inDim: a.width, hiddenDim: headHiddenDim, bottleneckDim: headBottleneckDim, outDim: headOutDim)
             }
+            var head: (tensors: [GeneratedTensor], path: String)?
+            if let h, let headOutput { head = (SynthWeights.head(h, seed: seed), headOutput) }
+            try SynthFolder.writeRelease(tensors, architecture: a, folder: layout.kind.writesFolder, to: output, head: head,
+                                         overwrite: force)
             print("\(output): \(tensors.count) tensors, \(layout.kind.rawValue) \(a.summary), seed \(seed)")
-            if let headOutput {
-                let h = HeadArchitecture(inDim: a.width, hiddenDim: headHiddenDim, bottleneckDim: headBottleneckDim, outDim: headOutDim)
-                try SafetensorsWriter.write(generated: SynthWeights.head(h, seed: seed), to: headOutput, overwrite: force)
-                print("\(headOutput): \(h.summary), seed \(seed)")
-            }
+            if let h, let headOutput { print("\(headOutput): \(h.summary), seed \(seed)") }
         }
     }
 }

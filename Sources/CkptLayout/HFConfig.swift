@@ -40,7 +40,7 @@ public enum HFConfig {
         return .object(m)
     }
 
-    /// `config.json` for `a`, written under a temporary name next to `path` (see `StagedFolder`).
+    /// `config.json` for `a`, written under a temporary name next to `path` (see `StagedOutputs`).
     static func stage(_ a: Architecture, dtype: DType = .f32, useMaskToken: Bool = true, to path: String,
                       overwrite: Bool, protecting inputs: [FileIdentity]) throws -> AtomicOutput {
         let output = try AtomicOutput(destination: path, overwrite: overwrite, protecting: inputs)

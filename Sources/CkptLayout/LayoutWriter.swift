@@ -2,7 +2,8 @@ import CkptCheckpoint
 import CkptFormat
 
 /// Writes converted backbones and heads: one atomic safetensors file each (plus `config.json` for an
-/// HF folder), every destination checked before anything is written.
+/// HF folder), every destination checked before anything is written; a backbone and its head together
+/// through `writeRelease`, the one writer of a release.
 public enum LayoutWriter {
     /// The output dtype for each source dtype (`--dtype`); identity keeps the bytes unchanged.
     public typealias Cast = (DType) -> DType
@@ -70,30 +71,74 @@ public enum LayoutWriter {
     @discardableResult
     public static func writeHFFolder(_ analysis: Layouts.Analysis, to dir: String, head: Checkpoint? = nil,
                                      cast: Cast = { $0 }, overwrite: Bool = false) throws -> Layouts.Conversion {
+        let headOutput = try head.map { HeadOutput(try Layouts.analyze($0), weightNorm: nil, to: nil) }
+        return try writeRelease(analysis, layout: .hf, to: dir, head: headOutput, cast: cast, overwrite: overwrite).backbone
+    }
+
+    /// The DINOHead of a release (`writeRelease`): whose head, how its last layer is spelled, and where it goes.
+    public struct HeadOutput {
+        /// The analysed checkpoint holding the head (the backbone's own, or a separate head file).
+        public let analysis: Layouts.Analysis
+        /// The last layer's spelling; nil keeps the input's.
+        public let weightNorm: WeightNormSpelling?
+        /// The head's file; nil for `dino_head.safetensors` inside an HF folder written with it.
+        public let path: String?
+
+        /// A head from `analysis`, spelled `weightNorm`, written to `path` (nil: into the HF folder).
+        public init(_ analysis: Layouts.Analysis, weightNorm: WeightNormSpelling?, to path: String?) {
+            self.analysis = analysis
+            self.weightNorm = weightNorm
+            self.path = path
+        }
+    }
+
+    /// Writes a release: the backbone of `analysis` in `layout` at `path` (an HF folder with `config.json` for
+    /// `.hf`, else one file) and, with `head`, its DINOHead, as one unit. Both parts are converted and every
+    /// destination is checked (exists without `overwrite`, is an input, a folder) before the first byte is
+    /// written; the files are staged, synced, and then moved into place together, or none of them is.
+    @discardableResult
+    public static func writeRelease(_ analysis: Layouts.Analysis, layout: LayoutKind, to path: String,
+                                    head: HeadOutput? = nil, cast: Cast = { $0 }, overwrite: Bool = false)
+        throws -> (backbone: Layouts.Conversion, head: Layouts.Conversion?)
+    {
+        guard let spelled = BackboneLayouts.layout(layout) else { preconditionFailure("\(layout.rawValue) is not a backbone layout") }
         let checkpoint = analysis.checkpoint
-        let conversion = try Layouts.convertBackbone(analysis, to: .hf)
-        let headConversion = try head.map { try Layouts.convertHead($0, weightNorm: nil) }
+        let conversion = try Layouts.convertBackbone(analysis, to: layout)
+        let headConversion = try head.map { try Layouts.convertHead($0.analysis, weightNorm: $0.weightNorm) }
+        let inputs = checkpoint.fileIdentities + (head?.analysis.checkpoint.fileIdentities ?? [])
+        let tensors = outputs(conversion.tensors, cast)
+        let headTensors = headConversion.map { outputs($0.tensors, cast) }
+        func stage(_ tensors: [OutputTensor]) -> (String) throws -> AtomicOutput {
+            { try SafetensorsWriter.stage(tensors, to: $0, overwrite: overwrite, protecting: inputs) }
+        }
+        guard spelled.writesFolder else {
+            var files: [StagedOutputs.File] = [(path, stage(tensors))]
+            if let head, let headTensors {
+                guard let headPath = head.path else { preconditionFailure("a head beside a \(layout.rawValue) file needs its own path") }
+                files.append((headPath, stage(headTensors)))
+            }
+            try StagedOutputs.write(files, overwrite: overwrite, protecting: inputs)
+            return (conversion, headConversion)
+        }
         guard let arch = conversion.detected.architecture else {
             throw CkptError.layout(path: checkpoint.path, problem: .notPresent("no backbone in this checkpoint"))
         }
-        let inputs = checkpoint.fileIdentities + (head?.fileIdentities ?? [])
-        let tensors = outputs(conversion.tensors, cast)
         // config.json records the weights' dtype (the patch embedding's) and whether the keys HF may
         // lack (the mask token) were written.
         let hf = BackboneLayouts.hf
         let dtype = tensors.first { $0.name == hf.telltale }?.dtype ?? .f32
         let optional = Set(BackboneTable.rules.filter { hf.spelling(of: $0).missingNote != nil }.flatMap { hf.spelling(of: $0).names })
         let useMask = conversion.tensors.contains { optional.contains($0.name) }
-        var files: [StagedFolder.File] = [
-            (HFDirectory.singleName, { try SafetensorsWriter.stage(tensors, to: $0, overwrite: overwrite, protecting: inputs) }),
+        var files: [StagedOutputs.File] = [
+            (HFDirectory.singleName, stage(tensors)),
             ("config.json", { try HFConfig.stage(arch, dtype: dtype, useMaskToken: useMask, to: $0, overwrite: overwrite, protecting: inputs) }),
         ]
-        if let headConversion {
-            let headTensors = outputs(headConversion.tensors, cast)
-            files.append((HFDirectory.headName, { try SafetensorsWriter.stage(headTensors, to: $0, overwrite: overwrite, protecting: inputs) }))
+        if let head, let headTensors {
+            precondition(head.path == nil, "the head of an HF folder is its dino_head.safetensors")
+            files.append((HFDirectory.headName, stage(headTensors)))
         }
-        try StagedFolder.write(dir, files: files, overwrite: overwrite, protecting: inputs)
-        return conversion
+        try StagedOutputs.write(folder: path, files: files, overwrite: overwrite, protecting: inputs)
+        return (conversion, headConversion)
     }
 
     static func outputs(_ tensors: [TensorEntry], _ cast: Cast) -> [OutputTensor] {

@@ -196,6 +196,42 @@ final class LayoutCommandTests: XCTestCase {
         XCTAssertEqual(left, ["dino_head.safetensors"], "only the pre-existing folder may remain: \(left)")
     }
 
+    /// A release (backbone + head) is written together or not at all: an existing head destination is
+    /// refused before the backbone's first byte (hf-to-dinov2 wrote OUT, then failed on the head), and a head
+    /// destination that cannot be written after staging leaves no backbone either.
+    func testReleaseIsWrittenWholeOrNotAtAll() throws {
+        let dir = try tmp()
+        let hf = dir + "/hf"
+        var r = try ckpt("convert", "dinov2-to-hf", try model("tiny-swiglu/dinov2-chunked.safetensors"), "-o", hf,
+                         "--head", try model("tiny-swiglu/head-param.safetensors"))
+        XCTAssertEqual(r.status, 0, r.stderr)
+        FileManager.default.createFile(atPath: dir + "/existing-head.safetensors", contents: Data("keep".utf8))
+        r = try ckpt("convert", "hf-to-dinov2", hf, "-o", dir + "/out.safetensors", "--head-output", dir + "/existing-head.safetensors")
+        XCTAssertEqual(r.status, 2, r.stderr)
+        XCTAssertTrue(r.stderr.contains("existing-head.safetensors: output exists"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out.safetensors"), "the backbone was written: \(r.stdout)")
+        XCTAssertEqual(FileManager.default.contents(atPath: dir + "/existing-head.safetensors"), Data("keep".utf8))
+        // With --force, a head destination that is a folder is refused before the backbone is written.
+        try FileManager.default.createDirectory(atPath: dir + "/head-folder", withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(atPath: dir + "/head-folder/x", withIntermediateDirectories: false)
+        for (args, head) in [(["convert", "hf-to-dinov2", hf, "-o", dir + "/out.safetensors"], "--head-output"),
+                             (["convert", "train-to-release", try model("tiny-reg4/train-ddp-outer.safetensors"),
+                               "--backbone-output", dir + "/out.safetensors"], "--head-output")] {
+            r = try ckpt(args + [head, dir + "/head-folder", "--force"])
+            XCTAssertEqual(r.status, 2, "\(args): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out.safetensors"), "\(args): the backbone was written")
+        }
+        // synth --head-output: the same, for generated weights (file and folder layouts).
+        for layout in ["dinov2", "hf"] {
+            r = try ckpt("synth", "--arch", "vits14", "--layout", layout, "-o", dir + "/out.safetensors",
+                         "--head-output", dir + "/existing-head.safetensors", "--head-out-dim", "8")
+            XCTAssertEqual(r.status, 2, "synth \(layout): \(r.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: dir + "/out.safetensors"), "synth \(layout): the backbone was written")
+        }
+        let left = try FileManager.default.contentsOfDirectory(atPath: dir).sorted()
+        XCTAssertEqual(left, ["existing-head.safetensors", "head-folder", "hf"], "temporary files left: \(left)")
+    }
+
     /// A refused head (not a DINOHead) creates nothing: not even the output folder.
     func testDinov2ToHFWithAnInvalidHeadCreatesNothing() throws {
         let dir = try tmp()

@@ -17,6 +17,9 @@ package final class AtomicOutput {
     private var fd: Int32
     private let overwrite: Bool
     private var slot: Int32?
+    /// Writing → (sync) synced → (publish) published; abandoned from writing or synced.
+    private enum State { case writing, synced, published, abandoned }
+    private var state = State.writing
 
     /// Marker in every temporary file name.
     package static let partialMarker = ".ckpt-partial-"
@@ -32,7 +35,11 @@ package final class AtomicOutput {
         self.overwrite = overwrite
         fd = open(temporaryPath, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         // Named after the destination: the hidden temporary name would puzzle the user.
-        guard fd >= 0 else { throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: errno) }
+        guard fd >= 0 else {
+            let e = errno
+            state = .abandoned  // nothing of ours to remove
+            throw CkptError.io(path: destination, operation: "create a temporary file next to it", code: e)
+        }
         slot = PendingOutputs.register(temporaryPath)
     }
 
@@ -114,11 +121,28 @@ package final class AtomicOutput {
 
     /// Syncs the data and moves the file into place.
     package func commit() throws {
-        precondition(fd >= 0, "AtomicOutput.commit() after commit or abandon: \(destination)")
+        try sync()
+        try publish()
+    }
+
+    /// The first half of `commit`: syncs and closes the temporary file. Several outputs that must appear
+    /// together are all synced before any is published, so a full disk stops them all.
+    package func sync() throws {
+        precondition(state == .writing, "AtomicOutput.sync() after commit or abandon: \(destination)")
         writeback.sync {}  // no hint may outlive the descriptor
         if fsync(fd) != 0 { let e = errno; abandon(); throw CkptError.io(path: temporaryPath, operation: "fsync", code: e) }
         if close(fd) != 0 { let e = errno; fd = -1; abandon(); throw CkptError.io(path: temporaryPath, operation: "close", code: e) }
         fd = -1
+        state = .synced
+    }
+
+    /// True when `publish` links (the destination did not exist and must not appear meanwhile) rather than
+    /// renames over it: a published file that links can be taken back with `unpublish`.
+    package var publishesByLink: Bool { !overwrite }
+
+    /// The second half of `commit`: moves the synced file into place.
+    package func publish() throws {
+        precondition(state == .synced, "AtomicOutput.publish() before sync or after commit: \(destination)")
         if overwrite {
             if rename(temporaryPath, destination) != 0 {
                 let e = errno; abandon(); throw CkptError.io(path: destination, operation: "rename", code: e)
@@ -135,18 +159,24 @@ package final class AtomicOutput {
         }
         if let slot { PendingOutputs.release(slot) }
         slot = nil
+        state = .published
         let dirfd = open(FileSystem.directoryName(destination), O_RDONLY | O_DIRECTORY | O_CLOEXEC)
         if dirfd >= 0 { fsync(dirfd); close(dirfd) }
+    }
+
+    /// Removes a file this output published by link (`publishesByLink`): nothing was there before it.
+    package func unpublish() {
+        precondition(publishesByLink && state == .published)
+        unlink(destination)
     }
 
     /// Closes and removes the temporary file; the destination is untouched.
     package func abandon() {
         writeback.sync {}  // no hint may outlive the descriptor
         if fd >= 0 { close(fd); fd = -1 }
-        if let slot {
-            unlink(temporaryPath)
-            PendingOutputs.release(slot)
-        }
+        if state == .writing || state == .synced { unlink(temporaryPath) }
+        if let slot { PendingOutputs.release(slot) }
         slot = nil
+        if state != .published { state = .abandoned }
     }
 }
