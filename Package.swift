@@ -1,21 +1,25 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Modules by dependency direction; each imports only the ones below it, so a cycle does not build:
+// Modules by dependency direction, top-down; each imports only the ones below it, so a cycle does not build:
 //
-//   CkptCLI ─▶ CkptKit (umbrella: re-exports the six public modules)
-//   CkptVerify ─▶ CkptForward ─▶ CkptLayout ─▶ CkptCheckpoint ─▶ CkptPth ─▶ CkptFormat
-//                                                          └──────────────────▶ CkptFormat
+//   CkptCLI ─▶ CkptKit (umbrella: re-exports the public modules)
+//   CkptVerify ─▶ CkptGolden ─▶ CkptEmbed ─▶ CkptForward ─▶ CkptLayout ─▶ CkptCheckpoint
+//   formats:  CkptPth, CkptImage, CkptDICOM (and safetensors, inside the core)
+//   core:     CkptCore
 //
-// CkptFormat: safetensors, JSON, tensor byte sources, mapped/atomic I/O, zstd, float casts, errors.
-// CkptPth: the torch.save reader (pickle interpreter, zip). CkptCheckpoint: one logical checkpoint
-// over any input. CkptLayout: key tables, layout detection and conversion, synthetic models.
-// CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
-// CkptVerify: strict verification, manifests, diff (the only module over libcrypto's SHA-256); its golden check
-// preprocesses image cases through CkptImage, and Images/ holds the image pipelines the CLI runs (preprocess
-// to a pixel file with SHA-256 provenance, batched embed --image) since they need both CkptForward and hashing.
-// CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
-// resampling); it depends on nothing of ours, only on its C shim.
+// CkptCore: file reading (MappedFile, FileSystem: O_NONBLOCK opens, regular files only), atomic and staged
+// outputs, the strict JSON parser, the errors every module throws, SHA-256 (libcrypto, dlopen'ed), Locked,
+// C-style number text; and safetensors (header, writer, DType, TensorEntry, float casts, zstd): ckpt's own
+// container, which every writer writes and whose tensor vocabulary every format produces, so it stays in the
+// core rather than in a module of its own that all others would import anyway.
+// Formats over the core: CkptPth (the torch.save reader: pickle interpreter, zip), CkptImage (PNG/JPEG to
+// transformers' pixel_values: libpng, libjpeg-turbo, Pillow's resampling), CkptDICOM (DICOM files).
+// CkptCheckpoint: one logical checkpoint over any input. CkptLayout: key tables, layout detection and
+// conversion, the release writer, synthetic models. CkptForward: the reference forward pass (the only module
+// over OpenBLAS and libmvec). CkptEmbed: images to embeddings (batching, prefetch, pixel files with SHA-256
+// provenance). CkptGolden: golden cases (golden.json read once, forward and image checks). CkptVerify: strict
+// verification, manifests, diff.
 let package = Package(
     name: "ckpt",
     products: [
@@ -53,9 +57,9 @@ let package = Package(
             name: "CJpeg", path: "Sources/CJpeg", pkgConfig: "libjpeg",
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
-        .target(name: "CkptImage", dependencies: ["CkptFormat", "CImageCodecs"]),
+        .target(name: "CkptImage", dependencies: ["CkptCore", "CImageCodecs"]),
         // DICOM files to the image SimpleITK reads (parser, transfer syntaxes) and RAD-DINO's card recipe.
-        .target(name: "CkptDICOM", dependencies: ["CkptFormat"]),
+        .target(name: "CkptDICOM", dependencies: ["CkptCore"]),
         // dlopen of the first library name found and its symbols, with the message a user can act on;
         // shared by the two loaders below.
         .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
@@ -67,19 +71,24 @@ let package = Package(
             name: "CVecMath",
             linkerSettings: [.linkedLibrary("m"), .linkedLibrary("dl", .when(platforms: [.linux]))]),
 
-        .target(name: "CkptFormat", dependencies: ["CZstd", "CCkptShims"]),
-        .target(name: "CkptPth", dependencies: ["CkptFormat"]),
-        .target(name: "CkptCheckpoint", dependencies: ["CkptFormat", "CkptPth"]),
-        .target(name: "CkptLayout", dependencies: ["CkptFormat", "CkptCheckpoint"]),
-        .target(name: "CkptForward", dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "COpenBLASLoader", "CVecMath"]),
+        .target(name: "CkptCore", dependencies: ["CZstd", "CCkptShims", "CLibCryptoLoader"]),
+        .target(name: "CkptPth", dependencies: ["CkptCore"]),
+        .target(name: "CkptCheckpoint", dependencies: ["CkptCore", "CkptPth"]),
+        .target(name: "CkptLayout", dependencies: ["CkptCore", "CkptCheckpoint"]),
+        .target(name: "CkptForward", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "COpenBLASLoader", "CVecMath"]),
+        .target(name: "CkptEmbed", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage"]),
+        .target(
+            name: "CkptGolden",
+            dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptEmbed"]),
         .target(
             name: "CkptVerify",
-            dependencies: [
-                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CLibCryptoLoader",
-            ]),
+            dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptGolden"]),
         .target(
             name: "CkptKit",
-            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify", "CkptImage"]),
+            dependencies: [
+                "CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptEmbed", "CkptGolden", "CkptVerify",
+                "CkptImage",
+            ]),
         .executableTarget(
             name: "CkptCLI",
             dependencies: [
@@ -93,13 +102,13 @@ let package = Package(
             path: "Tests/CkptTestSupport"),
         // Test targets mirror the modules; a test may set up its case through higher modules (a layout
         // test hashes its output with CkptVerify), so each imports the umbrella plus its own module.
-        .testTarget(name: "CkptFormatTests", dependencies: ["CkptFormat", "CkptKit", "CkptTestSupport"]),
+        .testTarget(name: "CkptCoreTests", dependencies: ["CkptCore", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptPthTests", dependencies: ["CkptPth", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptCheckpointTests", dependencies: ["CkptCheckpoint", "CkptKit", "CkptTestSupport", "CZstd"]),
         .testTarget(name: "CkptLayoutTests", dependencies: ["CkptLayout", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
-        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptVerify", "CkptTestSupport"]),
+        .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptCore", "CkptTestSupport"]),
         .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 
 extension Checkpoint {
     /// The DINOHead file shipped next to these HF weights (`dino_head.safetensors` in the folder, or

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import CkptPth
 /// A logical checkpoint: the tensors of one model, whether they sit in one safetensors file, a
 /// zstd-compressed one, or a Hugging Face folder (single file or index + shards).

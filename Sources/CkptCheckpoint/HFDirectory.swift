@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import CkptPth
 #if canImport(Glibc)
 import Glibc

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import CkptPth
 /// What `ckpt inspect` shows about a checkpoint, in the documented `ckpt.inspect/1` JSON schema and
 /// as text for people.

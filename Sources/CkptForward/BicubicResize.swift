@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// torch's CPU bicubic resampling of a float32 grid, reproduced operation by operation.
 ///

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// A DINOv2 `DINOHead` (nlayers 3, no batch norm) applied to CLS embeddings:
 /// `Linear → GELU → Linear → GELU → Linear`, L2-normalise (eps 1e-12), then the weight-normed last

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// Reading `pixel_values` and writing embeddings as safetensors, for `ckpt embed` and the golden check.
 public enum EmbedIO {

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import CkptLayout
 import Dispatch
 

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// How the position embedding is resized when the patch grid differs from the stored grid: the
 /// behaviour of one of the two upstream implementations.

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// The result of a forward pass.
 public struct EmbedOutput: Sendable {

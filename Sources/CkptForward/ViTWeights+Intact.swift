@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 extension ViTWeights {
     /// Throws `CkptError.inputResized` when a file the weights are read from has shrunk since it was

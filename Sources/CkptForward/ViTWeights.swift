@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// The backbone tensors the forward pass reads, by their original DINOv2 names. Reading, the
 /// architecture and the strict key/shape check are `Layouts`' (one table, one inference), so any

@@ -1,5 +1,5 @@
 import CImageCodecs
-import CkptFormat
+import CkptCore
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 
 /// A `preprocessor_config.json` for transformers' `BitImageProcessor` (RAD-DINO, facebook/dinov2-*) and
 /// configs written with the same keys, with transformers 5.24's class defaults for absent or null keys.

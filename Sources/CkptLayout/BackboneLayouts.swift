@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 /// A backbone layout: how it spells the canonical keys of `BackboneTable`, and the facts detection,
 /// conversion and messages need about it. Teaching ckpt a layout is adding a row to

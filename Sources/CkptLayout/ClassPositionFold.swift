@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 /// The class-position fold: how timm stores DINOv2 models with registers (`no_embed_class=True`,
 /// `_convert_dinov2` in timm's `vision_transformer.py`). The stored class token is

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// The Hugging Face `config.json` of a DINOv2 backbone: cross-checking one against the tensors, and
 /// writing one that `AutoModel.from_pretrained` loads with no missing or unexpected keys.
 public enum HFConfig {

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// DINOHead keys. The MLP keys are the same in every spelling; the weight-normed last layer has two
 /// spellings (see `WeightNormSpelling`), converted by renaming g and v.
 enum HeadTable {

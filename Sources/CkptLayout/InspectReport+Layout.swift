@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 extension InspectReport {
     /// Adds the `layout` section: the detected layout and architecture, or, when detection fails,
     /// `{"kind": null, "summary": "unrecognised (…)", "error": …}`. Never throws: inspect must list

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// The checkpoint layouts ckpt reads and writes.
 public enum LayoutKind: String, Sendable, CaseIterable {
     /// Hugging Face `transformers`: `Dinov2Model`, `Dinov2WithRegistersModel`, or the backbone of

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 /// Writes converted backbones and heads: one atomic safetensors file each (plus `config.json` for an
 /// HF folder), every destination checked before anything is written; a backbone and its head together

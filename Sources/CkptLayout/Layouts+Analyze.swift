@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// Reading any input into the canonical form, with detection of the architecture.
 extension Layouts {
     /// A checkpoint read once into canonical form: what detection found, and the backbone and head

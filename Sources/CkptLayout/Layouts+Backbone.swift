@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// Reading a backbone in any backbone layout into canonical tensors and recovering its architecture.
 extension Layouts {
     struct ReadBackbone {

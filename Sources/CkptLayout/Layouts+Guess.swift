@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// What `verify` needs from the table to explain a *damaged* backbone, which `analyze` rightly refuses.
 extension Layouts {
     /// The first component of every key each backbone layout spells (`blocks.`, `cls_token`,

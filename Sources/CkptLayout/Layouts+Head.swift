@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// Reading a DINOHead (either weight-norm spelling) into canonical tensors and recovering its shape.
 extension Layouts {
     static func readHead(_ c: Checkpoint, names: [String], prefix: String) throws

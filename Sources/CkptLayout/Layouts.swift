@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// Detection and conversion of DINOv2 checkpoint layouts.
 ///
 /// Every input layout is first read into the *canonical* form: original DINOv2 key names without

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 /// How a layout stores one canonical key: the named value transforms of a conversion. Reading undoes
 /// what writing does. Every transform but the class-position fold moves byte ranges only, so a round

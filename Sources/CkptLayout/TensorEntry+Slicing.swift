@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 extension TensorEntry {
     /// The segments covering bytes `[start, start + count)` of this tensor. Slicing the concatenation
     /// of several entries at their boundaries gives back their original segments, which is what makes

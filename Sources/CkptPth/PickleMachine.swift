@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// A restricted interpreter for pickle protocols 2–5 that builds plain `PickleValue`s.
 ///
 /// It understands the opcodes a `torch.save` state dict uses and nothing that can reach code:

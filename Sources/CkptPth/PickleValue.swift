@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// A value built by the restricted unpickler. Only plain data and the torch objects a state dict is
 /// made of can be represented; there is no case for "an object of some class", so nothing outside
 /// this list can ever be constructed.

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// Opens a `torch.save` checkpoint (`.pth`/`.pt`, the zip format of torch ≥ 1.6) without running
 /// any of its pickle code.
 ///

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// Turns a torch tensor (a strided view over a storage record) into the byte segments of its
 /// contiguous, row-major form.
 ///

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// The only globals a `.pth` pickle may name: the pieces `torch.save` uses for a state dict.
 ///
 /// A pickle can import any callable and call it (`os.system`, `builtins.eval`, …); that is how

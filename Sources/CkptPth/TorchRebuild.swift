@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// The fixed meaning of each allow-listed callable when a pickle REDUCEs it. Arguments are checked
 /// for type; tensor geometry is checked against its storage later, when the tensor gets its name.
 enum TorchRebuild {

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 /// The zip container of a `torch.save` file, read from its central directory.
 ///
 /// Only what torch writes is accepted: stored (uncompressed), unencrypted entries, optionally zip64.

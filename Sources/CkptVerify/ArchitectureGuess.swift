@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// A best-effort reading of a *damaged* backbone: the layout, key prefix and architecture most of its
 /// keys agree on. `Layouts.detect` rightly refuses an incomplete model; `verify` still needs the

@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 extension CheckpointDiff {
     /// Compares `b` with `a`, first mapping `b` into `a`'s layout when the two differ (between any

@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// A named expectation for `ckpt verify --expect`: the model a release must be.
 public enum ExpectationSpec: Equatable, Sendable {

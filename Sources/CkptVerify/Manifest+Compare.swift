@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 extension Manifest {
     /// Every difference between this (the signed-off manifest) and `actual` (the candidate's), as

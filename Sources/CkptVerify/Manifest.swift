@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// A release manifest (`ckpt.manifest/1`): what a signed-off checkpoint holds, down to the SHA-256 of
 /// every tensor's bytes, so `ckpt verify --manifest` can prove a candidate is exactly that release.

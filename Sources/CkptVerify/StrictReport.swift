@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// The result of `ckpt verify`: every problem found, grouped and sorted, as text for people and CI
 /// logs and as JSON in the documented `ckpt.verify/1` schema.

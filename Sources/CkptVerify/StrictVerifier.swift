@@ -1,6 +1,7 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptGolden
+import CkptCore
 import CkptLayout
 /// `ckpt verify`: checks a checkpoint against an expectation and reports every problem at once.
 public enum StrictVerifier {

@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 #if canImport(Glibc)
 import Glibc

@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// ANSI styling for reports: on for a terminal, off for logs and pipes (the CLI decides with `isatty`).
 struct TextStyle: Sendable {

@@ -1,6 +1,6 @@
 import CkptCheckpoint
 import CkptForward
-import CkptFormat
+import CkptCore
 import CkptLayout
 /// One finding of `ckpt verify`: what is wrong with which tensor, what was expected and what was found.
 ///

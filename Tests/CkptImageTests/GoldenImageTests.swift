@@ -1,5 +1,5 @@
 import CkptImage
-import CkptVerify
+import CkptCore
 import Foundation
 import XCTest
 

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 
 /// Writing generated weights as a Hugging Face folder or a file, with an optional head.
 public enum SynthFolder {

@@ -1,5 +1,5 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
 /// Synthetic DINOv2 weights from the counter-based generator of `golden/SYNTH.md`, identical to
 /// `golden/gen/synth.py` bit for bit: any element can be computed on its own, so tensors of any size
 /// are produced in chunks and a golden case can record a hash instead of the weights.

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 
 /// Writing preprocessed images as a safetensors file: tensor `pixel_values` F32 `[B, C, H, W]` with the
 /// source images in `__metadata__` (`ImageInputs.metadata`).

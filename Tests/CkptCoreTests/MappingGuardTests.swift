@@ -1,4 +1,4 @@
-@testable import CkptFormat
+@testable import CkptCore
 import CkptKit
 import Foundation
 import XCTest

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import Foundation
 import XCTest
 

@@ -1,5 +1,6 @@
 import CkptCheckpoint
-import CkptFormat
+import CkptCore
+import CkptForward
 import CkptLayout
 
 /// The comparison of one forward pass with a golden case.
@@ -145,7 +146,7 @@ public enum GoldenVerifier {
     }
 
     /// Element-wise and row-cosine comparison; NaN in either side is a failure.
-    static func compare(_ name: String, actual: [Float], expected: [Float], shape: [Int], atol: Double, rtol: Double,
+    package static func compare(_ name: String, actual: [Float], expected: [Float], shape: [Int], atol: Double, rtol: Double,
                         minCosine: Double) -> GoldenReport.OutputResult {
         var maxAbs = 0.0, maxRel = 0.0, worst = 0, failures = 0, nans = 0
         for i in 0..<expected.count {

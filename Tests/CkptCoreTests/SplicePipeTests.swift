@@ -1,4 +1,4 @@
-@testable import CkptFormat
+@testable import CkptCore
 import Foundation
 import XCTest
 #if canImport(Glibc)

@@ -1,4 +1,4 @@
-import CkptFormat
+import CkptCore
 import CkptImage
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.

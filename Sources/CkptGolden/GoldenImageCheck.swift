@@ -1,4 +1,5 @@
-import CkptFormat
+import CkptCore
+import CkptEmbed
 import CkptForward
 import CkptImage
 

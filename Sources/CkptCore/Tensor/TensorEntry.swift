@@ -55,7 +55,7 @@ public struct TensorEntry: Sendable {
     /// Bytes of data over all segments.
     public var byteCount: Int { segments.reduce(0) { $0 + $1.count } }
     /// Product of the shape (1 for a scalar).
-    public var elementCount: Int { CkptFormat.elementCount(shape) ?? 0 }
+    public var elementCount: Int { CkptCore.elementCount(shape) ?? 0 }
 
     /// The same bytes under another name and, optionally, another shape of equal size.
     public func renamed(_ newName: String, shape newShape: [Int]? = nil) -> TensorEntry {

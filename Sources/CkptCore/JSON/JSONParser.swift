@@ -31,7 +31,7 @@ public struct JSONError: Error, Equatable, Sendable, CustomStringConvertible {
 /// follow the document.
 ///
 /// Besides building whole documents, the reader lends its steps (`beginObject`, `nextKey`, `parseString`,
-/// `skipValue`, …) to readers of one known schema inside CkptFormat, so a safetensors header is read
+/// `skipValue`, …) to readers of one known schema inside CkptCore, so a safetensors header is read
 /// member by member straight from the mapped file instead of as a tree (`SafetensorsHeader`).
 package struct StrictJSONParser {
     package static let defaultMaxDepth = 64

@@ -9,7 +9,7 @@ package struct TensorInfo: Equatable, Sendable {
 
     package var byteCount: Int { end - begin }
     /// Number of elements (1 for rank 0); validated not to overflow when the header was parsed.
-    package var elementCount: Int { CkptFormat.elementCount(shape) ?? 0 }
+    package var elementCount: Int { CkptCore.elementCount(shape) ?? 0 }
 }
 
 /// A parsed and validated safetensors header.

@@ -1,4 +1,3 @@
-import CkptFormat
 import CLibCryptoLoader
 
 /// Incremental SHA-256 through OpenSSL's libcrypto, which picks its SHA-NI code at load time where

@@ -1,7 +1,3 @@
-import CkptCheckpoint
-import CkptForward
-import CkptFormat
-import CkptLayout
 import Dispatch
 
 /// Counts bytes of multi-second work for a progress display. Thread-safe: workers add from any thread.
@@ -31,7 +27,7 @@ public final class ProgressCounter: Sendable {
 /// so a file that shrinks while it is hashed is an error, not a crash).
 public enum Hashing {
     /// Bytes hashed between progress updates; large enough that the update costs nothing.
-    static let chunkSize = 8 << 20
+    package static let chunkSize = 8 << 20
 
     /// Lowercase hex of a digest.
     package static func hex<D: Sequence>(_ digest: D) -> String where D.Element == UInt8 {
