@@ -21,25 +21,32 @@ struct Ckpt: ParsableCommand {
         subcommands: [Inspect.self, Convert.self, Synth.self, Verify.self, ManifestCommand.self, Diff.self, Embed.self, Preprocess.self]
     )
 
-    /// Runs the command; library errors print as `ckpt: error: …` and exit 2.
+    /// Runs the command; a library error prints as `ckpt: error: …` (with the flag that changes the outcome,
+    /// which is the CLI's to name) and exits with its own code.
     static func main() {
         Signals.install()
         do {
             var command = try parseAsRoot()
             try command.run()
-        } catch let error as CkptError {
-            printError("ckpt: error: \(error)")
-            Glibc.exit(error.exitCode)
-        } catch let error as ImageProblem {
-            // The library names the limit; the flag that raises it is the CLI's to name.
-            if case .tooManyPixels = error {
-                printError("ckpt: error: \(error) (--max-image-pixels N)")
-            } else {
-                printError("ckpt: error: \(error)")
+            #if DEBUG
+            if getenv("CKPT_DEBUG_ANALYSES") != nil {
+                printError("ckpt: debug: \(Layouts.analysisCount.withLock { $0 }) layout analyses")
             }
-            Glibc.exit(2)
+            #endif
+        } catch let problem as any CkptProblem {
+            printError("ckpt: error: \(problem)\(flagHint(problem))")
+            Glibc.exit(problem.exitCode)
         } catch {
             exit(withError: error)
+        }
+    }
+
+    /// The flag that would change the outcome of `problem`, as a suffix of its message.
+    static func flagHint(_ problem: any CkptProblem) -> String {
+        switch problem {
+        case CkptError.outputExists: return " (pass --force to overwrite)"
+        case ImageProblem.tooManyPixels: return " (--max-image-pixels N)"
+        default: return ""
         }
     }
 }

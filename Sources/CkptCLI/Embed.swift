@@ -90,9 +90,10 @@ extension Ckpt {
             let checkpoint = try Checkpoint.open(weights)
             // Before the pass, not after it: an existing output should not cost a forward pass.
             try AtomicOutput.checkDestination(output, overwrite: force, protecting: checkpoint.fileIdentities)
-            let model = try ViTWeights(checkpoint: checkpoint, heads: heads)
+            let analysis = try Layouts.analyze(checkpoint)
+            let model = try ViTWeights(analysis: analysis, heads: heads)
             let px = try EmbedIO.loadPixels(pixels)
-            let convention = interpolation ?? .default(for: checkpoint)
+            let convention = interpolation ?? analysis.positionInterpolation
             let clock = ContinuousClock(), start = clock.now
             var out = try ViTForward.run(model, pixels: px.values, batch: px.batch, height: px.height, width: px.width,
                                          interpolation: convention, threads: threads, source: pixels)
@@ -134,14 +135,15 @@ extension Ckpt {
             try AtomicOutput.checkDestination(output, overwrite: force, protecting: inputs)
             if let savePixels { try AtomicOutput.checkDestination(savePixels, overwrite: force, protecting: inputs) }
             let batcher = try imageOptions.batcher(config: preprocessor ?? defaultPreprocessor!)
-            let model = try ViTWeights(checkpoint: checkpoint, heads: heads)
+            let analysis = try Layouts.analyze(checkpoint)
+            let model = try ViTWeights(analysis: analysis, heads: heads)
             var headModel: DINOHead? = nil
             if let head {
                 let headCheckpoint = try Checkpoint.open(head)
                 headModel = try DINOHead(checkpoint: headCheckpoint)
                 inputs += headCheckpoint.fileIdentities
             }
-            let convention = interpolation ?? .default(for: checkpoint)
+            let convention = interpolation ?? analysis.positionInterpolation
             let options = ImageEmbedder.Options(batchSize: batch, interpolation: convention, threads: threads, head: headModel,
                                                 savePixels: savePixels, overwrite: force, protecting: inputs)
             let bar = ProgressBar(label: "embedding", unit: .items("images"))

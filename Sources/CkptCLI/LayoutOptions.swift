@@ -48,9 +48,8 @@ func requireLayout(_ checkpoint: Checkpoint, _ allowed: [LayoutKind], command: S
     let analysis = try Layouts.analyze(checkpoint, branch: branch)
     let detected = analysis.detected
     guard allowed.contains(detected.kind) else {
-        throw CkptError.layout(path: checkpoint.path, problem: .wrongLayout(
-            kind: detected.kind.rawValue, summary: detected.summary, command: "ckpt convert \(command)",
-            accepted: allowed.map(\.rawValue)))
+        throw LayoutError(path: checkpoint.path, problem: .wrongLayout(
+            kind: detected.kind, summary: detected.summary, command: "ckpt convert \(command)", accepted: allowed))
     }
     return analysis
 }

@@ -2,6 +2,7 @@ import CkptCheckpoint
 import CkptCore
 import CkptForward
 import CkptImage
+import CkptLayout
 
 /// Images to embeddings (`ckpt embed --image`) in batches, with memory bounded by the batch size.
 ///

@@ -1,24 +1,8 @@
 import CkptCheckpoint
 import CkptCore
 import CkptLayout
-/// How the position embedding is resized when the patch grid differs from the stored grid: the
-/// behaviour of one of the two upstream implementations.
-public enum PositionInterpolation: String, Sendable, CaseIterable {
-    /// facebookresearch/dinov2 `interpolate_pos_encoding`: bicubic with
-    /// `scale_factor = ((h0 + 0.1)/G, (w0 + 0.1)/G)`, no antialias; register (`_reg`) hub models use
-    /// offset 0, `size=(h0, w0)` and antialias.
-    case dinov2
-    /// transformers `Dinov2Model`: bicubic with `size=(h0, w0)`, no offset, no antialias;
-    /// `Dinov2WithRegisters`: the same with antialias.
-    case hf
-
-    /// The convention of the code that reads the checkpoint's layout (`BackboneLayouts`): `hf` for
-    /// Hugging Face weights (folder, `model.safetensors`, classifier), `dinov2` for the original
-    /// layout and for anything that is not a backbone layout (a training checkpoint's teacher).
-    public static func `default`(for checkpoint: Checkpoint) -> PositionInterpolation {
-        (try? Layouts.detect(checkpoint)).flatMap { $0.kind.interpolationConvention }.flatMap(Self.init(rawValue:)) ?? .dinov2
-    }
-
+// The convention itself is declared in CkptLayout (an analysis carries it); what it does to the grid is here.
+extension PositionInterpolation {
     /// The torch call this convention makes for a model with `registers` register tokens.
     func resample(registers: Int) -> (kernel: BicubicResize.Kernel, offset: Double?) {
         switch (self, registers > 0) {

@@ -22,7 +22,14 @@ public struct ViTWeights: Sendable {
     /// `config.json` when there is one). `heads` overrides the head count, which the original
     /// layout does not record; `layerNormEps` overrides the LayerNorm epsilon.
     public init(checkpoint: Checkpoint, heads: Int? = nil, layerNormEps: Double? = nil) throws {
-        let conversion = try Layouts.convertBackbone(checkpoint, to: .dinov2)
+        try self.init(analysis: Layouts.analyze(checkpoint), heads: heads, layerNormEps: layerNormEps)
+    }
+
+    /// The backbone of an analysed checkpoint (its tensors are not looked up again): what a command that
+    /// also needs the analysis for something else (the interpolation convention) builds the model from.
+    public init(analysis: Layouts.Analysis, heads: Int? = nil, layerNormEps: Double? = nil) throws {
+        let checkpoint = analysis.checkpoint
+        let conversion = try Layouts.convertBackbone(analysis, to: .dinov2)
         guard var arch = conversion.detected.architecture else {
             preconditionFailure("convertBackbone returned a backbone without an architecture")
         }

@@ -44,11 +44,15 @@ public enum GoldenImageCheck {
     /// Runs the image half of the case in `directory`; nil when the case has no `images`. Refuses image
     /// files whose SHA-256 is not the one recorded.
     public static func run(caseDirectory directory: String) throws -> Result? {
-        let path = FileSystem.join(directory, "golden.json")
-        let json = try GoldenVerifier.readCaseJSON(path)
-        guard let images = json["images"] else { return nil }
-        func refuse(_ field: String, _ value: JSONValue?, expected: String) -> CkptError {
-            .goldenCase(path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
+        try run(GoldenCase(directory: directory))
+    }
+
+    /// The image half of a case already read.
+    package static func run(_ spec: GoldenCase) throws -> Result? {
+        let path = spec.jsonPath, directory = spec.directory
+        guard let images = spec.json["images"] else { return nil }
+        func refuse(_ field: String, _ value: JSONValue?, expected: String) -> GoldenCaseError {
+            GoldenCaseError(path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
         }
         let fileList = images["files"]?.arrayValue ?? []
         let files = fileList.compactMap(\.stringValue)
@@ -62,9 +66,6 @@ public enum GoldenImageCheck {
         }
         guard let configName = images["preprocessor_config"]?.stringValue else {
             throw refuse("images.preprocessor_config", images["preprocessor_config"], expected: "a file name in the case folder")
-        }
-        guard let pixelsName = json["pixels"]?["file"]?.stringValue else {
-            throw refuse("pixels.file", json["pixels"]?["file"], expected: "a file name in the case folder")
         }
         let backendName = images["backend"]?.stringValue ?? ImageBackend.pil.rawValue
         guard let backend = ImageBackend(rawValue: backendName) else {
@@ -82,7 +83,7 @@ public enum GoldenImageCheck {
         let config = try PreprocessorConfig.load(contentsOf: FileSystem.join(directory, configName))
         let batcher = ImageBatcher(processor: try ImageProcessor(config: config, backend: backend))
         let batch = try batcher.batch(paths)
-        let expected = try EmbedIO.loadPixels(FileSystem.join(directory, pixelsName))
+        let expected = try EmbedIO.loadPixels(spec.pixelsPath)
         let expectedShape = [expected.batch, 3, expected.height, expected.width]
         var differing = 0, maxAbs = 0.0
         if batch.shape == expectedShape {

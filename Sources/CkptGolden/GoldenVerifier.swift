@@ -71,14 +71,24 @@ public enum GoldenVerifier {
                               minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
                               heads: Int? = nil, interpolation: PositionInterpolation? = nil,
                               pixels: EmbedIO.Pixels? = nil) throws -> GoldenReport {
-        let spec = try GoldenCase(directory: goldenDir)
-        let model = try ViTWeights(checkpoint: weights, heads: heads ?? spec.heads)
+        try verify(analysis: Layouts.analyze(weights), case: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol,
+                   minCosine: minCosine, threads: threads, head: head, heads: heads, interpolation: interpolation,
+                   pixels: pixels)
+    }
+
+    /// `verify(weights:…)` for weights already analysed and a case already read (`ckpt verify --golden` has
+    /// both: neither the checkpoint's layout nor `golden.json` is read twice).
+    package static func verify(analysis: Layouts.Analysis, case spec: GoldenCase, atol: Double? = nil,
+                               rtol: Double? = nil, minCosine: Double? = nil, threads: Int? = nil,
+                               head: Checkpoint? = nil, heads: Int? = nil, interpolation: PositionInterpolation? = nil,
+                               pixels: EmbedIO.Pixels? = nil) throws -> GoldenReport {
+        let model = try ViTWeights(analysis: analysis, heads: heads ?? spec.heads)
         return try verify(model: model, spec: spec, atol: atol, rtol: rtol, minCosine: minCosine, threads: threads,
                           head: head, interpolation: interpolation, pixels: pixels)
     }
 
     /// Verifies already loaded backbone weights (tests plant defects in these).
-    public static func verify(model: ViTWeights, goldenDir: String, atol: Double? = nil, rtol: Double? = nil,
+    package static func verify(model: ViTWeights, goldenDir: String, atol: Double? = nil, rtol: Double? = nil,
                               minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
                               interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
         try verify(model: model, spec: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol, minCosine: minCosine,
@@ -90,7 +100,7 @@ public enum GoldenVerifier {
                        pixels given: EmbedIO.Pixels?) throws -> GoldenReport {
         func tolerance(_ given: Double?, _ recorded: Double?, _ field: String) throws -> Double {
             guard let value = given ?? recorded else {
-                throw CkptError.goldenCase(path: spec.jsonPath, problem: .field(
+                throw GoldenCaseError(path: spec.jsonPath, problem: .field(
                     name: "tolerance.\(field)", found: nil, expected: "a number; --atol and --rtol override the recorded ones"))
             }
             return value
@@ -105,7 +115,7 @@ public enum GoldenVerifier {
         let expected = try Checkpoint.open(spec.expectedPath)
         if expected["head_output"] != nil {
             let headCheckpoint = try head ?? spec.headPath.map { try Checkpoint.open($0) }
-            guard let headCheckpoint else { throw CkptError.goldenCase(path: spec.jsonPath, problem: .noHeadWeights) }
+            guard let headCheckpoint else { throw GoldenCaseError(path: spec.jsonPath, problem: .noHeadWeights) }
             out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
         }
         var results: [GoldenReport.OutputResult] = []
@@ -136,10 +146,10 @@ public enum GoldenVerifier {
             let k = ref.shape[1]
             actual = tokens(ref.name.hasSuffix("head") ? 0..<k : (out.tokens - k)..<out.tokens)
         default:
-            throw CkptError.goldenCase(path: source, problem: .unknownExpectedTensor(name: ref.name))
+            throw GoldenCaseError(path: source, problem: .unknownExpectedTensor(name: ref.name))
         }
         guard actual.count == ref.elementCount else {
-            throw CkptError.goldenCase(path: source, problem: .outputMismatch(
+            throw GoldenCaseError(path: source, problem: .outputMismatch(
                 tensor: ref.name, shape: ref.shape, produced: actual.count, batch: out.batch, tokens: out.tokens, width: d))
         }
         return (actual, ref.shape)
@@ -215,64 +225,5 @@ public enum GoldenVerifier {
         ])
         return GoldenReport(caseName: spec.name, passed: passed, atol: atol, rtol: rtol, minCosine: minCosine,
                             outputs: results, text: lines.joined(separator: "\n"), json: json)
-    }
-}
-
-/// One golden case folder: `golden.json`, pixels and expected outputs.
-struct GoldenCase {
-    let directory: String
-    /// `directory/golden.json`, for messages.
-    let jsonPath: String
-    let name: String
-    let conventionName: String
-    let convention: PositionInterpolation?
-    let heads: Int?
-    let atol: Double?
-    let rtol: Double?
-    let minCosine: Double?
-    let pixelsPath: String
-    let expectedPath: String
-    let headPath: String?
-    /// SHA-256 of the weights the case was made with (synthetic file, or the committed files).
-    let weightsSHA256: [String]
-
-    init(directory given: String) throws {
-        var directory = given
-        while directory.count > 1 && directory.hasSuffix("/") { directory.removeLast() }
-        self.directory = directory
-        let path = FileSystem.join(directory, "golden.json")
-        jsonPath = path
-        let json = try GoldenVerifier.readCaseJSON(path)
-        name = json["case"]?.stringValue ?? FileSystem.baseName(directory)
-        conventionName = json["interpolation"]?["convention"]?.stringValue ?? "none"
-        convention = PositionInterpolation(rawValue: conventionName)
-        heads = json["weights"]?["synth"]?["heads"]?.intValue
-        let tol = json["tolerance"]
-        atol = tol?["atol"]?.doubleValue
-        rtol = tol?["rtol"]?.doubleValue
-        minCosine = tol?["min_cosine"]?.doubleValue
-        func file(_ field: String) throws -> String {
-            guard let name = json[field]?["file"]?.stringValue else {
-                throw CkptError.goldenCase(path: path, problem: .field(name: "\(field).file", found: nil, expected: "a file name in the case folder"))
-            }
-            return FileSystem.join(directory, name)
-        }
-        pixelsPath = try file("pixels")
-        expectedPath = try file("expected")
-        let root = FileSystem.directoryName(FileSystem.directoryName(directory))
-        headPath = json["weights"]?["head"]?["file"]?.stringValue.map { FileSystem.join(root, $0) }
-        var shas: [String] = []
-        if let s = json["weights"]?["synth_file_sha256"]?.stringValue { shas.append(s) }
-        for (_, v) in json["weights"]?["file_sha256"]?.objectValue ?? [] { if let s = v.stringValue { shas.append(s) } }
-        weightsSHA256 = shas
-    }
-}
-
-extension GoldenVerifier {
-    /// The parsed `golden.json` at `path`; the image half of a case (`GoldenImageCheck`) reads it too.
-    package static func readCaseJSON(_ path: String) throws -> JSONValue {
-        do { return try StrictJSONParser.parse(FileSystem.readSmallFile(path)) } catch let e as JSONError {
-            throw CkptError.goldenCase(path: path, problem: .notJSON(detail: e.description))
-        }
     }
 }

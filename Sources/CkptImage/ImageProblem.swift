@@ -1,6 +1,8 @@
+import CkptCore
+
 /// Why an image file, an image list or a preprocessor config was refused. Every case names the file
-/// it is about.
-public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
+/// it is about (reading the file itself fails with the core's `CkptError`).
+public enum ImageProblem: CkptProblem, Equatable {
     /// The file has no bytes.
     case emptyFile(path: String)
     /// The bytes are no image format ckpt knows (PNG, JPEG) nor one it can name.
@@ -27,6 +29,20 @@ public enum ImageProblem: Error, Equatable, Sendable, CustomStringConvertible {
     case imageListNotText(path: String)
     /// An image list has no line naming an image (only blank lines and `#` comments).
     case emptyImageList(path: String)
+
+    /// The file the problem is about.
+    public var path: String {
+        switch self {
+        case let .emptyFile(path), let .notAnImage(path), let .unsupportedFormat(path, _), let .unsupportedVariant(path, _, _),
+             let .truncated(path, _, _), let .crcMismatch(path, _), let .corrupt(path, _, _), let .tooManyPixels(path, _, _, _),
+             let .outOfMemory(path), let .config(path, _), let .notProcessable(path, _), let .imageListNotText(path),
+             let .emptyImageList(path):
+            return path
+        }
+    }
+
+    /// 2: every image problem is unreadable or unusable input.
+    public var exitCode: Int32 { 2 }
 
     /// The message, starting with the file it is about.
     public var description: String {

@@ -31,7 +31,7 @@ package struct BackboneLayout: Sendable {
     package let writesFolder: Bool
     /// The position-embedding interpolation of the code that reads this layout (a
     /// `PositionInterpolation` raw value): `embed` uses it unless told otherwise.
-    package let interpolation: String
+    package let interpolation: PositionInterpolation
     /// How this layout spells each canonical rule, by the rule's pattern; a rule not listed keeps
     /// its canonical name.
     let spellings: [String: Spelling]
@@ -62,7 +62,7 @@ package enum BackboneLayouts {
         kind: .hf, displayName: "Hugging Face", label: "HF backbone", description: "an HF backbone",
         wrappers: [.init(prefix: "dinov2.", what: "the backbone of an HF Dinov2ForImageClassification", siblings: "classifier.",
                          siblingsWhat: "the image-classification head")],
-        chunkedBlocks: false, writesFolder: true, interpolation: "hf",
+        chunkedBlocks: false, writesFolder: true, interpolation: .hf,
         spellings: [
             "cls_token": .renamed("embeddings.cls_token"),
             "pos_embed": .renamed("embeddings.position_embeddings"),
@@ -105,7 +105,7 @@ package enum BackboneLayouts {
     static let dinov2 = BackboneLayout(
         kind: .dinov2, displayName: "original DINOv2", label: "original DINOv2 backbone",
         description: "an original DINOv2 backbone", wrappers: [], chunkedBlocks: true, writesFolder: false,
-        interpolation: "dinov2", spellings: [:])
+        interpolation: .dinov2, spellings: [:])
 
     /// timm's DINOv2 ViTs, as `checkpoint_filter_fn` / `_convert_dinov2` (timm 1.0.31) map the original
     /// keys: no mask token, `register_tokens` → `reg_token`, SwiGLU `w12`/`w3` → `fc1`/`fc2` (the
@@ -115,7 +115,7 @@ package enum BackboneLayouts {
     /// (timm's own `dynamic_img_size` resampling equals it for register models only).
     static let timm = BackboneLayout(
         kind: .timm, displayName: "timm", label: "timm backbone", description: "a timm backbone",
-        wrappers: [], chunkedBlocks: false, writesFolder: false, interpolation: "dinov2",
+        wrappers: [], chunkedBlocks: false, writesFolder: false, interpolation: .dinov2,
         spellings: [
             "cls_token": .classPositionFold("cls_token", when: .registers),
             "pos_embed": .classPositionFold("pos_embed", when: .registers),
@@ -154,7 +154,7 @@ extension LayoutKind {
     /// `config.json`) rather than as one file.
     public var writesFolder: Bool { BackboneLayouts.layout(self)?.writesFolder ?? false }
 
-    /// The position-embedding interpolation (a `PositionInterpolation` raw value) of the code that
+    /// The position-embedding interpolation of the code that
     /// reads this backbone layout; nil for a kind that is not one.
-    package var interpolationConvention: String? { BackboneLayouts.layout(self)?.interpolation }
+    package var interpolationConvention: PositionInterpolation? { BackboneLayouts.layout(self)?.interpolation }
 }

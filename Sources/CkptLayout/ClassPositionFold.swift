@@ -25,7 +25,7 @@ enum ClassPositionFold {
     }
 
     /// The stored class token `cls + positions[:, 0]`, named `name`, in the class token's dtype.
-    /// - Throws: `CkptError.notFloat` for a non-float tensor; `CkptError.layout` when the two
+    /// - Throws: `CkptError.notFloat` for a non-float tensor; `LayoutError` when the two
     ///   differ in dtype or width.
     static func fold(cls: TensorEntry, positions: TensorEntry, name: String) throws -> TensorEntry {
         for t in [cls, positions] where !t.dtype.isCastableFloat {
@@ -33,7 +33,7 @@ enum ClassPositionFold {
         }
         let width = cls.elementCount
         guard positions.dtype == cls.dtype, positions.shape.last == width, positions.elementCount >= width else {
-            throw CkptError.layout(path: cls.sourcePath, problem: .inconsistent([
+            throw LayoutError(path: cls.sourcePath, problem: .inconsistent([
                 "\(cls.name) (\(cls.dtype.rawValue) \(cls.shape)) and \(positions.name) (\(positions.dtype.rawValue) \(positions.shape)) cannot be folded: the class token and a position row must have one float type and width"]))
         }
         let rowBytes = cls.byteCount

@@ -124,7 +124,7 @@ extension Layouts {
             conflicts.append("num_attention_heads is \(JSONWriter.compact(recordedHeads)), which does not divide the width \(arch.width)")
         }
         if let eps = config["layer_norm_eps"]?.doubleValue { arch.layerNormEps = eps }
-        if !conflicts.isEmpty { throw CkptError.layout(path: c.path, problem: .configConflict(conflicts)) }
+        if !conflicts.isEmpty { throw LayoutError(path: c.path, problem: .configConflict(conflicts)) }
         return headsRule
     }
 }

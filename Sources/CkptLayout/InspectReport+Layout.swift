@@ -12,7 +12,8 @@ extension InspectReport {
             if let rule = detected.headsRule, let arch = detected.architecture {
                 textLines.append(("heads", Architecture.assumedHeadsText(arch.heads, rule: rule)))
             }
-        } catch let CkptError.layout(_, problem) {
+        } catch let error as LayoutError {
+            let problem = error.problem
             let first = problem.description.split(separator: "\n").first.map(String.init) ?? ""
             sections.append(("layout", .object([
                 ("kind", .null),

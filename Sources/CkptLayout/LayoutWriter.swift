@@ -121,7 +121,7 @@ public enum LayoutWriter {
             return (conversion, headConversion)
         }
         guard let arch = conversion.detected.architecture else {
-            throw CkptError.layout(path: checkpoint.path, problem: .notPresent("no backbone in this checkpoint"))
+            throw LayoutError(path: checkpoint.path, problem: .notPresent("no backbone in this checkpoint"))
         }
         // config.json records the weights' dtype (the patch embedding's) and whether the keys HF may
         // lack (the mask token) were written.

@@ -18,22 +18,36 @@ extension Layouts {
         var addedKeys: Set<String> = []
         /// What reading changed beyond moving bytes (`Spelling.readNote`).
         var transformNotes: [String] = []
+
+        /// The position-embedding interpolation of the code that reads this layout (`BackboneLayouts`): `hf`
+        /// for Hugging Face weights (folder, `model.safetensors`, classifier), `dinov2` for the original layout
+        /// and for anything that is not a backbone layout (a training checkpoint's teacher).
+        public var positionInterpolation: PositionInterpolation { detected.kind.interpolationConvention ?? .dinov2 }
     }
+
+    #if DEBUG
+    /// Analyses run in this process, in debug builds only: the CLI prints it when `CKPT_DEBUG_ANALYSES` is set,
+    /// so a test can check that a command analyses each checkpoint once.
+    package static let analysisCount = Locked(0)
+    #endif
 
     /// Locates the model in the key space, reads it into canonical form and checks it is complete.
     /// `branch` nil picks the teacher of a training checkpoint (the student if there is no teacher).
-    /// - Throws: `CkptError.layout` as `detect` does.
+    /// - Throws: `LayoutError` as `detect` does.
     public static func analyze(_ c: Checkpoint, branch: TrainBranch? = nil) throws -> Analysis {
+        #if DEBUG
+        analysisCount.withLock { $0 += 1 }
+        #endif
         let sorted = c.names
         let names = Set(sorted)
         let found = LayoutLocator.candidates(names, sorted: sorted)
         if found.isEmpty {
             let (recognised, unrecognised) = LayoutLocator.explain(sorted)
-            throw CkptError.layout(path: c.path, problem: .unrecognised(
-                recognised: recognised, unrecognised: unrecognised, known: LayoutKind.allCases.map(\.rawValue)))
+            throw LayoutError(path: c.path, problem: .unrecognised(
+                recognised: recognised, unrecognised: unrecognised, known: LayoutKind.allCases))
         }
         if found.count > 1 {
-            throw CkptError.layout(path: c.path, problem: .ambiguous(candidates: found.map(\.description)))
+            throw LayoutError(path: c.path, problem: .ambiguous(candidates: found.map(\.description)))
         }
         let location = found[0]
         var notes: [String] = []
@@ -77,7 +91,7 @@ extension Layouts {
         let chosen: TrainBranch
         if let branch {
             guard present.contains(branch) else {
-                throw CkptError.layout(path: c.path, problem: .notPresent(
+                throw LayoutError(path: c.path, problem: .notPresent(
                     "no \(branch.rawValue) in this training checkpoint (found: \(present.map(\.rawValue).joined(separator: ", ")))"))
             }
             chosen = branch

@@ -67,7 +67,7 @@ extension Layouts {
             case let .problem(problem): problems.append(problem)
             }
         }
-        if !problems.isEmpty { throw CkptError.layout(path: c.path, problem: .inconsistent(problems)) }
+        if !problems.isEmpty { throw LayoutError(path: c.path, problem: .inconsistent(problems)) }
         let transformNotes = try finishReading(&canonical, layout: layout, path: c.path)
         notes += transformNotes
         if !ambiguous.isEmpty {
@@ -114,8 +114,8 @@ extension Layouts {
             }
         }
         if !missing.isEmpty || !unexpected.isEmpty || !wrongShape.isEmpty {
-            throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
-                layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
+            throw LayoutError(path: c.path, problem: .tensorsDoNotMatch(
+                layout: source, architecture: arch.summary, missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
         return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
     }
@@ -170,13 +170,13 @@ extension Layouts {
         let projName = BackboneTable.name(of: .patchWeight), posName = BackboneTable.name(of: .positions)
         let regName = BackboneTable.name(of: .registerTokens)
         guard let proj = t[projName] else {
-            throw CkptError.layout(path: path, problem: .tensorsDoNotMatch(
-                layout: "backbone", missing: [name(projName)], unexpected: [], wrongShape: []))
+            throw LayoutError(path: path, problem: .tensorsDoNotMatch(
+                layout: nil, architecture: nil, missing: [name(projName)], unexpected: [], wrongShape: []))
         }
         var problems: [String] = []
         let s = proj.shape
         guard s.count == 4, s[1] == 3, s[2] == s[3], s[0] > 0, s[2] > 0 else {
-            throw CkptError.layout(path: path, problem: .inconsistent(["\(name(projName)) has shape \(s), expected [D, 3, p, p]"]))
+            throw LayoutError(path: path, problem: .inconsistent(["\(name(projName)) has shape \(s), expected [D, 3, p, p]"]))
         }
         let width = s[0], patch = s[2]
         var grid = 0
@@ -210,7 +210,7 @@ extension Layouts {
             }
         }
         if mlp && swiglu { problems.append("blocks hold both MLP (fc1/fc2) and SwiGLU (w12/w3) weights") }
-        if !problems.isEmpty { throw CkptError.layout(path: path, problem: .inconsistent(problems)) }
+        if !problems.isEmpty { throw LayoutError(path: path, problem: .inconsistent(problems)) }
         let ffn: Architecture.FFN = swiglu ? .swiglu : .mlp
         return Architecture(width: width, depth: depth, heads: Architecture.heads(width: width, recorded: nil).heads, patchSize: patch, imageSize: grid * patch,
                             registers: registers, ffn: ffn, ffnHidden: hidden)

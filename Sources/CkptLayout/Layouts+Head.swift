@@ -19,7 +19,7 @@ extension Layouts {
             canonical[key] = c[name]!.renamed(key)
         }
         if spellings.count > 1 {
-            throw CkptError.layout(path: c.path, problem: .inconsistent(["the head's last layer mixes the legacy (weight_g/weight_v) and parametrized (original0/original1) spellings"]))
+            throw LayoutError(path: c.path, problem: .inconsistent(["the head's last layer mixes the legacy (weight_g/weight_v) and parametrized (original0/original1) spellings"]))
         }
         let spelling = spellings.first ?? .legacy
         func spelled(_ k: String) -> String { prefix + HeadTable.spelled(k, spelling) }
@@ -27,9 +27,9 @@ extension Layouts {
         let v = canonical["last_layer.v"]?.shape
         guard let first, first.count == 2, let last, last.count == 2, let v, v.count == 2 else {
             let need = ["mlp.0.weight", "mlp.\(2 * max(layers - 1, 0)).weight", "last_layer.v"].filter { canonical[$0] == nil }.map(spelled)
-            throw CkptError.layout(path: c.path, problem: need.isEmpty
+            throw LayoutError(path: c.path, problem: need.isEmpty
                 ? .inconsistent(["DINOHead weights mlp.0.weight, mlp.\(2 * max(layers - 1, 0)).weight and the last layer's v must be matrices"])
-                : .tensorsDoNotMatch(layout: "dino-head", missing: need, unexpected: unexpected, wrongShape: []))
+                : .tensorsDoNotMatch(layout: .dinoHead, architecture: nil, missing: need, unexpected: unexpected, wrongShape: []))
         }
         let arch = HeadArchitecture(inDim: first[1], hiddenDim: layers > 1 ? first[0] : last[0], bottleneckDim: last[0],
                                     outDim: v[0], layers: layers, weightNorm: spelling)
@@ -42,8 +42,8 @@ extension Layouts {
         let expectedNames = Set(expected.map(\.name))
         unexpected += canonical.keys.filter { !expectedNames.contains($0) }.map(spelled)
         if !missing.isEmpty || !unexpected.isEmpty || !wrongShape.isEmpty {
-            throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
-                layout: "dino-head \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
+            throw LayoutError(path: c.path, problem: .tensorsDoNotMatch(
+                layout: .dinoHead, architecture: arch.summary, missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
         return (canonical, arch)
     }

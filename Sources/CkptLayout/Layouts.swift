@@ -10,7 +10,7 @@ import CkptCore
 public enum Layouts {
     /// Identifies the layout and the architecture of `checkpoint` from its tensors (cross-checked with
     /// `config.json` when the checkpoint has one). A training checkpoint is described by its teacher.
-    /// - Throws: `CkptError.layout` when no layout (or more than one) fits, or when the tensors do not
+    /// - Throws: `LayoutError` when no layout (or more than one) fits, or when the tensors do not
     ///   form a complete model; every problem is listed.
     public static func detect(_ checkpoint: Checkpoint) throws -> DetectedLayout {
         try analyze(checkpoint).detected
@@ -67,7 +67,7 @@ public enum Layouts {
         }
         let checkpoint = a.checkpoint
         guard let backbone = a.backbone, let arch = a.detected.architecture else {
-            throw CkptError.layout(path: checkpoint.path, problem: .notPresent(
+            throw LayoutError(path: checkpoint.path, problem: .notPresent(
                 "no backbone: this is \(a.detected.kind == .dinoHead ? "a DINOHead" : "a \(a.detected.kind.rawValue) checkpoint without one")"))
         }
         var tensors: [TensorEntry] = []
@@ -97,7 +97,7 @@ public enum Layouts {
     /// input's spelling), in `HeadTable` order; the checkpoint is not read again.
     public static func convertHead(_ a: Analysis, weightNorm: WeightNormSpelling? = nil) throws -> Conversion {
         guard let head = a.head, let h = a.detected.head else {
-            throw CkptError.layout(path: a.checkpoint.path, problem: .notPresent(
+            throw LayoutError(path: a.checkpoint.path, problem: .notPresent(
                 "no DINOHead in this \(a.detected.kind.rawValue) checkpoint"))
         }
         let spelling = weightNorm ?? h.weightNorm

@@ -83,11 +83,13 @@ public enum StrictVerifier {
     /// Checks `checkpoint`. Problems in the tensors are in the report; only unreadable input throws.
     public static func verify(_ checkpoint: Checkpoint, options: Options) throws -> StrictReport {
         var problems: [VerifyProblem] = []
-        var detected: DetectedLayout? = nil
+        // The one analysis of the checkpoint: detection here, the golden forward pass below.
+        var analysis: Layouts.Analysis? = nil
         var detectionError = ""
-        do { detected = try Layouts.detect(checkpoint) } catch let CkptError.layout(_, problem) {
-            detectionError = "\(problem)"
+        do { analysis = try Layouts.analyze(checkpoint) } catch let error as LayoutError {
+            detectionError = "\(error.problem)"
         }
+        let detected = analysis?.detected
         let (expected, expectation, layout) = try expectation(for: checkpoint, options: options, detected: detected,
                                                               detectionError: detectionError, problems: &problems)
         let actualNames = Set(checkpoint.names)
@@ -190,14 +192,15 @@ public enum StrictVerifier {
             } else {
                 // An image case: our own preprocessing of its image files must give its pixels bit for bit,
                 // and the forward check runs on our pixels.
-                let images = try GoldenImageCheck.run(caseDirectory: g.directory)
+                let spec = try GoldenCase(directory: g.directory)
+                let images = try GoldenImageCheck.run(spec)
                 if let images, !images.identical {
                     problems.append(VerifyProblem(
                         key: "pixel_values", kind: .golden, expected: .string("bit-identical to the case's pixel_values"),
                         actual: images.json, detail: images.text))
                 }
-                let report = try GoldenVerifier.verify(weights: checkpoint, goldenDir: g.directory, atol: g.atol, rtol: g.rtol,
-                                                       threads: options.threads, pixels: images?.pixels)
+                let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec, atol: g.atol,
+                                                       rtol: g.rtol, threads: options.threads, pixels: images?.pixels)
                 golden = report
                 goldenPixels = images
                 for o in report.outputs where !o.passed {
@@ -333,12 +336,13 @@ public enum StrictVerifier {
                                 detected: DetectedLayout?) throws -> ([Expected]?, StrictReport.Expectation, LayoutKind?) {
         let names = Set(checkpoint.names)
         let asIs = other.tensors.map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
-        guard let o = try? Layouts.detect(other) else {
+        guard let otherAnalysis = try? Layouts.analyze(other) else {
             return (asIs, .init(source: .like, name: other.path, layout: nil, summary: "the tensors of \(other.path)"), nil)
         }
+        let o = otherAnalysis.detected
         if o.kind == .dinoHead, let head = o.head {
             let spelling: WeightNormSpelling = names.contains(WeightNormSpelling.parametrized.vKey) ? .parametrized : .legacy
-            let list = try Layouts.headTensors(other, weightNorm: spelling).map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
+            let list = try Layouts.convertHead(otherAnalysis, weightNorm: spelling).tensors.map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
             return (list, .init(source: .like, name: other.path, layout: o.kind.rawValue, summary: "\(other.path) (\(head.summary))"), .dinoHead)
         }
         guard let arch = o.architecture else {
@@ -346,7 +350,7 @@ public enum StrictVerifier {
         }
         let candidates = pinned.map { [$0] } ?? LayoutKind.backbones
         let layout = bestLayout(candidates, names: names, detected: detected) { Layouts.expectedTensors(for: arch, layout: $0).map(\.name) }
-        let list = try Layouts.backboneTensors(other, as: layout).map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
+        let list = try Layouts.convertBackbone(otherAnalysis, to: layout).tensors.map { Expected(name: $0.name, shape: $0.shape, dtype: $0.dtype) }
         let via = o.kind == layout ? "" : ", mapped from \(o.kind.rawValue)"
         return (list, .init(source: .like, name: other.path, layout: layout.rawValue,
                             summary: "\(other.path) (\(layout.rawValue) \(arch.summary)\(via))",

@@ -212,12 +212,12 @@ final class ForwardGoldenTests: XCTestCase {
             try FileManager.default.copyItem(atPath: pixels, toPath: dir.file("pixels.safetensors"))
             if !c.expected.isEmpty { try SafetensorsWriter.write(c.expected, to: dir.file("expected.safetensors")) }
             XCTAssertThrowsError(try GoldenVerifier.verify(weights: weights, goldenDir: dir.path, threads: 1), c.label) { error in
-                guard case let CkptError.goldenCase(path, problem)? = error as? CkptError else {
+                guard let error = error as? GoldenCaseError else {
                     return XCTFail("\(c.label): \(error)")
                 }
-                XCTAssertEqual(path, dir.file(c.file), c.label)
-                if case .notJSON = c.problem, case .notJSON = problem { return }
-                XCTAssertEqual(problem, c.problem, c.label)
+                XCTAssertEqual(error.path, dir.file(c.file), c.label)
+                if case .notJSON = c.problem, case .notJSON = error.problem { return }
+                XCTAssertEqual(error.problem, c.problem, c.label)
             }
         }
     }

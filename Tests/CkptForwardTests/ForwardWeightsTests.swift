@@ -50,10 +50,10 @@ final class ForwardWeightsTests: XCTestCase {
         tensors[i] = tensors[i].renamed("blocks.0.attn.proj.weight", shape: [16, 64])
         // The forward pass reads through the layout table: the same strict check as `inspect` and `convert`.
         XCTAssertThrowsError(try ViTWeights(tensors: tensors, source: "planted.safetensors", heads: 2)) { error in
-            guard case let CkptError.layout(path, .tensorsDoNotMatch(_, missing, unexpected, wrongShape)) = error else {
+            guard let error = error as? LayoutError, case let .tensorsDoNotMatch(_, _, missing, unexpected, wrongShape) = error.problem else {
                 return XCTFail("\(error)")
             }
-            XCTAssertEqual(path, "planted.safetensors")
+            XCTAssertEqual(error.path, "planted.safetensors")
             XCTAssertEqual(missing, ["blocks.1.ls1.gamma"])
             XCTAssertEqual(unexpected, [])
             XCTAssertEqual(wrongShape, ["blocks.0.attn.proj.weight: expected [32, 32], found [16, 64]"])

@@ -25,7 +25,7 @@ final class KeyNameTests: XCTestCase {
         for (from, to) in rows {
             let names = good.map { ($0.name == from ? to : $0.name, $0.shape) }
             XCTAssertThrowsError(try Layouts.detect(checkpoint(names)), "\(to)") { error in
-                guard case let CkptError.layout(_, .tensorsDoNotMatch(_, missing, unexpected, _))? = error as? CkptError else {
+                guard case let .tensorsDoNotMatch(_, _, missing, unexpected, _)? = (error as? LayoutError)?.problem else {
                     return XCTFail("\(to): \(error)")
                 }
                 XCTAssertEqual(missing, [from], to)

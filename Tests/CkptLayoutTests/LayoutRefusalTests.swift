@@ -5,12 +5,13 @@ import XCTest
 /// Every refusal: unknown or ambiguous layout, missing or unexpected keys (all listed at once), wrong
 /// shapes, conflicting config.json, a missing branch or head, an existing output, output = input.
 final class LayoutRefusalTests: XCTestCase {
-    /// The problem of a thrown `CkptError.layout`, or a failure naming `label`.
+    /// The problem of a thrown `LayoutError`, or a failure naming `label`.
     func layoutProblem(_ label: String, _ body: () throws -> Void, file: StaticString = #filePath, line: UInt = #line) -> LayoutProblem? {
         do {
             try body()
             XCTFail("\(label): no error", file: file, line: line)
-        } catch let CkptError.layout(_, problem) {
+        } catch let error as LayoutError {
+            let problem = error.problem
             return problem
         } catch {
             XCTFail("\(label): unexpected error \(error)", file: file, line: line)
@@ -66,7 +67,7 @@ final class LayoutRefusalTests: XCTestCase {
             .filter { $0.hasPrefix("blocks.0.") || $0 == "blocks.1.ls2.gamma" || $0 == "norm.bias" }
         XCTAssertEqual(expectedMissing.count, 14 + 2)  // 14 tensors per MLP block
         let p1 = layoutProblem("no-block0") { _ = try Layouts.backboneTensors(try Checkpoint.open(original), as: .hf) }
-        guard case let .tensorsDoNotMatch(_, missing, unexpected, wrong)? = p1 else { return XCTFail("no-block0: \(String(describing: p1))") }
+        guard case let .tensorsDoNotMatch(_, _, missing, unexpected, wrong)? = p1 else { return XCTFail("no-block0: \(String(describing: p1))") }
         XCTAssertEqual(missing.sorted(), expectedMissing.sorted())
         XCTAssertEqual(unexpected, [])
         XCTAssertEqual(wrong, [])
@@ -75,7 +76,7 @@ final class LayoutRefusalTests: XCTestCase {
         let hf = try variant(of: g.path("hf/model.safetensors"), in: dir, name: "no-key",
                              keep: { $0 != "encoder.layer.1.attention.attention.key.weight" && $0 != "embeddings.cls_token" })
         let p2 = layoutProblem("no-key") { _ = try Layouts.backboneTensors(try Checkpoint.open(hf), as: .dinov2) }
-        guard case let .tensorsDoNotMatch(_, missing2, _, _)? = p2 else { return XCTFail("no-key: \(String(describing: p2))") }
+        guard case let .tensorsDoNotMatch(_, _, missing2, _, _)? = p2 else { return XCTFail("no-key: \(String(describing: p2))") }
         XCTAssertEqual(missing2.sorted(), ["embeddings.cls_token", "encoder.layer.1.attention.attention.key.weight"])
     }
 
@@ -94,7 +95,7 @@ final class LayoutRefusalTests: XCTestCase {
 
         let odd2 = try variant(of: odd, in: dir, name: "odd2", keep: { $0 != "blocks.0.mlp.w3.bias" })
         let p2 = layoutProblem("odd2") { _ = try Layouts.detect(try Checkpoint.open(odd2)) }
-        guard case let .tensorsDoNotMatch(_, missing, unexpected, wrong)? = p2 else { return XCTFail("odd2: \(String(describing: p2))") }
+        guard case let .tensorsDoNotMatch(_, _, missing, unexpected, wrong)? = p2 else { return XCTFail("odd2: \(String(describing: p2))") }
         XCTAssertEqual(missing, [])
         XCTAssertEqual(unexpected, ["extra.thing"])
         XCTAssertEqual(wrong, ["norm.weight: expected [32], found [16]"])
@@ -171,11 +172,11 @@ final class LayoutRefusalTests: XCTestCase {
                                extra: [TensorEntry(name: "mlp.3.weight", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "test")])
         let p1 = layoutProblem("head") { _ = try Layouts.detect(try Checkpoint.open(head)) }
         // Without mlp.4.weight the bottleneck is unknown: the head cannot be measured, missing keys are named.
-        XCTAssertEqual(p1, .tensorsDoNotMatch(layout: "dino-head", missing: ["mlp.4.weight"], unexpected: ["mlp.3.weight"], wrongShape: []))
+        XCTAssertEqual(p1, .tensorsDoNotMatch(layout: .dinoHead, architecture: nil, missing: ["mlp.4.weight"], unexpected: ["mlp.3.weight"], wrongShape: []))
         let head2 = try variant(of: g.path("head-param.safetensors"), in: dir, name: "head2", keep: { $0 != "mlp.2.bias" },
                                 extra: [TensorEntry(name: "mlp.3.weight", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "test")])
         let p2 = layoutProblem("head2") { _ = try Layouts.detect(try Checkpoint.open(head2)) }
-        guard case let .tensorsDoNotMatch(_, missing, unexpected, wrong)? = p2 else { return XCTFail("head2: \(String(describing: p2))") }
+        guard case let .tensorsDoNotMatch(_, _, missing, unexpected, wrong)? = p2 else { return XCTFail("head2: \(String(describing: p2))") }
         XCTAssertEqual(missing, ["mlp.2.bias"])
         XCTAssertEqual(unexpected, ["mlp.3.weight"])
         XCTAssertEqual(wrong, [])

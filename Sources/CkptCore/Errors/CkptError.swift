@@ -9,9 +9,10 @@ import Glibc
 import Darwin
 #endif
 
-/// Every failure CkptKit reports. Each case names the file (and tensor, key or field) it is about, so the
-/// CLI can print it as is; `exitCode` is the stable process exit code for the failure.
-public enum CkptError: Error, Equatable, Sendable {
+/// The core's failures: files, I/O, safetensors, tensors. Each case names the file (and tensor, key or field)
+/// it is about, so the CLI can print it as is; `exitCode` is the stable process exit code for the failure.
+/// Other modules throw their own `CkptProblem`s (`ImageProblem`, `LayoutError`, `GoldenCaseError`).
+public enum CkptError: CkptProblem, Equatable {
     /// A system call failed on `path` (`operation` is the call, `code` the errno).
     case io(path: String, operation: String, code: Int32)
     /// The path exists but is not something ckpt can read (a folder without a checkpoint, a device, …).
@@ -22,7 +23,7 @@ public enum CkptError: Error, Equatable, Sendable {
     case zstd(path: String, reason: String)
     /// A Hugging Face folder (config, index, shards) is inconsistent; every problem found is listed.
     case invalidDirectory(path: String, problems: [String])
-    /// The destination exists and `--force` was not given.
+    /// The destination exists and overwriting was not asked for (the CLI's `--force`).
     case outputExists(path: String)
     /// The destination is one of the inputs (same device and inode, whatever the spelling or link).
     case outputIsInput(path: String)
@@ -51,21 +52,33 @@ public enum CkptError: Error, Equatable, Sendable {
     /// An input image of `height`×`width` pixels (from `source`) is smaller than one patch, so it
     /// would give no token.
     case imageSmallerThanPatch(source: String, height: Int, width: Int, patch: Int)
-    /// A golden case (`path` is its `golden.json` or expected outputs) cannot be checked; `problem`
-    /// names the field or tensor.
-    case goldenCase(path: String, problem: GoldenCaseProblem)
     /// A `.pth` pickle refers to `global` (`module.name`), which is not on the state-dict allow-list.
     /// Nothing was executed: ckpt interprets pickles, it never runs them.
     case unsafePickle(path: String, global: String)
     /// A `.pth` archive (zip container, pickle or storage records) is malformed; `problem` says how.
     case malformedPth(path: String, problem: String)
-    /// The checkpoint's keys do not form a known layout, or do not match what was asked of them.
-    case layout(path: String, problem: LayoutProblem)
     /// A shared library ckpt loads at run time (OpenBLAS) is missing or unusable; the message says which and why.
     case libraryUnavailable(String)
 
     /// The process exit code: 2 for unreadable or malformed input and I/O errors.
     public var exitCode: Int32 { 2 }
+
+    /// The file the failure is about; empty for `libraryUnavailable`.
+    public var path: String {
+        switch self {
+        case let .io(path, _, _), let .unsupportedInput(path, _), let .malformedSafetensors(path, _), let .zstd(path, _),
+             let .invalidDirectory(path, _), let .outputExists(path), let .outputIsInput(path), let .outputLinksOutside(path, _),
+             let .companionMissing(path, _), let .unusableTensors(path, _), let .notFloat(path, _, _),
+             let .inputChanged(path, _), let .inputResized(path, _, _), let .missingTensor(path, _, _),
+             let .headsDoNotDivideWidth(path, _, _), let .tensorShape(path, _, _, _), let .unsafePickle(path, _),
+             let .malformedPth(path, _):
+            return path
+        case let .imageSmallerThanPatch(source, _, _, _):
+            return source
+        case .libraryUnavailable:
+            return ""
+        }
+    }
 }
 
 extension CkptError: CustomStringConvertible, LocalizedError {
@@ -84,7 +97,7 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             if problems.count == 1 { return "\(path): \(problems[0])" }
             return "\(path): \(problems.count) problems:\n" + problems.map { "  - \($0)" }.joined(separator: "\n")
         case let .outputExists(path):
-            return "\(path): output exists (pass --force to overwrite)"
+            return "\(path): output exists"
         case let .outputIsInput(path):
             return "\(path): output is the input file (the same file under this name); refusing to overwrite it"
         case let .outputLinksOutside(path, target):
@@ -106,16 +119,12 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path): tensor \"\(tensor)\" has shape \(shape), expected \(expected)"
         case let .imageSmallerThanPatch(source, height, width, patch):
             return "\(source): image \(height)×\(width) is smaller than one \(patch)×\(patch) patch"
-        case let .goldenCase(path, problem):
-            return "\(path): \(problem)"
         case let .libraryUnavailable(message):
             return message
         case let .unsafePickle(path, global):
             return "\(path): refusing to load: the pickle refers to \(global), which is not allowed in a state dict (nothing was executed)"
         case let .malformedPth(path, problem):
             return "\(path): not a valid PyTorch checkpoint: \(problem)"
-        case let .layout(path, problem):
-            return "\(path): \(problem)"
         }
     }
 
