@@ -98,7 +98,7 @@ extension Ckpt {
             var out = try ViTForward.run(model, pixels: px.values, batch: px.batch, height: px.height, width: px.width,
                                          interpolation: convention, threads: threads, source: pixels)
             let elapsed = clock.now - start
-            let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
+            let seconds = elapsed.seconds
             let gflops = ViTForward.flops(model.architecture, batch: px.batch, height: px.height, width: px.width) / 1e9
             var inputs = checkpoint.fileIdentities
             if let head {

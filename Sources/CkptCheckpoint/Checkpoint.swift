@@ -1,5 +1,6 @@
 import CkptCore
 import CkptPth
+import Glibc
 /// A logical checkpoint: the tensors of one model, whether they sit in one safetensors file, a
 /// zstd-compressed one, or a Hugging Face folder (single file or index + shards).
 public final class Checkpoint: Sendable {
@@ -73,7 +74,7 @@ public final class Checkpoint: Sendable {
     public static func open(_ path: String) throws -> Checkpoint {
         switch FileSystem.kind(of: path) {
         case .missing:
-            throw CkptError.io(path: path, operation: "open", code: ENOENT_CODE)
+            throw CkptError.io(path: path, operation: "open", code: ENOENT)
         case .directory:
             return try HFDirectory.open(path)
         case .other:
@@ -110,10 +111,3 @@ public final class Checkpoint: Sendable {
     }
 }
 
-#if canImport(Glibc)
-import Glibc
-let ENOENT_CODE = ENOENT
-#elseif canImport(Darwin)
-import Darwin
-let ENOENT_CODE = ENOENT
-#endif

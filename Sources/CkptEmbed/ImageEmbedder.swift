@@ -144,7 +144,3 @@ public enum ImageEmbedder {
     }
 }
 
-extension Duration {
-    /// The duration in seconds as a Double.
-    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
-}

@@ -38,13 +38,23 @@ public enum EmbedIO {
         return Pixels(values: try t.floatValues(), batch: t.shape[0], height: t.shape[2], width: t.shape[3])
     }
 
+    /// The output tensors' names, as transformers' `Dinov2Model` output fields (and ours for DINOHead's).
+    public enum Name {
+        /// `pooler_output` [B, D]: the class token after the final LayerNorm.
+        public static let pooler = "pooler_output"
+        /// `last_hidden_state` [B, T, D].
+        public static let lastHiddenState = "last_hidden_state"
+        /// `head_output` [B, out]: DINOHead on the pooler output.
+        public static let head = "head_output"
+    }
+
     /// The output tensors: `pooler_output`, `last_hidden_state`, and `head_output` when present.
     public static func tensors(_ out: EmbedOutput) -> [(String, [Int], [Float])] {
         var list: [(String, [Int], [Float])] = [
-            ("pooler_output", [out.batch, out.width], out.poolerOutput),
-            ("last_hidden_state", [out.batch, out.tokens, out.width], out.lastHiddenState),
+            (Name.pooler, [out.batch, out.width], out.poolerOutput),
+            (Name.lastHiddenState, [out.batch, out.tokens, out.width], out.lastHiddenState),
         ]
-        if let head = out.headOutput { list.append(("head_output", [out.batch, head.count / max(out.batch, 1)], head)) }
+        if let head = out.headOutput { list.append((Name.head, [out.batch, head.count / max(out.batch, 1)], head)) }
         return list
     }
 

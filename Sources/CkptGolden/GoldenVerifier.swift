@@ -113,7 +113,7 @@ public enum GoldenVerifier {
                                      width: pixels.width, interpolation: convention, threads: threads,
                                      source: given == nil ? spec.pixelsPath : "pixel_values of \(spec.directory)")
         let expected = try Checkpoint.open(spec.expectedPath)
-        if expected["head_output"] != nil {
+        if expected[EmbedIO.Name.head] != nil {
             let headCheckpoint = try head ?? spec.headPath.map { try Checkpoint.open($0) }
             guard let headCheckpoint else { throw GoldenCaseError(path: spec.jsonPath, problem: .noHeadWeights) }
             out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
@@ -138,9 +138,9 @@ public enum GoldenVerifier {
         }
         let actual: [Float]
         switch ref.name {
-        case "pooler_output": actual = out.poolerOutput
-        case "last_hidden_state": actual = out.lastHiddenState
-        case "head_output": actual = out.headOutput ?? []
+        case EmbedIO.Name.pooler: actual = out.poolerOutput
+        case EmbedIO.Name.lastHiddenState: actual = out.lastHiddenState
+        case EmbedIO.Name.head: actual = out.headOutput ?? []
         case "last_hidden_state_head", "last_hidden_state_tail":
             guard ref.shape.count == 3, ref.shape[1] <= out.tokens else { actual = []; break }
             let k = ref.shape[1]
@@ -181,16 +181,10 @@ public enum GoldenVerifier {
             if cos < minCos { minCos = cos; worstRow = r }
         }
         let passed = failures == 0 && !minCos.isNaN && minCos >= minCosine
-        return .init(name: name, shape: shape, maxAbs: maxAbs, worstIndex: unravel(worst, shape),
+        return .init(name: name, shape: shape, maxAbs: maxAbs, worstIndex: TensorEntry.unravel(worst, in: shape),
                      worstActual: actual.isEmpty ? .nan : actual[worst], worstExpected: expected.isEmpty ? .nan : expected[worst],
-                     maxRel: maxRel, minCosine: minCos, worstCosineRow: Array(unravel(worstRow * width, shape).dropLast()),
+                     maxRel: maxRel, minCosine: minCos, worstCosineRow: Array(TensorEntry.unravel(worstRow * width, in: shape).dropLast()),
                      failures: failures, nanCount: nans, passed: passed)
-    }
-
-    static func unravel(_ flat: Int, _ shape: [Int]) -> [Int] {
-        var index: [Int] = [], rest = flat
-        for dim in shape.reversed() { index.append(rest % max(dim, 1)); rest /= max(dim, 1) }
-        return index.reversed()
     }
 
     static func report(spec: GoldenCase, model: ViTWeights, convention: PositionInterpolation, pixels: EmbedIO.Pixels,

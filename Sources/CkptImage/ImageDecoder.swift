@@ -1,10 +1,6 @@
 import CImageCodecs
 import CkptCore
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Reads PNG and JPEG files into `DecodedImage`s with PIL's modes and sample values.
 public enum ImageDecoder {
@@ -50,7 +46,7 @@ public enum ImageDecoder {
                   &header, &pixels, $0.baseAddress!, messageCapacity)
         }
         defer { ckpt_image_free(pixels) }
-        let text = String(cString: message)
+        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)  // bounded by the buffer
         let name = format.rawValue
         switch status {
         case CKPT_IMG_OK:

@@ -1,9 +1,5 @@
 import Dispatch
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// PIL's resampling filters, numbered as `PIL.Image.Resampling` (and transformers' `resample`).
 public enum ResampleFilter: Int, Sendable, CaseIterable, CustomStringConvertible {
@@ -211,19 +207,17 @@ package enum PillowResampler {
 
     // MARK: - Passes
 
-    /// Lends a pass's output, source pixels, weights and bounds as pointers the row workers can share.
-    /// They are used only inside `body`; the workers write disjoint output rows and only read the rest.
+    /// Lends a pass's output, source pixels, weights and bounds to the row workers (`PassBuffers`). They are
+    /// used only inside `body`; the workers write disjoint output rows and only read the rest.
     static func withPassPointers(
-        _ out: inout [UInt8], _ pixels: [UInt8], _ coefficients: Coefficients,
-        _ body: (Pointer<UInt8>, Pointer<UInt8>, Pointer<Int32>, Pointer<Int32>) -> Void
+        _ out: inout [UInt8], _ pixels: [UInt8], _ coefficients: Coefficients, _ body: (PassBuffers) -> Void
     ) {
         out.withUnsafeMutableBufferPointer { dst in
             pixels.withUnsafeBufferPointer { src in
                 coefficients.weights.withUnsafeBufferPointer { kk in
                     coefficients.bounds.withUnsafeBufferPointer { bounds in
-                        body(Pointer(dst.baseAddress!), Pointer(UnsafeMutablePointer(mutating: src.baseAddress!)),
-                             Pointer(UnsafeMutablePointer(mutating: kk.baseAddress!)),
-                             Pointer(UnsafeMutablePointer(mutating: bounds.baseAddress!)))
+                        body(PassBuffers(out: dst.baseAddress!, source: src.baseAddress!, weights: kk.baseAddress!,
+                                         bounds: bounds.baseAddress!))
                     }
                 }
             }
@@ -235,14 +229,14 @@ package enum PillowResampler {
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
         let inRow = image.width * channels, outRow = outWidth * channels
         let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
-        withPassPointers(&out, image.pixels, coefficients) { d, s, k, b in
+        withPassPointers(&out, image.pixels, coefficients) { p in
             forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
                 for yy in part {
-                    let line = s.p + (yy + rows.lowerBound) * inRow
-                    let target = d.p + yy * outRow
+                    let line = p.source + (yy + rows.lowerBound) * inRow
+                    let target = p.out + yy * outRow
                     for xx in 0..<outWidth {
-                        let xmin = Int(b.p[2 * xx]), count = Int(b.p[2 * xx + 1])
-                        let w = k.p + xx * ksize
+                        let xmin = Int(p.bounds[2 * xx]), count = Int(p.bounds[2 * xx + 1])
+                        let w = p.weights + xx * ksize
                         let start = line + xmin * channels
                         if channels == 3 {
                             var s0 = half, s1 = half, s2 = half
@@ -277,20 +271,20 @@ package enum PillowResampler {
         let rowLength = image.width * image.channels, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: outHeight * rowLength)
         let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
-        withPassPointers(&out, image.pixels, coefficients) { d, s, k, b in
+        withPassPointers(&out, image.pixels, coefficients) { p in
             forEachRow(outHeight, work: outHeight * rowLength * ksize) { part in
                 // One accumulator row per worker: the sums run over input rows in order, as in C.
                 var acc = [Int32](repeating: 0, count: rowLength)
                 acc.withUnsafeMutableBufferPointer { a in
                     for yy in part {
-                        let ymin = Int(b.p[2 * yy]), count = Int(b.p[2 * yy + 1])
-                        let w = k.p + yy * ksize
+                        let ymin = Int(p.bounds[2 * yy]), count = Int(p.bounds[2 * yy + 1])
+                        let w = p.weights + yy * ksize
                         for i in 0..<rowLength { a[i] = half }
                         for y in 0..<count {
-                            let c = w[y], line = s.p + (ymin + y) * rowLength
+                            let c = w[y], line = p.source + (ymin + y) * rowLength
                             for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
                         }
-                        let target = d.p + yy * rowLength
+                        let target = p.out + yy * rowLength
                         for i in 0..<rowLength { target[i] = clip8(a[i], precision: precision) }
                     }
                 }
@@ -330,8 +324,11 @@ package enum PillowResampler {
     }
 }
 
-/// A raw pointer handed to the row workers of one pass; it never outlives the `withUnsafe…` call that made it.
-struct Pointer<T>: @unchecked Sendable {  // shared by two workers that write disjoint rows
-    let p: UnsafeMutablePointer<T>
-    init(_ p: UnsafeMutablePointer<T>) { self.p = p }
+/// The buffers of one resampling pass, lent to its row workers; never outlives the `withUnsafe…` calls that
+/// made it (`PillowResampler.withPassPointers`). Only `out` is written.
+struct PassBuffers: @unchecked Sendable {  // shared by two workers that write disjoint rows of `out` and only read the rest
+    let out: UnsafeMutablePointer<UInt8>
+    let source: UnsafePointer<UInt8>
+    let weights: UnsafePointer<Int32>
+    let bounds: UnsafePointer<Int32>
 }

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// What transformers 5.24's torchvision backend runs for `resample` on a uint8 CHW tensor:
 /// `tvF.resize(..., antialias=True)` → ATen's CPU `_upsample_{bilinear,bicubic,lanczos}2d_aa` uint8 kernels

@@ -2,11 +2,7 @@ import CkptCheckpoint
 import CkptForward
 import CkptCore
 import CkptLayout
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Tensor-by-tensor comparison of two checkpoints (`ckpt diff`), in the `ckpt.diff/1` JSON schema.
 ///

@@ -92,9 +92,38 @@ public enum StrictVerifier {
         let detected = analysis?.detected
         let (expected, expectation, layout) = try expectation(for: checkpoint, options: options, detected: detected,
                                                               detectionError: detectionError, problems: &problems)
-        let actualNames = Set(checkpoint.names)
+        let diagnosis = checkKeys(checkpoint, expected: expected, layout: layout, strict: options.strict, problems: &problems)
+        checkDTypes(checkpoint, expected: expected, options: options, problems: &problems)
+        // With a manifest, the bytes are hashed and the values scanned in one read (compared below).
+        var signedOff: (Manifest, [TensorScan.Result])? = nil
+        if options.manifest != nil {
+            signedOff = try Manifest.buildScanning(checkpoint, layout: detected?.json ?? .null, architecture: detected?.architecture?.summary,
+                                                   threads: options.threads, progress: options.progress)
+        }
+        try checkValues(checkpoint, scans: signedOff?.1, progress: options.progress, problems: &problems)
+        // Manifest: every byte as signed off.
+        if let (manifest, _) = options.manifest, let (actual, _) = signedOff {
+            problems += manifest.differences(to: actual)
+        }
+        let golden = try checkGolden(checkpoint, analysis: analysis, options: options, problems: &problems)
 
-        // Keys and shapes.
+        var report = StrictReport(path: checkpoint.path, expectation: expectation, strict: options.strict,
+                                  manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
+                                  parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
+                                  problems: problems, diagnoses: diagnosis.diagnoses)
+        report.golden = golden.map { golden, pixels in
+            guard let pixels, case .object(var members) = golden.json else { return (text: golden.text, json: golden.json) }
+            members.append(("pixels", pixels.json))
+            return (text: pixels.text + "\n" + golden.text, json: .object(members))
+        }
+        return report
+    }
+
+    /// Missing, unexpected and misshapen keys against `expected` (nil: no expectation), with the hints
+    /// `KeyDiagnosis` finds for them.
+    static func checkKeys(_ checkpoint: Checkpoint, expected: [Expected]?, layout: LayoutKind?, strict: Bool,
+                          problems: inout [VerifyProblem]) -> KeyDiagnosis.Result {
+        let actualNames = Set(checkpoint.names)
         var missing: [String] = []
         var unexpected: [String] = []
         if let expected {
@@ -119,10 +148,14 @@ public enum StrictVerifier {
             let t = checkpoint[u]!
             problems.append(VerifyProblem(key: u, kind: .unexpected, expected: .null, actual: Shapes.json(t.shape),
                                           detail: "\(t.dtype.rawValue) \(Shapes.text(t.shape))", hint: diagnosis.hints[u],
-                                          warning: !options.strict))
+                                          warning: !strict))
         }
+        return diagnosis
+    }
 
-        // Dtypes: per tensor from --like, else one release dtype.
+    /// Dtypes: per tensor from `--like`, else one release dtype (`--dtype`, or the majority's).
+    static func checkDTypes(_ checkpoint: Checkpoint, expected: [Expected]?, options: Options, problems: inout [VerifyProblem]) {
+        let expectedByName = Dictionary((expected ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let release = options.dtype ?? majorityDType(checkpoint)
         for t in checkpoint.tensors {
             guard let want = expectedByName[t.name]?.dtype ?? release, t.dtype != want else { continue }
@@ -130,26 +163,23 @@ public enum StrictVerifier {
             problems.append(VerifyProblem(key: t.name, kind: .dtype, expected: .string(want.rawValue), actual: .string(t.dtype.rawValue),
                                           detail: "expected \(want.rawValue)\(why), found \(t.dtype.rawValue)", warning: !options.strict))
         }
+    }
 
-        // With a manifest, the bytes are hashed and the values scanned in one read (compared below).
-        var signedOff: (Manifest, [TensorScan.Result])? = nil
-        if options.manifest != nil {
-            signedOff = try Manifest.buildScanning(checkpoint, layout: detected?.json ?? .null, architecture: detected?.architecture?.summary,
-                                                   threads: options.threads, progress: options.progress)
-        }
-
-        // Values: non-finite (error), all zeros (warning), duplicates (warning).
+    /// Values: non-finite (error), all zeros (warning), duplicates (warning). `scans` are the manifest's
+    /// one-read results when there are any; otherwise each tensor is scanned here.
+    static func checkValues(_ checkpoint: Checkpoint, scans: [TensorScan.Result]?, progress: ProgressCounter?,
+                            problems: inout [VerifyProblem]) throws {
         var zeros = Set<String>()
         for (i, t) in checkpoint.tensors.enumerated() {
             let scan: TensorScan.Result
-            if let signedOff {
-                scan = signedOff.1[i]
+            if let scans {
+                scan = scans[i]
             } else {
                 scan = try TensorScan.scan(t)
-                options.progress?.add(t.byteCount)
+                progress?.add(t.byteCount)
             }
             if let n = scan.nonFinite {
-                let at = TensorScan.unravel(n.firstIndex, in: t.shape)
+                let at = TensorEntry.unravel(n.firstIndex, in: t.shape)
                 var counts: [String] = []
                 if n.nan > 0 { counts.append("\(n.nan) NaN") }
                 if n.positiveInfinity > 0 { counts.append("\(n.positiveInfinity) +Inf") }
@@ -175,55 +205,42 @@ public enum StrictVerifier {
                                               detail: "holds exactly the bytes of \(group[0])"))
             }
         }
+    }
 
-        // Manifest: every byte as signed off.
-        if let (manifest, _) = options.manifest, let (actual, _) = signedOff {
-            problems += manifest.differences(to: actual)
+    /// Golden: the weights must still give upstream's outputs (and an image case's images its pixels). Only
+    /// meaningful on weights that passed the structural checks, so it is skipped (and said so) when keys or
+    /// values are wrong.
+    static func checkGolden(_ checkpoint: Checkpoint, analysis: Layouts.Analysis?, options: Options,
+                            problems: inout [VerifyProblem]) throws -> (GoldenReport, GoldenImageCheck.Result?)? {
+        guard let g = options.golden else { return nil }
+        guard !problems.contains(where: { !$0.isWarning }) else {
+            problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
+                                          detail: "not run: fix the problems above first", warning: true))
+            return nil
         }
-
-        // Golden: the weights must still give upstream's outputs. Only meaningful on weights that
-        // passed the structural checks, so it is skipped (and said so) when keys or values are wrong.
-        var golden: GoldenReport? = nil
-        var goldenPixels: GoldenImageCheck.Result? = nil
-        if let g = options.golden {
-            if problems.contains(where: { !$0.isWarning }) {
-                problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
-                                              detail: "not run: fix the problems above first", warning: true))
-            } else {
-                // An image case: our own preprocessing of its image files must give its pixels bit for bit,
-                // and the forward check runs on our pixels.
-                let spec = try GoldenCase(directory: g.directory)
-                let images = try GoldenImageCheck.run(spec)
-                if let images, !images.identical {
-                    problems.append(VerifyProblem(
-                        key: "pixel_values", kind: .golden, expected: .string("bit-identical to the case's pixel_values"),
-                        actual: images.json, detail: images.text))
-                }
-                let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec, atol: g.atol,
-                                                       rtol: g.rtol, threads: options.threads, pixels: images?.pixels)
-                golden = report
-                goldenPixels = images
-                for o in report.outputs where !o.passed {
-                    problems.append(VerifyProblem(
-                        key: o.name, kind: .golden,
-                        expected: .object([("atol", .double(report.atol)), ("rtol", .double(report.rtol)), ("min_cosine", .double(report.minCosine))]),
-                        actual: .object([("max_abs", o.maxAbs.isNaN ? .null : .double(o.maxAbs)), ("min_cosine", o.minCosine.isNaN ? .null : .double(o.minCosine)),
-                                         ("failures", .int(o.failures)), ("nan", .int(o.nanCount))]),
-                        detail: "\(o.failures) of \(o.shape.reduce(1, *)) values outside |a − b| ≤ \(report.atol) + \(report.rtol)·|b| (max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case \(report.caseName)"))
-                }
-            }
+        // An image case: our own preprocessing of its image files must give its pixels bit for bit,
+        // and the forward check runs on our pixels.
+        let spec = try GoldenCase(directory: g.directory)
+        let images = try GoldenImageCheck.run(spec)
+        if let images, !images.identical {
+            problems.append(VerifyProblem(
+                key: "pixel_values", kind: .golden, expected: .string("bit-identical to the case's pixel_values"),
+                actual: images.json, detail: images.text))
         }
-
-        var report = StrictReport(path: checkpoint.path, expectation: expectation, strict: options.strict,
-                                  manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
-                                  parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
-                                  problems: problems, diagnoses: diagnosis.diagnoses)
-        report.golden = golden.map { golden in
-            guard let pixels = goldenPixels, case .object(var members) = golden.json else { return (text: golden.text, json: golden.json) }
-            members.append(("pixels", pixels.json))
-            return (text: pixels.text + "\n" + golden.text, json: .object(members))
+        let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec, atol: g.atol,
+                                               rtol: g.rtol, threads: options.threads, pixels: images?.pixels)
+        for o in report.outputs where !o.passed {
+            problems.append(VerifyProblem(
+                key: o.name, kind: .golden,
+                expected: .object([("atol", .double(report.atol)), ("rtol", .double(report.rtol)),
+                                   ("min_cosine", .double(report.minCosine))]),
+                actual: .object([("max_abs", o.maxAbs.isNaN ? .null : .double(o.maxAbs)),
+                                 ("min_cosine", o.minCosine.isNaN ? .null : .double(o.minCosine)),
+                                 ("failures", .int(o.failures)), ("nan", .int(o.nanCount))]),
+                detail: "\(o.failures) of \(o.shape.reduce(1, *)) values outside |a − b| ≤ \(report.atol) + \(report.rtol)·|b| "
+                    + "(max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case \(report.caseName)"))
         }
-        return report
+        return (report, images)
     }
 
     static func isMaskToken(_ name: String) -> Bool { name == "mask_token" || name.hasSuffix(".mask_token") }

@@ -2,11 +2,7 @@ import CkptCheckpoint
 import CkptForward
 import CkptCore
 import CkptLayout
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Value checks that need every element of a tensor: non-finite values and all-zero tensors.
 ///
@@ -147,17 +143,6 @@ package enum TensorScan {
             initialized = count
         }
         return copy.withUnsafeBufferPointer(body)
-    }
-
-    /// `[i, j, …]` of the flat C-order `index` in `shape`.
-    package static func unravel(_ index: Int, in shape: [Int]) -> [Int] {
-        var rest = index
-        var out = [Int](repeating: 0, count: shape.count)
-        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
-            out[axis] = rest % shape[axis]
-            rest /= shape[axis]
-        }
-        return out
     }
 
     /// Groups of tensors holding exactly the same bytes with the same dtype and shape, each group

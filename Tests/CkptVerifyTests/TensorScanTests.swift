@@ -89,10 +89,10 @@ final class TensorScanTests: XCTestCase {
         for t in checkpoint.tensors {
             XCTAssertEqual(try TensorScan.scan(t).allZeros, t.name == "mask_token", t.name)
         }
-        XCTAssertEqual(TensorScan.unravel(0, in: [2, 3]), [0, 0])
-        XCTAssertEqual(TensorScan.unravel(5, in: [2, 3]), [1, 2])
-        XCTAssertEqual(TensorScan.unravel(7, in: [2, 3, 4]), [0, 1, 3])
-        XCTAssertEqual(TensorScan.unravel(0, in: []), [])
+        XCTAssertEqual(TensorEntry.unravel(0, in: [2, 3]), [0, 0])
+        XCTAssertEqual(TensorEntry.unravel(5, in: [2, 3]), [1, 2])
+        XCTAssertEqual(TensorEntry.unravel(7, in: [2, 3, 4]), [0, 1, 3])
+        XCTAssertEqual(TensorEntry.unravel(0, in: []), [])
     }
 
     func testDuplicateGroups() throws {

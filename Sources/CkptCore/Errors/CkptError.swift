@@ -3,11 +3,7 @@ import FoundationEssentials
 #else
 import Foundation
 #endif
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// The core's failures: files, I/O, safetensors, tensors. Each case names the file (and tensor, key or field)
 /// it is about, so the CLI can print it as is; `exitCode` is the stable process exit code for the failure.

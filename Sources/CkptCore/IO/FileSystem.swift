@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// Device and inode of a file: equal identities are the same file, whatever the spelling of the path.
 public struct FileIdentity: Hashable, Sendable {

@@ -1,9 +1,5 @@
 import CCkptShims
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// A read-only file mapped into memory: the one type in CkptKit that touches raw file memory.
 ///

@@ -121,3 +121,16 @@ public struct TensorEntry: Sendable {
         return try withContiguousBytes { raw in FloatCast.toFloat32(raw, from: dtype) }
     }
 }
+
+extension TensorEntry {
+    /// `[i, j, …]` of the flat C-order `index` in `shape` (axes of size 0 give 0).
+    package static func unravel(_ index: Int, in shape: [Int]) -> [Int] {
+        var rest = index
+        var out = [Int](repeating: 0, count: shape.count)
+        for axis in stride(from: shape.count - 1, through: 0, by: -1) where shape[axis] > 0 {
+            out[axis] = rest % shape[axis]
+            rest /= shape[axis]
+        }
+        return out
+    }
+}

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
 import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 
 /// `printf`-style text through the C library's `vsnprintf`, for the fixed-precision numbers ckpt
 /// prints (`cFormat("%.3g", x)`). It stands in for Foundation's `String(format:)`, which would link
