@@ -136,3 +136,9 @@ if Context.environment["CKPT_FUZZ"] == "1" {
         .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
     ]
 }
+
+// Every Swift target: a file imports what it uses (a member of a module it does not import is an error, not a
+// transitive accident), as swift-system and swift-nio do.
+for target in package.targets where target.type != .system && (target.name.hasPrefix("Ckpt") || target.name.hasPrefix("Fuzz")) {
+    target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
+}

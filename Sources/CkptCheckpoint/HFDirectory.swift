@@ -1,5 +1,4 @@
 import CkptCore
-import CkptPth
 #if canImport(Glibc)
 import Glibc
 #endif

@@ -1,5 +1,4 @@
 import CkptCore
-import CkptPth
 /// What `ckpt inspect` shows about a checkpoint, in the documented `ckpt.inspect/1` JSON schema and
 /// as text for people.
 public struct InspectReport {

@@ -1,6 +1,3 @@
-import CkptCheckpoint
-import CkptCore
-import CkptLayout
 /// torch's CPU bicubic resampling of a float32 grid, reproduced operation by operation.
 ///
 /// Two kernels, both with `align_corners=False`:

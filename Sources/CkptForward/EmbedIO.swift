@@ -1,6 +1,5 @@
 import CkptCheckpoint
 import CkptCore
-import CkptLayout
 /// Reading `pixel_values` and writing embeddings as safetensors, for `ckpt embed` and the golden check.
 public enum EmbedIO {
     /// A preprocessed image batch `[B, 3, H, W]` in float32.

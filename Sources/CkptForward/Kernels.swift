@@ -1,6 +1,4 @@
-import CkptCheckpoint
 import CkptCore
-import CkptLayout
 import COpenBLASLoader
 import CVecMath
 import Dispatch

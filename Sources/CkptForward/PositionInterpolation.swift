@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 import CkptLayout
 // The convention itself is declared in CkptLayout (an analysis carries it); what it does to the grid is here.
 extension PositionInterpolation {

@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 import CkptLayout
 /// The result of a forward pass.

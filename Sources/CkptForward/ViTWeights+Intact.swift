@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 
 extension ViTWeights {

@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 /// The shape of a DINOv2 vision transformer, recoverable from its tensors.
 public struct Architecture: Equatable, Hashable, Sendable {
     /// The block's feed-forward network: `fc1`/`fc2` with GELU, or SwiGLU's `w12`/`w3`.

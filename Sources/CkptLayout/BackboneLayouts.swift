@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 
 /// A backbone layout: how it spells the canonical keys of `BackboneTable`, and the facts detection,
 /// conversion and messages need about it. Teaching ckpt a layout is adding a row to

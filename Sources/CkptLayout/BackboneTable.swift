@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 
 /// The DINOv2 backbone key table: every key of the canonical form (the original DINOv2 names) with
 /// its shape rule and the condition under which a model has it. How each layout spells these keys is

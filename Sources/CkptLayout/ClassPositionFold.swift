@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 
 /// The class-position fold: how timm stores DINOv2 models with registers (`no_embed_class=True`,

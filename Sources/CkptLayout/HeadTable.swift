@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 /// DINOHead keys. The MLP keys are the same in every spelling; the weight-normed last layer has two
 /// spellings (see `WeightNormSpelling`), converted by renaming g and v.
 enum HeadTable {

@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 /// The checkpoint layouts ckpt reads and writes.
 public enum LayoutKind: String, Sendable, CaseIterable {

@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 /// Step one of detection: where in the key space a model sits. Tries each known wrapper (`model.` from
 /// fvcore checkpoints and the `.pth` reader, `module.` from DistributedDataParallel) and looks for each
 /// layout's telltale key; exactly one layout must fit.

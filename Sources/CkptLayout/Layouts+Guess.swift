@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 /// What `verify` needs from the table to explain a *damaged* backbone, which `analyze` rightly refuses.
 extension Layouts {

@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 
 /// How a layout stores one canonical key: the named value transforms of a conversion. Reading undoes

@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 extension TensorEntry {
     /// The segments covering bytes `[start, start + count)` of this tensor. Slicing the concatenation

@@ -1,5 +1,3 @@
-import CkptCheckpoint
-import CkptCore
 
 /// What a backbone tensor is to the forward pass: the one fact the pass needs from `BackboneTable`
 /// besides a tensor's name and shape, so it never spells a key itself. An MLP and a SwiGLU model

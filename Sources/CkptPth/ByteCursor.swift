@@ -1,4 +1,3 @@
-import CkptCore
 /// Bounds-checked little-endian reads from a byte array copied out of a file (zip headers, pickle
 /// bytecode). Every read throws `ByteCursor.OutOfBounds` instead of trapping, so callers turn a short
 /// or lying file into a typed error.

@@ -1,5 +1,4 @@
 import CkptCheckpoint
-import CkptForward
 import CkptCore
 import CkptLayout
 /// A best-effort reading of a *damaged* backbone: the layout, key prefix and architecture most of its

@@ -1,7 +1,7 @@
 import CkptCheckpoint
 import CkptForward
-import CkptCore
 import CkptLayout
+import CkptCore
 extension CheckpointDiff {
     /// Compares `b` with `a`, first mapping `b` into `a`'s layout when the two differ (between any
     /// backbone layouts, either DINOHead spelling, a training checkpoint's teacher). The mapping renames

@@ -1,7 +1,4 @@
-import CkptCheckpoint
-import CkptForward
 import CkptCore
-import CkptLayout
 import Glibc
 
 /// Tensor-by-tensor comparison of two checkpoints (`ckpt diff`), in the `ckpt.diff/1` JSON schema.

@@ -1,6 +1,4 @@
-import CkptCheckpoint
 import CkptForward
-import CkptCore
 import CkptLayout
 /// A named expectation for `ckpt verify --expect`: the model a release must be.
 public enum ExpectationSpec: Equatable, Sendable {

@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 import Dispatch
 

@@ -1,6 +1,3 @@
-import CkptCheckpoint
-import CkptForward
-import CkptCore
 import CkptLayout
 /// Explains near-miss keys: expected keys that are present under a prefix, in chunked blocks, or in
 /// another backbone layout, and a file saved without a key its layout may lack (HF's mask token).

@@ -1,7 +1,4 @@
-import CkptCheckpoint
-import CkptForward
 import CkptCore
-import CkptLayout
 extension Manifest {
     /// Every difference between this (the signed-off manifest) and `actual` (the candidate's), as
     /// verify problems naming the tensor or file. A tensor whose bytes appear under another name is a

@@ -1,5 +1,4 @@
 import CkptCheckpoint
-import CkptForward
 import CkptCore
 import CkptLayout
 /// A release manifest (`ckpt.manifest/1`): what a signed-off checkpoint holds, down to the SHA-256 of

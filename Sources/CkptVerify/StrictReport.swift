@@ -1,5 +1,4 @@
 import CkptCheckpoint
-import CkptForward
 import CkptCore
 import CkptLayout
 /// The result of `ckpt verify`: every problem found, grouped and sorted, as text for people and CI

@@ -1,5 +1,4 @@
 import CkptCheckpoint
-import CkptForward
 import CkptGolden
 import CkptCore
 import CkptLayout

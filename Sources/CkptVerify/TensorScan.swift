@@ -1,7 +1,4 @@
-import CkptCheckpoint
-import CkptForward
 import CkptCore
-import CkptLayout
 import Glibc
 
 /// Value checks that need every element of a tensor: non-finite values and all-zero tensors.

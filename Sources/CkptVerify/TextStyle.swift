@@ -1,7 +1,3 @@
-import CkptCheckpoint
-import CkptForward
-import CkptCore
-import CkptLayout
 /// ANSI styling for reports: on for a terminal, off for logs and pipes (the CLI decides with `isatty`).
 struct TextStyle: Sendable {
     var color: Bool

@@ -1,7 +1,4 @@
-import CkptCheckpoint
-import CkptForward
 import CkptCore
-import CkptLayout
 /// One finding of `ckpt verify`: what is wrong with which tensor, what was expected and what was found.
 ///
 /// `expected` and `actual` are JSON values so a shape stays an array and a dtype a string in the

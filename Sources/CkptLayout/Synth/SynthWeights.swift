@@ -1,4 +1,3 @@
-import CkptCheckpoint
 import CkptCore
 /// Synthetic DINOv2 weights from the counter-based generator of `golden/SYNTH.md`, identical to
 /// `golden/gen/synth.py` bit for bit: any element can be computed on its own, so tensors of any size
