@@ -76,7 +76,8 @@ let package = Package(
         .target(name: "CkptCheckpoint", dependencies: ["CkptCore", "CkptPth"]),
         .target(name: "CkptLayout", dependencies: ["CkptCore", "CkptCheckpoint"]),
         .target(name: "CkptForward", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "COpenBLASLoader", "CVecMath"]),
-        .target(name: "CkptEmbed", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage"]),
+        .target(
+            name: "CkptEmbed", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage"]),
         .target(
             name: "CkptGolden",
             dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptEmbed"]),
@@ -139,6 +140,7 @@ if Context.environment["CKPT_FUZZ"] == "1" {
 
 // Every Swift target: a file imports what it uses (a member of a module it does not import is an error, not a
 // transitive accident), as swift-system and swift-nio do.
-for target in package.targets where target.type != .system && (target.name.hasPrefix("Ckpt") || target.name.hasPrefix("Fuzz")) {
+for target in package.targets
+where target.type != .system && (target.name.hasPrefix("Ckpt") || target.name.hasPrefix("Fuzz")) {
     target.swiftSettings = (target.swiftSettings ?? []) + [.enableUpcomingFeature("MemberImportVisibility")]
 }

@@ -27,7 +27,9 @@ extension Ckpt.Convert {
         func run() throws {
             let checkpoint = try Checkpoint.open(source)
             let analysis = try requireLayout(checkpoint, [.dinov2, .dinov2Train], command: "dinov2-to-hf")
-            let headOutput = try head.map { LayoutWriter.HeadOutput(try Layouts.analyze(try Checkpoint.open($0)), weightNorm: nil, to: nil) }
+            let headOutput = try head.map {
+                LayoutWriter.HeadOutput(try Layouts.analyze(try Checkpoint.open($0)), weightNorm: nil, to: nil)
+            }
             let conversion = try LayoutWriter.writeRelease(analysis, layout: .hf, to: output, head: headOutput,
                                                            cast: options.cast, overwrite: options.force).backbone
             printWarnings(conversion)

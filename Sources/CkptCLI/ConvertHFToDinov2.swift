@@ -37,7 +37,8 @@ extension Ckpt.Convert {
             let release = try LayoutWriter.writeRelease(analysis, layout: .dinov2, to: output, head: head,
                                                         cast: options.cast, overwrite: options.force)
             printWarnings(release.backbone)
-            print("\(output): \(release.backbone.tensors.count) tensors, dinov2 \(release.backbone.detected.architecture!.summary)")
+            let backbone = release.backbone
+            print("\(output): \(backbone.tensors.count) tensors, dinov2 \(backbone.detected.architecture!.summary)")
             if let h = release.head, let headOutput {
                 print("\(headOutput): \(h.tensors.count) tensors, \(headSummary(h, weightNorm?.spelling))")
             }

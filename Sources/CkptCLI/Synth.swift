@@ -77,12 +77,13 @@ extension Ckpt {
             let a = architecture!
             let tensors = SynthWeights.backbone(a, seed: seed, layout: layout.kind)
             let h = headOutput.map { _ in
-                HeadArchitecture(inDim: a.width, hiddenDim: headHiddenDim, bottleneckDim: headBottleneckDim, outDim: headOutDim)
+                HeadArchitecture(inDim: a.width, hiddenDim: headHiddenDim, bottleneckDim: headBottleneckDim,
+                                 outDim: headOutDim)
             }
             var head: (tensors: [GeneratedTensor], path: String)?
             if let h, let headOutput { head = (SynthWeights.head(h, seed: seed), headOutput) }
-            try SynthFolder.writeRelease(tensors, architecture: a, folder: layout.kind.writesFolder, to: output, head: head,
-                                         overwrite: force)
+            try SynthFolder.writeRelease(tensors, architecture: a, folder: layout.kind.writesFolder, to: output,
+                                         head: head, overwrite: force)
             print("\(output): \(tensors.count) tensors, \(layout.kind.rawValue) \(a.summary), seed \(seed)")
             if let h, let headOutput { print("\(headOutput): \(h.summary), seed \(seed)") }
         }

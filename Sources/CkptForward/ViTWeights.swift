@@ -52,7 +52,7 @@ public struct ViTWeights: Sendable {
 
     /// Builds from original-named tensors, read like a file holding them (`source` names it in
     /// messages); every missing tensor or wrong shape is reported at once.
-    public init(tensors list: [TensorEntry], source: String, heads: Int? = nil, layerNormEps: Double? = nil) throws {
+    package init(tensors list: [TensorEntry], source: String, heads: Int? = nil, layerNormEps: Double? = nil) throws {
         let checkpoint = Checkpoint(path: source, kind: .safetensors, tensors: list, metadata: nil, config: nil, files: [])
         try self.init(checkpoint: checkpoint, heads: heads, layerNormEps: layerNormEps)
     }

@@ -42,7 +42,8 @@ package struct GoldenCase {
         minCosine = tol?["min_cosine"]?.doubleValue
         func file(_ field: String) throws -> String {
             guard let name = json[field]?["file"]?.stringValue else {
-                throw GoldenCaseError(path: path, problem: .field(name: "\(field).file", found: nil, expected: "a file name in the case folder"))
+                throw GoldenCaseError(
+                    path: path, problem: .field(name: "\(field).file", found: nil, expected: "a file name in the case folder"))
             }
             return FileSystem.join(directory, name)
         }

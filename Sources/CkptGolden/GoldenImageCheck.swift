@@ -52,7 +52,8 @@ public enum GoldenImageCheck {
         let path = spec.jsonPath, directory = spec.directory
         guard let images = spec.json["images"] else { return nil }
         func refuse(_ field: String, _ value: JSONValue?, expected: String) -> GoldenCaseError {
-            GoldenCaseError(path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
+            GoldenCaseError(
+                path: path, problem: .field(name: field, found: value.map(JSONWriter.compact), expected: expected))
         }
         let fileList = images["files"]?.arrayValue ?? []
         let files = fileList.compactMap(\.stringValue)

@@ -33,8 +33,9 @@ public enum ImageProblem: CkptProblem, Equatable {
     /// The file the problem is about.
     public var path: String {
         switch self {
-        case let .emptyFile(path), let .notAnImage(path), let .unsupportedFormat(path, _), let .unsupportedVariant(path, _, _),
-             let .truncated(path, _, _), let .crcMismatch(path, _), let .corrupt(path, _, _), let .tooManyPixels(path, _, _, _),
+        case let .emptyFile(path), let .notAnImage(path), let .unsupportedFormat(path, _),
+             let .unsupportedVariant(path, _, _), let .truncated(path, _, _), let .crcMismatch(path, _),
+             let .corrupt(path, _, _), let .tooManyPixels(path, _, _, _),
              let .outOfMemory(path), let .config(path, _), let .notProcessable(path, _), let .imageListNotText(path),
              let .emptyImageList(path):
             return path

@@ -326,7 +326,7 @@ package enum PillowResampler {
 
 /// The buffers of one resampling pass, lent to its row workers; never outlives the `withUnsafe…` calls that
 /// made it (`PillowResampler.withPassPointers`). Only `out` is written.
-struct PassBuffers: @unchecked Sendable {  // shared by two workers that write disjoint rows of `out` and only read the rest
+struct PassBuffers: @unchecked Sendable {  // two workers write disjoint rows of `out` and only read the rest
     let out: UnsafeMutablePointer<UInt8>
     let source: UnsafePointer<UInt8>
     let weights: UnsafePointer<Int32>

@@ -72,7 +72,8 @@ public enum LayoutWriter {
     public static func writeHFFolder(_ analysis: Layouts.Analysis, to dir: String, head: Checkpoint? = nil,
                                      cast: Cast = { $0 }, overwrite: Bool = false) throws -> Layouts.Conversion {
         let headOutput = try head.map { HeadOutput(try Layouts.analyze($0), weightNorm: nil, to: nil) }
-        return try writeRelease(analysis, layout: .hf, to: dir, head: headOutput, cast: cast, overwrite: overwrite).backbone
+        return try writeRelease(analysis, layout: .hf, to: dir, head: headOutput, cast: cast, overwrite: overwrite)
+            .backbone
     }
 
     /// The DINOHead of a release (`writeRelease`): whose head, how its last layer is spelled, and where it goes.
@@ -101,7 +102,9 @@ public enum LayoutWriter {
                                     head: HeadOutput? = nil, cast: Cast = { $0 }, overwrite: Bool = false)
         throws -> (backbone: Layouts.Conversion, head: Layouts.Conversion?)
     {
-        guard let spelled = BackboneLayouts.layout(layout) else { preconditionFailure("\(layout.rawValue) is not a backbone layout") }
+        guard let spelled = BackboneLayouts.layout(layout) else {
+            preconditionFailure("\(layout.rawValue) is not a backbone layout")
+        }
         let checkpoint = analysis.checkpoint
         let conversion = try Layouts.convertBackbone(analysis, to: layout)
         let headConversion = try head.map { try Layouts.convertHead($0.analysis, weightNorm: $0.weightNorm) }
@@ -114,7 +117,9 @@ public enum LayoutWriter {
         guard spelled.writesFolder else {
             var files: [StagedOutputs.File] = [(path, stage(tensors))]
             if let head, let headTensors {
-                guard let headPath = head.path else { preconditionFailure("a head beside a \(layout.rawValue) file needs its own path") }
+                guard let headPath = head.path else {
+                    preconditionFailure("a head beside a \(layout.rawValue) file needs its own path")
+                }
                 files.append((headPath, stage(headTensors)))
             }
             try StagedOutputs.write(files, overwrite: overwrite, protecting: inputs)

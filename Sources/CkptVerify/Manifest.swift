@@ -126,7 +126,7 @@ public struct Manifest: Equatable, Sendable {
     }
 
     /// Bytes a `build` hashes, for a progress display.
-    public static func workBytes(_ checkpoint: Checkpoint) -> Int {
+    package static func workBytes(_ checkpoint: Checkpoint) -> Int {
         let files = ((try? filesAsStored(checkpoint)) ?? checkpoint.files).reduce(0) { $0 + $1.size }
         return files + checkpoint.byteCount
     }

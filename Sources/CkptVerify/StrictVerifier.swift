@@ -75,7 +75,7 @@ public enum StrictVerifier {
     }
 
     /// Bytes `verify` reads: one scan of every tensor, plus the manifest hashing when asked.
-    public static func workBytes(_ checkpoint: Checkpoint, manifest: Bool) -> Int {
+    package static func workBytes(_ checkpoint: Checkpoint, manifest: Bool) -> Int {
         checkpoint.byteCount + (manifest ? Manifest.workBytes(checkpoint) : 0)
     }
 
@@ -91,12 +91,14 @@ public enum StrictVerifier {
         let detected = analysis?.detected
         let (expected, expectation, layout) = try expectation(for: checkpoint, options: options, detected: detected,
                                                               detectionError: detectionError, problems: &problems)
-        let diagnosis = checkKeys(checkpoint, expected: expected, layout: layout, strict: options.strict, problems: &problems)
+        let diagnosis = checkKeys(checkpoint, expected: expected, layout: layout, strict: options.strict,
+                                  problems: &problems)
         checkDTypes(checkpoint, expected: expected, options: options, problems: &problems)
         // With a manifest, the bytes are hashed and the values scanned in one read (compared below).
         var signedOff: (Manifest, [TensorScan.Result])? = nil
         if options.manifest != nil {
-            signedOff = try Manifest.buildScanning(checkpoint, layout: detected?.json ?? .null, architecture: detected?.architecture?.summary,
+            signedOff = try Manifest.buildScanning(checkpoint, layout: detected?.json ?? .null,
+                                                   architecture: detected?.architecture?.summary,
                                                    threads: options.threads, progress: options.progress)
         }
         try checkValues(checkpoint, scans: signedOff?.1, progress: options.progress, problems: &problems)
@@ -111,7 +113,9 @@ public enum StrictVerifier {
                                   parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
                                   problems: problems, diagnoses: diagnosis.diagnoses)
         report.golden = golden.map { golden, pixels in
-            guard let pixels, case .object(var members) = golden.json else { return (text: golden.text, json: golden.json) }
+            guard let pixels, case .object(var members) = golden.json else {
+                return (text: golden.text, json: golden.json)
+            }
             members.append(("pixels", pixels.json))
             return (text: pixels.text + "\n" + golden.text, json: .object(members))
         }
@@ -153,7 +157,8 @@ public enum StrictVerifier {
     }
 
     /// Dtypes: per tensor from `--like`, else one release dtype (`--dtype`, or the majority's).
-    static func checkDTypes(_ checkpoint: Checkpoint, expected: [Expected]?, options: Options, problems: inout [VerifyProblem]) {
+    static func checkDTypes(_ checkpoint: Checkpoint, expected: [Expected]?, options: Options,
+                            problems: inout [VerifyProblem]) {
         let expectedByName = Dictionary((expected ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         let release = options.dtype ?? majorityDType(checkpoint)
         for t in checkpoint.tensors {
@@ -226,8 +231,9 @@ public enum StrictVerifier {
                 key: "pixel_values", kind: .golden, expected: .string("bit-identical to the case's pixel_values"),
                 actual: images.json, detail: images.text))
         }
-        let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec, atol: g.atol,
-                                               rtol: g.rtol, threads: options.threads, pixels: images?.pixels)
+        let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec,
+                                               atol: g.atol, rtol: g.rtol, threads: options.threads,
+                                               pixels: images?.pixels)
         for o in report.outputs where !o.passed {
             problems.append(VerifyProblem(
                 key: o.name, kind: .golden,
@@ -236,8 +242,9 @@ public enum StrictVerifier {
                 actual: .object([("max_abs", o.maxAbs.isNaN ? .null : .double(o.maxAbs)),
                                  ("min_cosine", o.minCosine.isNaN ? .null : .double(o.minCosine)),
                                  ("failures", .int(o.failures)), ("nan", .int(o.nanCount))]),
-                detail: "\(o.failures) of \(o.shape.reduce(1, *)) values outside |a − b| ≤ \(report.atol) + \(report.rtol)·|b| "
-                    + "(max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case \(report.caseName)"))
+                detail: "\(o.failures) of \(o.shape.reduce(1, *)) values outside |a − b| ≤ \(report.atol) + "
+                    + "\(report.rtol)·|b| (max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case "
+                    + report.caseName))
         }
         return (report, images)
     }

@@ -62,8 +62,9 @@ public enum CkptError: CkptProblem, Equatable {
     /// The file the failure is about; empty for `libraryUnavailable`.
     public var path: String {
         switch self {
-        case let .io(path, _, _), let .unsupportedInput(path, _), let .malformedSafetensors(path, _), let .zstd(path, _),
-             let .invalidDirectory(path, _), let .outputExists(path), let .outputIsInput(path), let .outputLinksOutside(path, _),
+        case let .io(path, _, _), let .unsupportedInput(path, _), let .malformedSafetensors(path, _),
+             let .zstd(path, _), let .invalidDirectory(path, _), let .outputExists(path), let .outputIsInput(path),
+             let .outputLinksOutside(path, _),
              let .companionMissing(path, _), let .unusableTensors(path, _), let .notFloat(path, _, _),
              let .inputChanged(path, _), let .inputResized(path, _, _), let .missingTensor(path, _, _),
              let .headsDoNotDivideWidth(path, _, _), let .tensorShape(path, _, _, _), let .unsafePickle(path, _),

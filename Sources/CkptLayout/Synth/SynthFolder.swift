@@ -11,8 +11,9 @@ public enum SynthFolder {
 
     /// Generated backbone `tensors` at `path` (an HF folder with `config.json` when `folder`, else one file) and,
     /// with `head`, its head file: every destination checked first, all written or none (`StagedOutputs`).
-    public static func writeRelease(_ tensors: [GeneratedTensor], architecture: Architecture, folder: Bool, to path: String,
-                                    head: (tensors: [GeneratedTensor], path: String)? = nil, overwrite: Bool) throws {
+    public static func writeRelease(_ tensors: [GeneratedTensor], architecture: Architecture, folder: Bool,
+                                    to path: String, head: (tensors: [GeneratedTensor], path: String)? = nil,
+                                    overwrite: Bool) throws {
         func stage(_ tensors: [GeneratedTensor]) -> (String) throws -> AtomicOutput {
             { try SafetensorsWriter.stage(generated: tensors, to: $0, overwrite: overwrite) }
         }
@@ -22,7 +23,9 @@ public enum SynthFolder {
             return
         }
         // The head file is named outside the folder: check it before the folder is created.
-        for file in headFile { try AtomicOutput.checkDestination(file.destination, overwrite: overwrite, protecting: []) }
+        for file in headFile {
+            try AtomicOutput.checkDestination(file.destination, overwrite: overwrite, protecting: [])
+        }
         try StagedOutputs.write(folder: path, files: [
             (HFDirectory.singleName, stage(tensors)),
             ("config.json", { try HFConfig.stage(architecture, to: $0, overwrite: overwrite, protecting: []) }),
