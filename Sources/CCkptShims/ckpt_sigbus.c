@@ -30,6 +30,8 @@ static pthread_once_t install_once = PTHREAD_ONCE_INIT;
 static struct sigaction previous;
 static uintptr_t page_mask;
 static _Atomic unsigned long absorbed;
+// 1: opted out (never install); 2: installed. Set once, under table_lock.
+static _Atomic int state;
 
 static void pass_on(int sig, siginfo_t *info, void *context) {
     if ((previous.sa_flags & SA_SIGINFO) && previous.sa_sigaction) {
@@ -75,9 +77,27 @@ static void install(void) {
     sigaction(SIGBUS, &action, &previous);
 }
 
+int ckpt_sigbus_opt_out(void) {
+    pthread_mutex_lock(&table_lock);
+    if (atomic_load(&state) == 0) atomic_store(&state, 1);
+    int out = atomic_load(&state) == 1;
+    pthread_mutex_unlock(&table_lock);
+    return out;
+}
+
+static void install_unless_opted_out(void) {
+    pthread_mutex_lock(&table_lock);
+    if (atomic_load(&state) == 0) {
+        install();
+        atomic_store(&state, 2);
+    }
+    pthread_mutex_unlock(&table_lock);
+}
+
 int ckpt_sigbus_register(const void *start, size_t length) {
     if (start == NULL || length == 0) return -1;
-    pthread_once(&install_once, install);
+    pthread_once(&install_once, install_unless_opted_out);
+    if (atomic_load(&state) != 2) return -1;
     uintptr_t begin = (uintptr_t)start;
     // The whole last page belongs to the mapping, even past `length`.
     uintptr_t end = (begin + length + ~page_mask) & page_mask;

@@ -4,8 +4,8 @@ import Glibc
 #endif
 
 /// The process-wide signal set-up of the `ckpt` tool, made once before any command runs. The
-/// library installs no handlers; it lists the temporary files of outputs in progress in
-/// `PendingOutputs`, and the handlers here remove them.
+/// library installs no handler for these signals (only its `SIGBUS` guard, `SIGBUSGuard`); it lists the
+/// temporary files of outputs in progress in `PendingOutputs`, and the handlers here remove them.
 enum Signals {
     static func install() {
         // Past RLIMIT_FSIZE the kernel would kill us with SIGXFSZ, leaving the temporary output

@@ -91,4 +91,13 @@ final class MappingGuardTests: XCTestCase {
         let file = try MappedFile(path: b)
         XCTAssertEqual(try file.withBytes(offset: 0, count: 1 << 16) { Self.touchEveryPage($0) }, 16)
     }
+
+    /// Opting out is only possible before the handler is installed: once a file is mapped, `optOut()` says
+    /// false and the guard stays (an application must opt out before it opens any file).
+    func testOptOutAfterAMappingIsRefused() throws {
+        let path = try makeFile("e.bin", count: 8192)
+        let file = try MappedFile(path: path)
+        XCTAssertFalse(SIGBUSGuard.optOut())
+        XCTAssertEqual(try file.withBytes(offset: 0, count: 8192) { Self.touchEveryPage($0) }, 2)
+    }
 }

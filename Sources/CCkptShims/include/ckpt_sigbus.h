@@ -24,4 +24,9 @@ int ckpt_sigbus_faulted(int slot);
 
 /// Faults absorbed in the whole process so far (for tests and diagnostics).
 unsigned long ckpt_sigbus_absorbed_count(void);
+
+/// Opts the process out before the first registration: the handler is then never installed and every
+/// later `ckpt_sigbus_register` returns -1. Returns 1 when that holds, 0 when the handler was already
+/// installed (opting out is only possible before it is).
+int ckpt_sigbus_opt_out(void);
 #endif

@@ -25,3 +25,19 @@ final class MappingGuard: @unchecked Sendable {  // The slot is only read after 
     /// Faults absorbed in this process so far.
     static var absorbedCount: UInt { UInt(ckpt_sigbus_absorbed_count()) }
 }
+
+/// The process-wide SIGBUS handler that keeps a file shrinking under a mapping from killing the process.
+///
+/// On the first file CkptKit maps, it installs one `SIGBUS` handler for the whole process (`sigaction`, with
+/// `SA_ONSTACK`). A fault inside a mapping CkptKit owns is absorbed: the rest of that mapping reads zeros and
+/// the read that saw it throws `CkptError.inputResized` (the zeros are never used). A fault anywhere else goes
+/// to the handler that was installed before, or, if there was none, kills the process as if no handler
+/// existed. An application that owns `SIGBUS` itself calls `optOut()` before opening any file: CkptKit then
+/// installs nothing, and a file truncated while it is being read raises `SIGBUS` in the application (every
+/// read still checks the file's size first, so only a truncation during that read gets through).
+public enum SIGBUSGuard {
+    /// Opts this process out of the handler. Returns false when it is already installed (a file was mapped
+    /// before the call), true when it never will be.
+    @discardableResult
+    public static func optOut() -> Bool { ckpt_sigbus_opt_out() == 1 }
+}

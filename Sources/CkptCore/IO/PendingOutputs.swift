@@ -3,7 +3,8 @@ import CCkptShims
 /// The temporary files of outputs being written, for a signal handler to remove.
 ///
 /// Writers register each temporary file while it exists and release it once it is renamed into
-/// place or removed. The library installs no signal handler: a program that wants interrupted
+/// place or removed. The library installs no handler for these signals (only its `SIGBUS` guard,
+/// `SIGBUSGuard`): a program that wants interrupted
 /// writes cleaned up calls `removeAll()` from its own SIGINT/SIGTERM/SIGHUP handler (the `ckpt`
 /// tool does). Registration is thread-safe; `removeAll()` is async-signal-safe (it only reads
 /// a fixed table with atomics and calls `unlink`).
