@@ -29,7 +29,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.5.0"),
-        // `swift package generate-documentation --target CkptKit` (Sources/CkptKit/CkptKit.docc).
+        // API pages: `scripts/check-api-docs.sh` runs `swift package generate-documentation` per re-exported module
+        // (a CkptKit archive alone lacks them, swift-docc-plugin#113); CkptKit.docc holds the overview.
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.5.0"),
     ],
     targets: [
