@@ -1,23 +1,7 @@
 import CkptCore
 
 /// A golden case that cannot be checked: the file (`golden.json` or the expected outputs) and what is wrong.
-public struct GoldenCaseError: CkptProblem, Equatable {
-    /// `golden.json` or the expected outputs of the case.
-    public let path: String
-    /// The field or tensor that is wrong.
-    public let problem: GoldenCaseProblem
-
-    /// The problem `problem` with the case file at `path`.
-    public init(path: String, problem: GoldenCaseProblem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    /// 2: the case is unreadable input, not a failed check.
-    public var exitCode: Int32 { 2 }
-    /// `path: problem`.
-    public var description: String { "\(path): \(problem)" }
-}
+public typealias GoldenCaseError = FileProblem<GoldenCaseProblem>
 
 /// Why a golden case folder (`golden.json`, its pixels and expected outputs) cannot be checked. The
 /// path the error carries names the file; each case names the field or tensor.

@@ -2,23 +2,7 @@ import CkptCore
 
 /// A checkpoint whose keys do not form a known layout, or do not match what was asked of them: the
 /// checkpoint's path and what is wrong.
-public struct LayoutError: CkptProblem, Equatable {
-    /// The checkpoint (file or folder) as given.
-    public let path: String
-    /// What is wrong with its keys.
-    public let problem: LayoutProblem
-
-    /// The problem `problem` with the checkpoint at `path`.
-    public init(path: String, problem: LayoutProblem) {
-        self.path = path
-        self.problem = problem
-    }
-
-    /// 2: the input is not a checkpoint ckpt can use.
-    public var exitCode: Int32 { 2 }
-    /// `path: problem`.
-    public var description: String { "\(path): \(problem)" }
-}
+public typealias LayoutError = FileProblem<LayoutProblem>
 
 /// Why a checkpoint could not be read as (or converted to) a known layout. Every case lists all it
 /// found at once, so one run tells the user everything that is wrong.
