@@ -61,6 +61,8 @@ public enum CkptError: Error, Equatable, Sendable {
     case malformedPth(path: String, problem: String)
     /// The checkpoint's keys do not form a known layout, or do not match what was asked of them.
     case layout(path: String, problem: LayoutProblem)
+    /// A Hub model name (`ORG/NAME[@REVISION]`) could not be opened from the local Hugging Face cache.
+    case hubCache(name: String, problem: HubCacheProblem)
     /// A shared library ckpt loads at run time (OpenBLAS) is missing or unusable; the message says which and why.
     case libraryUnavailable(String)
 
@@ -110,6 +112,8 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(path): \(problem)"
         case let .libraryUnavailable(message):
             return message
+        case let .hubCache(name, problem):
+            return "\(name): " + problem.message(repoID: String(name.split(separator: "@", maxSplits: 1)[0]))
         case let .unsafePickle(path, global):
             return "\(path): refusing to load: the pickle refers to \(global), which is not allowed in a state dict (nothing was executed)"
         case let .malformedPth(path, problem):
