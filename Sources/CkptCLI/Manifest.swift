@@ -12,8 +12,11 @@ extension Ckpt {
                 both cores for large files.
                 """)
 
-        @Argument(help: "Checkpoint file or folder.")
-        var path: String
+        @Argument(help: "Checkpoint file or folder (or a Hub name ORG/NAME[@REVISION] in the local HF cache).")
+        var path: String?
+
+        @Option(name: .long, help: "Pin a whole release bundle folder instead (schema ckpt.release/1).")
+        var release: String?
 
         @Option(name: .shortAndLong, help: "Manifest file to write (default: standard output).")
         var output: String?
@@ -25,10 +28,12 @@ extension Ckpt {
         var threads: Int?
 
         func validate() throws {
+            if (path == nil) == (release == nil) { throw ValidationError("give a checkpoint PATH or --release DIR (one of them)") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
         func run() throws {
+            guard let path else { return try runRelease(release!) }
             let checkpoint = try Checkpoint.open(path)
             let detected = try? Layouts.detect(checkpoint)
             let work = Manifest.workBytes(checkpoint)
