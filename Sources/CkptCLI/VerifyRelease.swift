@@ -14,7 +14,7 @@ extension Ckpt.Verify {
 
     /// Verifies a release bundle: one human report or one `ckpt.verify-release/1` document; exit 0/1/2.
     func runRelease(_ release: String) throws {
-        let dir = try HubCache.locate(release).path
+        let (dir, snapshot) = try HubCache.locate(release)
         let signed = try manifest.map { (try ReleaseManifest.load($0), path: $0) }
         let work = ReleaseBundle.workBytes(dir) * (signed != nil ? 2 : 1)
         let bar = ProgressBar(label: signed != nil ? "verifying + hashing" : "verifying")
@@ -23,7 +23,9 @@ extension Ckpt.Verify {
             raddino: expect == "raddino", strict: strict, manifest: signed,
             golden: golden.map { StrictVerifier.Golden(directory: $0, atol: atol, rtol: rtol) },
             threads: threads ?? Terminal.threads(forBytes: work), progress: bar.counter(total: work))
-        let report = try ReleaseVerifier.verify(dir, options: options)
+        var report = try ReleaseVerifier.verify(dir, options: options)
+        // A Hub name is reported as given, with the commit it resolved to.
+        if let snapshot { report.path = "\(release) (snapshot \(snapshot.commit))" }
         bar.finish()
         print(json ? JSONWriter.pretty(report.json) : report.text(color: Terminal.color))
         if report.exitCode != 0 { throw ExitCode(report.exitCode) }

@@ -68,7 +68,7 @@ final class ReleaseCommandTests: XCTestCase {
         let result = try CkptProcess.run(["verify", "--strict", "--release", "ckpt-golden/tiny-release", "--golden", Self.imageCase],
                                          wrapper: ["/usr/bin/env", "HF_HUB_CACHE=\(Self.golden)/hub/cache"])
         XCTAssertEqual(result.exitCode, 0, result.summary)
-        XCTAssertTrue(result.stdout.hasPrefix("PASS release \(Self.golden)/hub/cache/models--ckpt-golden--tiny-release/snapshots/"), result.stdout)
+        XCTAssertTrue(result.stdout.hasPrefix("PASS release ckpt-golden/tiny-release (snapshot ed5b701be0e5fa5b0d643ff6a84642f64b4b05ba): 3 checkpoints agree with each other\n"), result.stdout)
     }
 
     /// One kind of disagreement per row: what is planted, and the finding that must name it.
