@@ -61,10 +61,15 @@ public enum ReleaseVerifier {
                     problems.append(ReleaseProblem(.file, file: part.rawValue, "not pinned by the release manifest \(path)"))
                 }
             }
+            // The golden case's head_output is checked against the bundle's own head.
+            var golden = part == .hf ? options.golden : nil
+            if golden != nil, golden?.head == nil, !listing.missing.contains(ReleaseBundle.Part.head.rawValue) {
+                golden?.head = try? ReleaseBundle.open(.head, in: dir)
+            }
             let spec = options.raddino ? ExpectationSpec.parse(part.raddinoSpec) : nil
             let partOptions = StrictVerifier.Options(
                 expect: spec.map { .spec($0) } ?? .detected, layout: part.layout, strict: options.strict, manifest: partManifest,
-                golden: part == .hf ? options.golden : nil, threads: options.threads, progress: options.progress)
+                golden: golden, threads: options.threads, progress: options.progress)
             // config.json against the tensors first: with a conflict the HF folder has no layout to map
             // or run, so its findings are the conflicts themselves.
             if part == .hf {

@@ -57,12 +57,15 @@ public enum StrictVerifier {
         public var atol: Double?
         /// Relative tolerance override.
         public var rtol: Double?
+        /// The DINOHead for a case with `head_output` (nil: the file the case names); a release bundle's own.
+        public var head: Checkpoint?
 
         /// A golden check of `directory`, with optional tolerance overrides.
-        public init(directory: String, atol: Double? = nil, rtol: Double? = nil) {
+        public init(directory: String, atol: Double? = nil, rtol: Double? = nil, head: Checkpoint? = nil) {
             self.directory = directory
             self.atol = atol
             self.rtol = rtol
+            self.head = head
         }
     }
 
@@ -182,6 +185,7 @@ public enum StrictVerifier {
         // passed the structural checks, so it is skipped (and said so) when keys or values are wrong.
         var golden: GoldenReport? = nil
         var goldenPixels: GoldenImageCheck.Result? = nil
+        var goldenVersions: GoldenVersions? = nil
         if let g = options.golden {
             if problems.contains(where: { !$0.isWarning }) {
                 problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
@@ -196,9 +200,11 @@ public enum StrictVerifier {
                         actual: images.json, detail: images.text))
                 }
                 let report = try GoldenVerifier.verify(weights: checkpoint, goldenDir: g.directory, atol: g.atol, rtol: g.rtol,
-                                                       threads: options.threads, pixels: images?.pixels)
+                                                       threads: options.threads, head: g.head, pixels: images?.pixels)
                 golden = report
                 goldenPixels = images
+                goldenVersions = try GoldenVersions.read(caseDirectory: g.directory)
+                problems += goldenVersions?.warnings ?? []
                 for o in report.outputs where !o.passed {
                     problems.append(VerifyProblem(
                         key: o.name, kind: .golden,
@@ -219,6 +225,7 @@ public enum StrictVerifier {
             members.append(("pixels", pixels.json))
             return (text: pixels.text + "\n" + golden.text, json: .object(members))
         }
+        if let goldenVersions, let g = report.golden { report.golden = goldenVersions.annotate(g) }
         return report
     }
 
