@@ -42,7 +42,7 @@ public enum ReleaseVerifier {
         let excluded = [options.manifest?.path, options.golden?.directory].compactMap { $0 }.compactMap { FileIdentity.of(path: $0) }
         let listing = try ReleaseBundle.listing(dir, excluding: excluded)
         var problems: [ReleaseProblem] = []
-        problems += listing.missing.map { ReleaseProblem(.missingFile, file: $0, "missing: a release bundle holds \(ReleaseBundle.requiredFiles.joined(separator: ", "))") }
+        problems += listing.missing.map { ReleaseProblem(.missingFile, file: $0, "not in the folder; every bundle holds it") }
         problems += listing.unknown.map { ReleaseProblem(.unknownFile, file: $0, "not a file of a release bundle") }
 
         // Each checkpoint, as `ckpt verify` checks one file.
@@ -80,7 +80,10 @@ public enum ReleaseVerifier {
                 } catch {}
             }
             do {
-                reports.append((part, try StrictVerifier.verify(checkpoint, options: partOptions)))
+                var report = try StrictVerifier.verify(checkpoint, options: partOptions)
+                // Named by its file in the bundle: the bundle's folder heads the report.
+                report.path = part.rawValue
+                reports.append((part, report))
             } catch let error as CkptError {
                 problems.append(ReleaseProblem(.unreadable, file: part.rawValue, "\(error)"))
             }
