@@ -44,16 +44,7 @@ extension Ckpt {
                                               threads: threads ?? Terminal.threads(forBytes: work),
                                               progress: bar.counter(total: work))
             bar.finish()
-            let text = JSONWriter.pretty(manifest.json) + "\n"
-            guard let output else { print(text, terminator: ""); return }
-            let out = try AtomicOutput(destination: output, overwrite: force, protecting: checkpoint.fileIdentities)
-            do {
-                try out.write(Array(text.utf8))
-                try out.commit()
-            } catch {
-                out.abandon()
-                throw error
-            }
+            guard let output = try emit(manifest.json, protecting: checkpoint.fileIdentities) else { return }
             let files = manifest.files.map { "\($0.name) sha256 \($0.sha256)" }.joined(separator: "; ")
             print("wrote \(output): \(manifest.tensors.count) tensors, \(InspectReport.grouped(manifest.parameters)) parameters, \(files)")
         }

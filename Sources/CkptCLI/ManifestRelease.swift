@@ -11,9 +11,16 @@ extension Ckpt.ManifestCommand {
         let manifest = try ReleaseBundle.manifest(dir, threads: threads ?? Terminal.threads(forBytes: work),
                                                   progress: bar.counter(total: work))
         bar.finish()
-        let text = JSONWriter.pretty(manifest.json) + "\n"
-        guard let output else { print(text, terminator: ""); return }
         let inputs = manifest.files.compactMap { FileIdentity.of(path: dir + "/" + $0.name) }
+        guard let output = try emit(manifest.json, protecting: inputs) else { return }
+        print("wrote \(output): \(manifest.files.count) files, \(manifest.parts.count) checkpoints (\(manifest.parts.map(\.0.rawValue).joined(separator: ", ")))")
+    }
+
+    /// Prints `json` to standard output, or with `-o` writes it atomically (never over an input) and
+    /// returns the path written.
+    func emit(_ json: JSONValue, protecting inputs: [FileIdentity]) throws -> String? {
+        let text = JSONWriter.pretty(json) + "\n"
+        guard let output else { print(text, terminator: ""); return nil }
         let out = try AtomicOutput(destination: output, overwrite: force, protecting: inputs)
         do {
             try out.write(Array(text.utf8))
@@ -22,6 +29,6 @@ extension Ckpt.ManifestCommand {
             out.abandon()
             throw error
         }
-        print("wrote \(output): \(manifest.files.count) files, \(manifest.parts.count) checkpoints (\(manifest.parts.map(\.0.rawValue).joined(separator: ", ")))")
+        return output
     }
 }

@@ -33,6 +33,8 @@ public enum ReleaseBundle {
     /// Files a model repository carries that are not weights (the Hub adds `.gitattributes` and a model
     /// card): pinned by the manifest, checked for nothing else.
     public static let documentFiles: Set<String> = [".gitattributes", "README.md", "LICENSE", "LICENSE.md", "LICENSE.txt"]
+    /// The folder huggingface_hub writes into a `--local-dir` download (`_local_folder.py`), skipped.
+    public static let localDirMetadata = ".cache"
     static let configName = "config.json"
     static let preprocessorName = "preprocessor_config.json"
 
@@ -44,6 +46,8 @@ public enum ReleaseBundle {
             throw CkptError.unsupportedInput(path: dir, reason: "a release bundle must be a folder (\(requiredFiles.joined(separator: ", ")))")
         }
         let names = try FileSystem.contents(of: dir).filter { name in
+            // `hf download --local-dir` keeps its download records in .cache/huggingface: not the release's.
+            if name == localDirMetadata, FileSystem.kind(of: FileSystem.join(dir, name)) == .directory { return false }
             guard let id = FileIdentity.of(path: FileSystem.join(dir, name)) else { return true }
             return !excluding.contains(id)
         }

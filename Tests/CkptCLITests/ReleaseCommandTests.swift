@@ -64,6 +64,22 @@ final class ReleaseCommandTests: XCTestCase {
         XCTAssertNotNil(parts["model.safetensors"]?["golden"] as? [String: Any])
     }
 
+    func testTheHubLocalDirRecordsAreNotPartOfTheBundle() throws {
+        // `hf download ORG/NAME --local-dir release` leaves release/.cache/huggingface/download/*.metadata.
+        let dir = try TemporaryDirectory()
+        let bundle = try Self.makeBundle(in: dir)
+        let records = bundle + "/.cache/huggingface/download"
+        try FileManager.default.createDirectory(atPath: records, withIntermediateDirectories: true)
+        try Data("abc\n".utf8).write(to: URL(fileURLWithPath: records + "/model.safetensors.metadata"))
+        XCTAssertEqual(try CkptProcess.run(["manifest", "--release", bundle, "-o", dir.file("release.json")]).exitCode, 0)
+        let result = try CkptProcess.run(["verify", "--strict", "--release", bundle, "--manifest", dir.file("release.json")])
+        XCTAssertEqual(result.exitCode, 0, result.summary)
+        // A file named .cache is no such folder: it is an unknown file.
+        try FileManager.default.removeItem(atPath: bundle + "/.cache")
+        try Data().write(to: URL(fileURLWithPath: bundle + "/.cache"))
+        XCTAssertEqual(try CkptProcess.run(["verify", "--release", bundle]).exitCode, 1)
+    }
+
     func testTheBundleInTheHubCacheIsCheckedByName() throws {
         let result = try CkptProcess.run(["verify", "--strict", "--release", "ckpt-golden/tiny-release", "--golden", Self.imageCase],
                                          wrapper: ["/usr/bin/env", "HF_HUB_CACHE=\(Self.golden)/hub/cache"])
