@@ -35,6 +35,22 @@ final class HubNameCommandTests: XCTestCase {
         XCTAssertTrue(manifest.stdout.contains("3246ae1af668de61fd1e075fae0d682c5b35f9f4f4f01aad44cc62e723344b2c"), manifest.stdout)
     }
 
+    func testEmbedTakesTheSnapshotsOwnPreprocessor() throws {
+        let dir = try TemporaryDirectory()
+        let out = dir.file("e.safetensors")
+        let result = try ckpt(["embed", "ckpt-golden/tiny-release", "--image",
+                               PackagePaths.golden + "/images/inputs/gray16.png", "-o", out])
+        XCTAssertEqual(result.exitCode, 0, result.summary)
+        // The same as with the folder it was made from and its preprocessor given explicitly.
+        let direct = dir.file("d.safetensors")
+        let reference = try CkptProcess.run(["embed", PackagePaths.golden + "/models/tiny/hf", "--image", PackagePaths.golden + "/images/inputs/gray16.png",
+                                             "--preprocessor", PackagePaths.golden + "/forward/tiny-images-hf/preprocessor_config.json", "-o", direct])
+        XCTAssertEqual(reference.exitCode, 0, reference.summary)
+        let a = try Checkpoint.open(out), b = try Checkpoint.open(direct)
+        XCTAssertEqual(a.names, b.names)
+        for name in a.names { XCTAssertEqual(try a[name]!.contiguousBytes(), try b[name]!.contiguousBytes(), name) }
+    }
+
     func testNotCachedExitsTwoSayingWhereAndHow() throws {
         let result = try ckpt(["inspect", "microsoft/rad-dino"])
         XCTAssertEqual(result.exitCode, 2, result.summary)
