@@ -141,7 +141,7 @@ final class CIRecipeTests: XCTestCase {
             try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: shims + "/" + tool)
         }
         let githubPath = work + "/.github_path"
-        FileManager.default.createFile(atPath: githubPath, contents: nil)
+        XCTAssertTrue(FileManager.default.createFile(atPath: githubPath, contents: nil))
         var results: [(Step, Int32?)] = []
         var failed = false
         for step in recipe.steps where step.uses == nil {

@@ -183,6 +183,22 @@ final class ReleaseCommandTests: XCTestCase {
         XCTAssertEqual(Set((doc["parts"] as? [String: Any])?.keys ?? [:].keys), ["model.safetensors", "backbone_compatible.safetensors"])
     }
 
+    func testExpectRaddinoChecksEachPartAgainstItsSpec() throws {
+        // The tiny bundle is RAD-DINO's structure at width 32: every part fails the RAD-DINO specs by shape.
+        let dir = try TemporaryDirectory()
+        let bundle = try Self.makeBundle(in: dir)
+        let result = try CkptProcess.run(["verify", "--json", "--release", bundle, "--expect", "raddino"])
+        XCTAssertEqual(result.exitCode, 1, result.summary)
+        let parts = try XCTUnwrap(try json(result)["parts"] as? [String: [String: Any]])
+        for (file, spec) in [("model.safetensors", "raddino"), ("backbone_compatible.safetensors", "raddino"), ("dino_head.safetensors", "raddino-head")] {
+            let report = try XCTUnwrap(parts[file], file)
+            XCTAssertEqual((report["expectation"] as? [String: Any])?["name"] as? String, spec, file)
+            XCTAssertTrue(((report["problems"] as? [[String: Any]]) ?? []).contains { $0["kind"] as? String == "shape" }, file)
+        }
+        let other = try CkptProcess.run(["verify", "--release", bundle, "--expect", "dinov2-vitb14"])
+        XCTAssertEqual(other.exitCode, 64, other.summary)
+    }
+
     func testManifestRefusesAnIncompleteBundleNamingEachFile() throws {
         let dir = try TemporaryDirectory()
         let bundle = try Self.makeBundle(in: dir)
