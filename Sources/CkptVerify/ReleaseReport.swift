@@ -125,12 +125,8 @@ public struct ReleaseReport: Sendable {
             for kind in ReleaseProblem.Kind.allCases {
                 let group = problems.filter { $0.kind == kind && $0.isWarning == warning }
                 guard !group.isEmpty else { continue }
-                let heading = "\(kind.heading) (\(group.count))"
-                lines.append(warning ? style.yellow("warning: " + heading) : style.bold(heading))
-                for p in group.prefix(limit) {
-                    lines.append("  \(p.file)" + (p.key.map { " \($0)" } ?? "") + ": \(p.detail)")
-                }
-                if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
+                lines += style.group(kind.heading, warning: warning,
+                                     items: group.map { "  \($0.file)" + ($0.key.map { " \($0)" } ?? "") + ": \($0.detail)" }, limit: limit)
             }
         }
         for (_, report) in parts {

@@ -112,6 +112,16 @@ final class CIRecipeTests: XCTestCase {
         return work
     }
 
+    /// The recipe, its job environment (EXPECT empty: the tiny bundle is not RAD-DINO) and a signed-off
+    /// workspace for it.
+    private func signedOffRecipe() throws -> (Recipe, [String: String], TemporaryDirectory, String) {
+        let recipe = try Self.recipe()
+        var env = Dictionary(uniqueKeysWithValues: recipe.env)
+        env["EXPECT"] = ""
+        let dir = try TemporaryDirectory()
+        return (recipe, env, dir, try signedOffWorkspace(dir, env: env))
+    }
+
     /// Runs the recipe's steps in `work` as GitHub would; returns each step's exit status (nil: skipped).
     private func runSteps(_ recipe: Recipe, in work: String, env: [String: String], shimLog: String) throws -> [(Step, Int32?)] {
         let shims = work + "/.shims"
@@ -170,11 +180,7 @@ final class CIRecipeTests: XCTestCase {
     }
 
     func testTheRecipesStepsGateABundleMadeFromGolden() throws {
-        let recipe = try Self.recipe()
-        var env = Dictionary(uniqueKeysWithValues: recipe.env)
-        env["EXPECT"] = ""
-        let dir = try TemporaryDirectory()
-        let work = try signedOffWorkspace(dir, env: env)
+        let (recipe, env, dir, work) = try signedOffRecipe()
         let shimLog = dir.file("apt.log")
         let results = try runSteps(recipe, in: work, env: env, shimLog: shimLog)
         XCTAssertEqual(results.map(\.0.name), ["Build ckpt", "Gate the release candidate", "JSON report"])
@@ -188,11 +194,7 @@ final class CIRecipeTests: XCTestCase {
     }
 
     func testTheRecipeFailsOnACandidateThatDiffersFromTheSignOff() throws {
-        let recipe = try Self.recipe()
-        var env = Dictionary(uniqueKeysWithValues: recipe.env)
-        env["EXPECT"] = ""
-        let dir = try TemporaryDirectory()
-        let work = try signedOffWorkspace(dir, env: env)
+        let (recipe, env, dir, work) = try signedOffRecipe()
         // The candidate's head is another one (one byte of its data changed after sign-off).
         let head = work + "/" + env["RELEASE"]! + "/dino_head.safetensors"
         var bytes = try readBytes(head)
