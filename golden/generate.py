@@ -2,12 +2,14 @@
 """Golden-data generator for ckpt (see golden/README.md).
 
     python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward,
-                                                        #          forward-timm (the timm cases alone)
+                                                        #          forward-timm (the timm cases alone), hub (needs models, forward),
+                                                        #          user-case (needs hub, images)
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
-        [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
+        [--image-size N | --image-size HxW | --images FILE... [--preprocessor JSON]] [--head HEAD] [--batch B] [--no-f64]
 
 Everything is computed by upstream libraries (safetensors, torch, transformers, dinov2, timm) pinned in
-golden/requirements.txt; the script refuses to run with other versions.
+golden/requirements.txt; the script refuses to run with other versions, except forward-case (a case for a user's own
+release), which warns and records the versions it ran with.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm")
+SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "hub", "user-case")
 
 
 def main(argv=None):
@@ -29,11 +31,14 @@ def main(argv=None):
     from gen.common import quiet_env
 
     quiet_env()
-    versions.check()
     if argv and argv[0] == "forward-case":
+        # A case for the user's own release: their environment may differ from the pins (a warning; the case
+        # records its versions). The project's own golden data below stays strictly pinned.
+        versions.warn_differences()
         from gen import forward
 
         return forward.cli(argv[1:])
+    versions.check()
     if argv and argv[0] == "synth-selfcheck":
         from gen import synth
 
@@ -75,6 +80,14 @@ def main(argv=None):
             from gen import forward
 
             forward.run()
+        elif sec == "hub":
+            from gen import hub
+
+            hub.run()
+        elif sec == "user-case":
+            from gen import forward
+
+            forward.run_user_case()
         elif sec == "forward-timm":
             from gen import forward
 

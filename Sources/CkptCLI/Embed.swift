@@ -74,14 +74,15 @@ extension Ckpt {
             if pixels != nil, preprocessor != nil || savePixels != nil {
                 throw ValidationError("--preprocessor and --save-pixels apply to --image/--image-list, not --pixels")
             }
-            if pixels == nil, preprocessor == nil, defaultPreprocessor == nil {
+            // A Hub name the cache cannot resolve is run()'s to report (exit 2), not a usage error.
+            if pixels == nil, preprocessor == nil, (try? HubCache.locate(weights)) != nil, defaultPreprocessor == nil {
                 throw ValidationError("\(weights) has no preprocessor_config.json: give --preprocessor CONFIG for --image/--image-list")
             }
         }
 
-        /// The preprocessor_config.json of a Hugging Face WEIGHTS folder, when it has one.
+        /// The preprocessor_config.json of a Hugging Face WEIGHTS folder (or Hub snapshot), when it has one.
         var defaultPreprocessor: String? {
-            let candidate = weights + "/preprocessor_config.json"
+            let candidate = ((try? HubCache.locate(weights))?.path ?? weights) + "/preprocessor_config.json"
             return FileSystem.kind(of: candidate) == .file ? candidate : nil
         }
 

@@ -12,8 +12,11 @@ extension Ckpt {
                 both cores for large files.
                 """)
 
-        @Argument(help: "Checkpoint file or folder.")
-        var path: String
+        @Argument(help: "Checkpoint file or folder (or a Hub name ORG/NAME[@REVISION] in the local HF cache).")
+        var path: String?
+
+        @Option(name: .long, help: "Pin a whole release bundle folder instead (schema ckpt.release/1).")
+        var release: String?
 
         @Option(name: .shortAndLong, help: "Manifest file to write (default: standard output).")
         var output: String?
@@ -25,10 +28,12 @@ extension Ckpt {
         var threads: Int?
 
         func validate() throws {
+            if (path == nil) == (release == nil) { throw ValidationError("give a checkpoint PATH or --release DIR (one of them)") }
             if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
         }
 
         func run() throws {
+            guard let path else { return try runRelease(release!) }
             let checkpoint = try Checkpoint.open(path)
             let detected = try? Layouts.detect(checkpoint)
             let work = Manifest.workBytes(checkpoint)
@@ -39,16 +44,7 @@ extension Ckpt {
                                               threads: threads ?? Terminal.threads(forBytes: work),
                                               progress: bar.counter(total: work))
             bar.finish()
-            let text = JSONWriter.pretty(manifest.json) + "\n"
-            guard let output else { print(text, terminator: ""); return }
-            let out = try AtomicOutput(destination: output, overwrite: force, protecting: checkpoint.fileIdentities)
-            do {
-                try out.write(Array(text.utf8))
-                try out.commit()
-            } catch {
-                out.abandon()
-                throw error
-            }
+            guard let output = try emit(manifest.json, protecting: checkpoint.fileIdentities) else { return }
             let files = manifest.files.map { "\($0.name) sha256 \($0.sha256)" }.joined(separator: "; ")
             print("wrote \(output): \(manifest.tensors.count) tensors, \(InspectReport.grouped(manifest.parameters)) parameters, \(files)")
         }

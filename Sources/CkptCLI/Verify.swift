@@ -27,8 +27,11 @@ extension Ckpt {
                 Exit codes: 0 pass, 1 problems found, 2 unreadable input, 64 usage error.
                 """)
 
-        @Argument(help: "Checkpoint file or folder to check.")
-        var path: String
+        @Argument(help: "Checkpoint file or folder to check (or a Hub name ORG/NAME[@REVISION] in the local HF cache).")
+        var path: String?
+
+        @Option(name: .long, help: "Check a release bundle folder as one thing (instead of PATH); --manifest is then a release manifest.")
+        var release: String?
 
         @Flag(name: .long, help: "Unexpected keys and dtype mismatches are errors, not warnings (use this in CI).")
         var strict = false
@@ -67,6 +70,7 @@ extension Ckpt {
         var json = false
 
         func validate() throws {
+            try validateRelease()
             if expect != nil, like != nil { throw ValidationError("--expect and --like are exclusive: give one expectation") }
             if let expect, ExpectationSpec.parse(expect, imageSize: imageSize) == nil {
                 if ExpectationSpec.parse(expect) != nil {
@@ -83,6 +87,7 @@ extension Ckpt {
         }
 
         func run() throws {
+            guard let path else { return try runRelease(release!) }
             let checkpoint = try Checkpoint.open(path)
             var expectation = StrictVerifier.Expect.detected
             if let expect { expectation = .spec(ExpectationSpec.parse(expect, imageSize: imageSize)!) }

@@ -70,8 +70,10 @@ public final class Checkpoint: Sendable {
     public var filePaths: [String] { files.map(\.path) }
 
     /// Opens a checkpoint: a `.safetensors` file, a zstd-compressed one, a Hugging Face folder, or a
-    /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name).
+    /// `torch.save` archive (recognised by its zip magic or a `.pth`/`.pt` name). A Hub name
+    /// `ORG/NAME[@REVISION]` where no such path exists opens that snapshot of the local Hugging Face cache.
     public static func open(_ path: String) throws -> Checkpoint {
+        if case let (_, snapshot?) = try HubCache.locate(path) { return try open(snapshot) }
         switch FileSystem.kind(of: path) {
         case .missing:
             throw CkptError.io(path: path, operation: "open", code: ENOENT)

@@ -11,7 +11,9 @@ package enum HFDirectory {
     /// The DINOHead RAD-DINO ships next to its HF weights.
     package static let headName = "dino_head.safetensors"
 
-    static func open(_ dir: String) throws -> Checkpoint {
+    /// Opens `dir`; shards must resolve inside `root` (default: `dir` itself; a Hub cache snapshot's
+    /// shards are links into the cache's blobs, so there it is the cache folder).
+    static func open(_ dir: String, confinedTo root: String? = nil) throws -> Checkpoint {
         let configPath = FileSystem.join(dir, "config.json")
         var config: JSONValue? = nil
         if FileSystem.kind(of: configPath) == .file {
@@ -19,7 +21,7 @@ package enum HFDirectory {
         }
         let indexPath = FileSystem.join(dir, indexName)
         if FileSystem.kind(of: indexPath) == .file {
-            return try openSharded(dir, indexPath: indexPath, config: config)
+            return try openSharded(dir, indexPath: indexPath, config: config, confinedTo: root)
         }
         let single = FileSystem.join(dir, singleName)
         guard FileSystem.kind(of: single) == .file else {
@@ -51,7 +53,7 @@ package enum HFDirectory {
         return (path, nil)
     }
 
-    static func openSharded(_ dir: String, indexPath: String, config: JSONValue?) throws -> Checkpoint {
+    static func openSharded(_ dir: String, indexPath: String, config: JSONValue?, confinedTo root: String?) throws -> Checkpoint {
         let index = try parseJSON(indexPath, in: dir)
         guard case let .object(weightMap)? = index["weight_map"] else {
             throw CkptError.invalidDirectory(path: dir, problems: ["\(indexName) has no \"weight_map\" object"])
@@ -67,7 +69,7 @@ package enum HFDirectory {
             wanted[key] = shard
             if !shardOrder.contains(shard) { shardOrder.append(shard) }
         }
-        let realDir = FileSystem.realPath(dir)
+        let realDir = root ?? FileSystem.realPath(dir)
         var files: [SafetensorsFile] = []
         var seenIn: [String: String] = [:]  // tensor → shard it was found in
         var entries: [TensorEntry] = []

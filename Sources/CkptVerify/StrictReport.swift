@@ -174,15 +174,10 @@ public struct StrictReport: Sendable {
             for kind in VerifyProblem.Kind.allCases {
                 let group = problems.filter { $0.kind == kind && $0.isWarning == warning }
                 guard !group.isEmpty else { continue }
-                let heading = "\(kind.heading) (\(group.count))"
-                lines.append(warning ? style.yellow("warning: " + heading) : style.bold(heading))
                 let width = min(56, group.prefix(limit).map(\.key.count).max() ?? 0)
-                for p in group.prefix(limit) {
-                    var line = "  " + (p.key.isEmpty ? "" : TextStyle.pad(p.key, width) + "  ") + p.detail
-                    if let hint = p.hint { line += style.dim(" — \(hint)") }
-                    lines.append(line)
-                }
-                if group.count > limit { lines.append("  … and \(group.count - limit) more (--json lists all)") }
+                lines += style.group(kind.heading, warning: warning, items: group.map { p in
+                    "  " + (p.key.isEmpty ? "" : TextStyle.pad(p.key, width) + "  ") + p.detail + (p.hint.map { style.dim(" — \($0)") } ?? "")
+                }, limit: limit)
             }
         }
         if let golden {

@@ -57,12 +57,15 @@ public enum StrictVerifier {
         public var atol: Double?
         /// Relative tolerance override.
         public var rtol: Double?
+        /// The DINOHead for a case with `head_output` (nil: the file the case names); a release bundle's own.
+        public var head: Checkpoint?
 
         /// A golden check of `directory`, with optional tolerance overrides.
-        public init(directory: String, atol: Double? = nil, rtol: Double? = nil) {
+        public init(directory: String, atol: Double? = nil, rtol: Double? = nil, head: Checkpoint? = nil) {
             self.directory = directory
             self.atol = atol
             self.rtol = rtol
+            self.head = head
         }
     }
 
@@ -112,12 +115,13 @@ public enum StrictVerifier {
                                   manifestPath: options.manifest?.path, tensorCount: checkpoint.tensors.count,
                                   parameters: checkpoint.parameterCount, bytes: checkpoint.byteCount,
                                   problems: problems, diagnoses: diagnosis.diagnoses)
-        report.golden = golden.map { golden, pixels in
-            guard let pixels, case .object(var members) = golden.json else {
-                return (text: golden.text, json: golden.json)
+        report.golden = golden.map { golden, pixels, versions in
+            var part = (text: golden.text, json: golden.json)
+            if let pixels, case .object(var members) = golden.json {
+                members.append(("pixels", pixels.json))
+                part = (text: pixels.text + "\n" + golden.text, json: .object(members))
             }
-            members.append(("pixels", pixels.json))
-            return (text: pixels.text + "\n" + golden.text, json: .object(members))
+            return versions?.annotate(part) ?? part
         }
         return report
     }
@@ -215,7 +219,9 @@ public enum StrictVerifier {
     /// meaningful on weights that passed the structural checks, so it is skipped (and said so) when keys or
     /// values are wrong.
     static func checkGolden(_ checkpoint: Checkpoint, analysis: Layouts.Analysis?, options: Options,
-                            problems: inout [VerifyProblem]) throws -> (GoldenReport, GoldenImageCheck.Result?)? {
+                            problems: inout [VerifyProblem])
+        throws -> (GoldenReport, GoldenImageCheck.Result?, GoldenVersions?)?
+    {
         guard let g = options.golden else { return nil }
         guard !problems.contains(where: { !$0.isWarning }) else {
             problems.append(VerifyProblem(key: FileSystem.baseName(g.directory), kind: .golden,
@@ -233,7 +239,9 @@ public enum StrictVerifier {
         }
         let report = try GoldenVerifier.verify(analysis: analysis ?? Layouts.analyze(checkpoint), case: spec,
                                                atol: g.atol, rtol: g.rtol, threads: options.threads,
-                                               pixels: images?.pixels)
+                                               head: g.head, pixels: images?.pixels)
+        let versions = GoldenVersions(case: spec)
+        problems += versions?.warnings ?? []
         for o in report.outputs where !o.passed {
             problems.append(VerifyProblem(
                 key: o.name, kind: .golden,
@@ -246,7 +254,7 @@ public enum StrictVerifier {
                     + "\(report.rtol)·|b| (max abs \(o.maxAbs), min row cosine \(o.minCosine)) against golden case "
                     + report.caseName))
         }
-        return (report, images)
+        return (report, images, versions)
     }
 
     static func isMaskToken(_ name: String) -> Bool { name == "mask_token" || name.hasSuffix(".mask_token") }

@@ -23,6 +23,9 @@
 //   (→ Tests/Corpus/hostile/) and `candidate.safetensors` (golden/models/tiny/hf/model.safetensors
 //   with one bit flipped in encoder.layer.0.mlp.fc2.weight). Nothing else is set up: every other
 //   file an example reads must be written by an earlier example on the same page.
+// - Every example runs with HF_HUB_CACHE=golden/hub/cache (relative to the scratch folder): the Hugging
+//   Face cache huggingface_hub wrote for golden/, so a Hub name such as ckpt-golden/tiny-release is found
+//   there and never in the user's own cache.
 import CkptTestSupport
 import Foundation
 import XCTest
@@ -48,7 +51,8 @@ final class DocExamplesTests: XCTestCase {
             let scratch = try DocScratch(golden: golden)
             for example in examples {
                 total += 1
-                let result = try CkptProcess.run(example.arguments, currentDirectory: scratch.directory.path)
+                let result = try CkptProcess.run(example.arguments, in: URL(fileURLWithPath: scratch.directory.path),
+                                                 wrapper: ["/usr/bin/env", "HF_HUB_CACHE=golden/hub/cache"])
                 let actual = (result.stdout + result.stderr).split(separator: "\n", omittingEmptySubsequences: false)
                     .map(String.init)
                 if result.exitCode != example.exitCode || !DocOutput.matches(expected: example.output, actual: actual) {

@@ -426,6 +426,28 @@ def image_cases(c):
         write_json(d / "golden.json", rec)
 
 
+USER_CASE = GOLDEN / "user-cases" / "tiny-release-images"
+USER_CASE_IMAGES = ["gray16.png", "jpeg-gray.jpg"]
+
+
+def run_user_case():
+    """Section user-case: what a release engineer does at sign-off, on golden data: forward-case --images on two
+    bundled images (grayscale, as X-rays are) with the tiny release bundle of the hub section (its own
+    preprocessor_config.json and DINOHead), through the same CLI a user runs."""
+    import json as _json
+
+    hub = GOLDEN / "hub" / "hub.json"
+    if not hub.exists():
+        raise SystemExit("user-case: golden/hub/ is missing; run `generate.py --only hub` first")
+    rec = _json.loads(hub.read_text())
+    snapshot = GOLDEN / "hub" / "cache" / rec["repo_folder"] / "snapshots" / rec["revisions"]["main"]
+    if USER_CASE.parent.exists():
+        shutil.rmtree(USER_CASE.parent)
+    USER_CASE.parent.mkdir(parents=True)
+    return cli(["--weights", str(snapshot), "--layout", "hf", "--head", str(snapshot / "dino_head.safetensors"),
+                "--images", *[str(GOLDEN / "images" / "inputs" / n) for n in USER_CASE_IMAGES], "--out", str(USER_CASE)])
+
+
 def run_timm():
     """Only the timm cases (section forward-timm): rewrites their folders and leaves every other case
     as committed (float outputs can differ in the last bits from machine to machine)."""
@@ -485,6 +507,54 @@ def timm_cases(c):
 # ---------------------------------------------------------------------------------------------
 # forward-case CLI (real weights)
 # ---------------------------------------------------------------------------------------------
+def user_image_pixels(files, preprocessor: Path):
+    """transformers' pixel_values of the user's image files as one batch, through the processor a user of the model
+    gets (AutoImageProcessor.from_pretrained on the folder of preprocessor_config.json, use_fast=False: the PIL
+    backend, as rad-dino uses), and how they were made."""
+    import tempfile
+
+    from PIL import Image
+    from transformers import AutoImageProcessor
+
+    names = [f.name for f in files]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"--images: two files share a name ({names}); the case stores them by name")
+    for f in files:
+        if not f.is_file():
+            raise SystemExit(f"{f}: no such image file")
+    with tempfile.TemporaryDirectory() as td:
+        shutil.copyfile(preprocessor, Path(td) / "preprocessor_config.json")
+        proc = AutoImageProcessor.from_pretrained(td, use_fast=False)
+    ims = [Image.open(f) for f in files]
+    try:
+        px = proc(ims, return_tensors="pt")["pixel_values"]
+    finally:
+        for im in ims:
+            im.close()
+    how = (f"transformers {type(proc).__name__} (AutoImageProcessor, use_fast=False) "
+           f"{importlib.metadata.version('transformers')} with preprocessor_config.json on the image files listed under "
+           "'images', in that order (Image.open(file), return_tensors='pt', one batch)")
+    return px.to(torch.float32).contiguous(), how, files, f"transformers {type(proc).__name__} (use_fast=False) " \
+        f"{importlib.metadata.version('transformers')}"
+
+
+def write_user_images(d: Path, files, preprocessor: Path, processor: str):
+    """Copies the images and the preprocessor config into the case, and the 'images' record GoldenImageCheck reads."""
+    (d / "images").mkdir()
+    for f in files:
+        shutil.copyfile(f, d / "images" / f.name)
+    shutil.copyfile(preprocessor, d / "preprocessor_config.json")
+    return OrderedDict(files=[f"images/{f.name}" for f in files],
+                       sha256=[sha256_file(d / "images" / f.name) for f in files],
+                       preprocessor_config="preprocessor_config.json", backend="pil",
+                       processor=processor,
+                       preprocessor_config_sha256=sha256_file(d / "preprocessor_config.json"))
+
+
+def user_versions():
+    return OrderedDict((n, importlib.metadata.version(n)) for n in ("pillow", "torchvision"))
+
+
 def _load_state_dict(path: Path):
     if path.suffix in (".pth", ".pt", ".bin"):
         sd = torch.load(str(path), map_location="cpu", weights_only=True)
@@ -527,7 +597,15 @@ def cli(argv):
     ap.add_argument("--batch", type=int, default=BATCH)
     ap.add_argument("--heads", type=int, help="attention heads for --layout dinov2 (default width // 64)")
     ap.add_argument("--no-f64", action="store_true", help="skip the float64 measurement (no tolerance recorded)")
+    ap.add_argument("--images", nargs="+", metavar="FILE",
+                    help="the release's own images (PNG/JPEG): pixel_values are transformers' (AutoImageProcessor, "
+                         "use_fast=False as rad-dino uses) on them, as one batch; the files are copied into the case")
+    ap.add_argument("--preprocessor", help="preprocessor_config.json for --images (default: the one next to --weights)")
     a = ap.parse_args(argv)
+    if a.images and (a.image_size or a.batch != BATCH):
+        ap.error("--images sets the batch and the image size (from the preprocessor): drop --image-size/--batch")
+    if a.preprocessor and not a.images:
+        ap.error("--preprocessor applies to --images")
     from .common import setup_torch
 
     setup_torch()
@@ -571,14 +649,22 @@ def cli(argv):
         kind = "dinov2"
     if patch != models.PATCH:
         raise SystemExit(f"patch size {patch} is not supported (only {models.PATCH})")
-    if a.image_size:
+    pixels = None
+    if a.images:
+        pre = Path(a.preprocessor).resolve() if a.preprocessor else (wpath if wpath.is_dir() else wpath.parent) / "preprocessor_config.json"
+        if not pre.is_file():
+            raise SystemExit(f"{pre}: no preprocessor_config.json (pass --preprocessor FILE)")
+        px, pix_how, img_files, processor = user_image_pixels([Path(f).resolve() for f in a.images], pre)
+        pixels = (px, pix_how)
+        H, W = px.shape[2], px.shape[3]
+    elif a.image_size:
         s = a.image_size.lower().split("x")
         H, W = (int(s[0]), int(s[-1]))
     else:
         H = W = native
     head_build = None
     if a.head:
-        hp = Path(a.head).resolve()
+        hp = Path(a.head).absolute()  # not resolved: a Hub snapshot link keeps its file name
         hsd = _strip_original(_load_state_dict(hp), "dino_head")
         ren = {"last_layer.parametrizations.weight.original0": "last_layer.weight_g",
                "last_layer.parametrizations.weight.original1": "last_layer.weight_v"}
@@ -591,8 +677,18 @@ def cli(argv):
         weights["head"] = {"path": hp.name, "sha256": sha256_file(hp), "out_dim": int(ht["last_layer.weight_v"].shape[0])}
     G = native // patch
     convention = "none" if (H, W) == (native, native) else kind
-    rec = make_case(Path(a.out).resolve(), ref_kind=kind, build=build, H=H, W=W, convention=convention, registers=R,
-                    grid_native=G, weights=weights, head_build=head_build, batch=a.batch, measure=not a.no_f64)
+    out_dir = Path(a.out).resolve()
+    rec = make_case(out_dir, ref_kind=kind, build=build, H=H, W=W, convention=convention, registers=R,
+                    grid_native=G, weights=weights, head_build=head_build, batch=a.batch, measure=not a.no_f64,
+                    pixels=pixels)
+    if a.images:
+        rec["images"] = write_user_images(out_dir, img_files, pre, processor)
+        rec["versions"].update(user_versions())
+    # A case made outside the project's pinned environment says so; `ckpt verify --golden` warns about it.
+    from .versions import differences
+
+    rec["versions_differ_from_pins"] = differences()
+    write_json(out_dir / "golden.json", rec)
     print(json.dumps({"out": str(Path(a.out).resolve()), "tolerance": rec["tolerance"],
                       "measured_f32_vs_f64": rec["measured_f32_vs_f64"]}, indent=2))
     return 0

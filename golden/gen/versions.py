@@ -56,6 +56,29 @@ def check(strict: bool = True):
     return found
 
 
+def differences():
+    """[{package, installed, pinned}] for every pin the installed environment does not match (installed None: absent)."""
+    out = []
+    for name, want, _nodeps in pins():
+        try:
+            have = md.version(name)
+        except md.PackageNotFoundError:
+            have = None
+        if have is None or _public(have) != want:
+            out.append({"package": name, "installed": have, "pinned": want})
+    return out
+
+
+def warn_differences():
+    """forward-case in a release engineer's own environment: the differences are a warning, not a refusal."""
+    diffs = differences()
+    if diffs:
+        lines = "\n".join(f"  {d['package']}: installed {d['installed'] or 'nothing'}, pinned {d['pinned']}" for d in diffs)
+        print("generate.py forward-case: warning: the installed packages differ from golden/requirements.txt:\n" + lines
+              + "\nThe case records its versions; `ckpt verify --golden` prints them and warns.", file=sys.stderr)
+    return diffs
+
+
 def versions_record():
     v = {}
     for name in ("torch", "transformers", "safetensors", "numpy", "zstandard", "dinov2"):

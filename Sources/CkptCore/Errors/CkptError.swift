@@ -53,6 +53,8 @@ public enum CkptError: CkptProblem, Equatable {
     case unsafePickle(path: String, global: String)
     /// A `.pth` archive (zip container, pickle or storage records) is malformed; `problem` says how.
     case malformedPth(path: String, problem: String)
+    /// A Hub model name (`ORG/NAME[@REVISION]`) could not be opened from the local Hugging Face cache.
+    case hubCache(name: String, problem: HubCacheProblem)
     /// A shared library ckpt loads at run time (OpenBLAS) is missing or unusable; the message says which and why.
     case libraryUnavailable(String)
 
@@ -68,7 +70,7 @@ public enum CkptError: CkptProblem, Equatable {
              let .companionMissing(path, _), let .unusableTensors(path, _), let .notFloat(path, _, _),
              let .inputChanged(path, _), let .inputResized(path, _, _), let .missingTensor(path, _, _),
              let .headsDoNotDivideWidth(path, _, _), let .tensorShape(path, _, _, _), let .unsafePickle(path, _),
-             let .malformedPth(path, _):
+             let .malformedPth(path, _), let .hubCache(path, _):
             return path
         case let .imageSmallerThanPatch(source, _, _, _):
             return source
@@ -118,6 +120,8 @@ extension CkptError: CustomStringConvertible, LocalizedError {
             return "\(source): image \(height)×\(width) is smaller than one \(patch)×\(patch) patch"
         case let .libraryUnavailable(message):
             return message
+        case let .hubCache(name, problem):
+            return "\(name): " + problem.message(repoID: String(name.split(separator: "@", maxSplits: 1)[0]))
         case let .unsafePickle(path, global):
             return "\(path): refusing to load: the pickle refers to \(global), which is not allowed in a state dict (nothing was executed)"
         case let .malformedPth(path, problem):
