@@ -2,7 +2,7 @@
 """Golden-data generator for ckpt (see golden/README.md).
 
     python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward,
-                                                        #          forward-timm (the timm cases alone)
+                                                        #          forward-timm (the timm cases alone), dicom-recipe
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
 
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm")
+SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "dicom-recipe")
 
 
 def main(argv=None):
@@ -75,6 +75,10 @@ def main(argv=None):
             from gen import forward
 
             forward.run()
+        elif sec == "dicom-recipe":
+            from gen import dicom_recipe
+
+            dicom_recipe.run()
         elif sec == "forward-timm":
             from gen import forward
 
