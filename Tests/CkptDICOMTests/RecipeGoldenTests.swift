@@ -32,23 +32,25 @@ final class RecipeGoldenTests: XCTestCase {
         let outputs: [Output]
     }
 
+    /// `cases.json`, read with the core's JSON parser (its numbers are exact: Foundation's parser rounds some
+    /// doubles off by an ulp).
     static func cases() throws -> [Case] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: directory + "/cases.json"))
-        let root = try JSONSerialization.jsonObject(with: data) as! [String: Any]
-        return (root["cases"] as! [[String: Any]]).map { c in
-            Case(
-                name: c["case"] as! String,
-                input: (c["input"] as? [String: Any])?["file"] as? String,
-                pixelType: DICOMPixelType(rawValue: c["pixel_type"] as! String)!,
-                width: c["width"] as! Int, height: c["height"] as! Int,
-                outputs: (c["outputs"] as! [[String: Any]]).map { o in
-                    Output(size: o["size"] as! Int, side: CardRecipe.Side(rawValue: o["side"] as! String)!,
-                           width: o["width"] as! Int, height: o["height"] as! Int, sha256: o["sha256"] as! String,
-                           png: o["png"] as? String, intermediates: o["intermediates"] as? String,
-                           rescaleMinimum: (o["rescale_minimum"] as! NSNumber).doubleValue,
-                           rescaleMaximum: (o["rescale_maximum"] as! NSNumber).doubleValue)
-                })
+        let root = try StrictJSONParser.parse(FileSystem.readSmallFile(directory + "/cases.json"))
+        return root["cases"]!.arrayValue!.map { (c: JSONValue) -> Case in
+            let outputs = c["outputs"]!.arrayValue!.map(output)
+            return Case(
+                name: c["case"]!.stringValue!,
+                input: c["input"]?["file"]?.stringValue,
+                pixelType: DICOMPixelType(rawValue: c["pixel_type"]!.stringValue!)!,
+                width: c["width"]!.intValue!, height: c["height"]!.intValue!, outputs: outputs)
         }
+    }
+
+    static func output(_ o: JSONValue) -> Output {
+        Output(size: o["size"]!.intValue!, side: CardRecipe.Side(rawValue: o["side"]!.stringValue!)!,
+               width: o["width"]!.intValue!, height: o["height"]!.intValue!, sha256: o["sha256"]!.stringValue!,
+               png: o["png"]?.stringValue, intermediates: o["intermediates"]?.stringValue,
+               rescaleMinimum: o["rescale_minimum"]!.doubleValue!, rescaleMaximum: o["rescale_maximum"]!.doubleValue!)
     }
 
     /// `input.safetensors`: `pixels` [H, W] in the ITK pixel type, `geometry` [sx, sy, ox, oy, d00, d01, d10, d11].

@@ -51,6 +51,26 @@ def source_path(name: str) -> Path:
     raise SystemExit(f"dicom_recipe: {name} is in neither pydicom's test files nor pydicom-data")
 
 
+def synthetic(name: str):
+    """Small images that exercise ITK's edge paths; seeded, so they are the same on every run."""
+    import SimpleITK as sitk
+
+    rng = np.random.default_rng(21)
+    if name == "2x3":
+        img = sitk.GetImageFromArray(rng.integers(0, 4096, size=(3, 2)).astype(np.uint16))
+    elif name == "column":
+        img = sitk.GetImageFromArray(rng.integers(-500, 500, size=(9, 1)).astype(np.int16))
+    elif name == "constant":
+        img = sitk.GetImageFromArray(np.full((4, 5), 7, dtype=np.uint8))
+    elif name == "aniso_f64":
+        img = sitk.GetImageFromArray(rng.normal(100.0, 30.0, size=(30, 45)))
+        img.SetSpacing((0.7, 0.3))
+        img.SetOrigin((-12.25, 3.5))
+    else:
+        raise SystemExit(f"dicom_recipe: no synthetic image {name}")
+    return img
+
+
 def read(path: Path):
     import SimpleITK as sitk
 
@@ -106,6 +126,11 @@ CASES = [
     ("jpll8_crop", "JPGLosslessP14SV1_1s_1f_8b.dcm", [300, 400, 120, 90], True, [(200, "shorter"), (45, "longer")]),
     # Signed CT, 14 bits stored, intercept -1024, a crop with odd width.
     ("ct693_crop", "693_UNCI.dcm", [150, 180, 101, 140], True, [(150, "shorter"), (518, "longer")]),
+    # Synthetic images (made here with numpy, not DICOM): the edges of ITK's code paths.
+    ("synth_2x3", "synthetic:2x3", None, True, [(7, "shorter"), (5, "longer")]),  # lines shorter than the horizon
+    ("synth_column", "synthetic:column", None, True, [(18, "longer"), (3, "shorter")]),  # width 1: no x filter, mirror 0
+    ("synth_constant", "synthetic:constant", None, True, [(10, "shorter")]),  # min == max: scale 255 / max
+    ("synth_aniso_f64", "synthetic:aniso_f64", None, True, [(41, "shorter"), (64, "longer")]),  # float64, spacing 0.7 x 0.3
     # Full size (inputs not committed: read from the installed pydicom-data).
     ("rg1", "RG1_UNCI.dcm", None, False, [(518, "shorter"), (128, "shorter"), (200, "shorter"), (333, "longer")]),
     ("rg3", "RG3_UNCI.dcm", None, False, [(518, "shorter"), (333, "shorter")]),
@@ -140,7 +165,7 @@ def run():
     assert sitk.Version.VersionString() == SIMPLEITK_VERSION, sitk.Version.VersionString()
     records = []
     for name, src, crop, commit_input, outputs in CASES:
-        img = read(source_path(src))
+        img = synthetic(src.split(":", 1)[1]) if src.startswith("synthetic:") else read(source_path(src))
         if crop is not None:
             x0, y0, w, h = crop
             img = img[x0 : x0 + w, y0 : y0 + h]  # slicing keeps the geometry (origin moves with the crop)
