@@ -13,7 +13,8 @@ import PackageDescription
 // CkptForward: the reference forward pass (the only module over OpenBLAS and libmvec).
 // CkptVerify: strict verification, manifests, diff (the only module over libcrypto's SHA-256); its golden check
 // preprocesses image cases through CkptImage, and Images/ holds the image pipelines the CLI runs (preprocess
-// to a pixel file with SHA-256 provenance, batched embed --image) since they need both CkptForward and hashing.
+// to a pixel file with SHA-256 provenance, batched embed --image, DICOM to the card recipe's PNG) since they need
+// CkptForward, hashing, CkptImage and CkptDICOM together.
 // CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
 // resampling); it depends on nothing of ours, only on its C shim.
 let package = Package(
@@ -75,11 +76,11 @@ let package = Package(
         .target(
             name: "CkptVerify",
             dependencies: [
-                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CLibCryptoLoader",
+                "CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptDICOM", "CLibCryptoLoader",
             ]),
         .target(
             name: "CkptKit",
-            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify", "CkptImage"]),
+            dependencies: ["CkptFormat", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptVerify", "CkptImage", "CkptDICOM"]),
         .executableTarget(
             name: "CkptCLI",
             dependencies: [
@@ -100,7 +101,7 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptTestSupport"]),
-        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptTestSupport"]),
+        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptImage", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
