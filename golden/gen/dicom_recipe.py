@@ -62,6 +62,8 @@ def synthetic(name: str):
         img = sitk.GetImageFromArray(rng.integers(-500, 500, size=(9, 1)).astype(np.int16))
     elif name == "constant":
         img = sitk.GetImageFromArray(np.full((4, 5), 7, dtype=np.uint8))
+    elif name == "f32":
+        img = sitk.GetImageFromArray((rng.normal(0.0, 1.0, size=(20, 24)) * 1e3).astype(np.float32))
     elif name == "aniso_f64":
         img = sitk.GetImageFromArray(rng.normal(100.0, 30.0, size=(30, 45)))
         img.SetSpacing((0.7, 0.3))
@@ -112,16 +114,16 @@ PIXEL_TYPES = {  # SimpleITK pixel id name -> (ckpt's DICOMPixelType, numpy dtyp
 
 # (case, source file, crop [x0, y0, width, height] or None, committed input?, [(size, side), ...])
 CASES = [
-    # Signed CT with RescaleIntercept -1024 (int16), 128x128: upsampled to 518 and odd sizes.
+    # Signed CT with RescaleIntercept -1024 (GDCM widens to int32), 128x128: upsampled to 518 and odd sizes.
     ("ct_small", "CT_small.dcm", None, True, [(518, "shorter"), (64, "shorter"), (97, "shorter"), (333, "longer")]),
     # MR 64x64 (int16): upsampled 8x; the half-pixel border gets the default 0.
     ("mr_small", "MR_small.dcm", None, True, [(518, "shorter"), (100, "shorter"), (65, "longer")]),
-    # MR with RescaleSlope 3.774114 (float32 pixel type), a 160x120 crop.
+    # MR with RescaleSlope 3.774114 (GDCM gives float64), a 160x120 crop.
     ("mr2_crop", "MR2_UNCI.dcm", [400, 380, 160, 120], True, [(518, "shorter"), (77, "shorter"), (200, "longer")]),
     # MONOCHROME1 chest radiographs (uint16 after inversion), crops across the lung / saturated border.
     ("rg1_crop", "RG1_UNCI.dcm", [0, 700, 200, 150], True,
      [(518, "shorter"), (128, "shorter"), (99, "longer"), (151, "shorter")]),
-    ("rg3_crop", "RG3_UNCI.dcm", [1500, 800, 180, 220], True, [(518, "shorter"), (111, "shorter"), (333, "longer")]),
+    ("rg3_crop", "RG3_UNCI.dcm", [700, 700, 180, 220], True, [(518, "shorter"), (111, "shorter"), (333, "longer")]),
     # 8-bit (uint8) JPEG lossless source, a crop.
     ("jpll8_crop", "JPGLosslessP14SV1_1s_1f_8b.dcm", [300, 400, 120, 90], True, [(200, "shorter"), (45, "longer")]),
     # Signed CT, 14 bits stored, intercept -1024, a crop with odd width.
@@ -130,6 +132,7 @@ CASES = [
     ("synth_2x3", "synthetic:2x3", None, True, [(7, "shorter"), (5, "longer")]),  # lines shorter than the horizon
     ("synth_column", "synthetic:column", None, True, [(18, "longer"), (3, "shorter")]),  # width 1: no x filter, mirror 0
     ("synth_constant", "synthetic:constant", None, True, [(10, "shorter")]),  # min == max: scale 255 / max
+    ("synth_f32", "synthetic:f32", None, True, [(50, "shorter")]),  # float32: the resampler's float cast
     ("synth_aniso_f64", "synthetic:aniso_f64", None, True, [(41, "shorter"), (64, "longer")]),  # float64, spacing 0.7 x 0.3
     # Full size (inputs not committed: read from the installed pydicom-data).
     ("rg1", "RG1_UNCI.dcm", None, False, [(518, "shorter"), (128, "shorter"), (200, "shorter"), (333, "longer")]),
