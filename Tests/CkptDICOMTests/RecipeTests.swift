@@ -29,3 +29,32 @@ final class RecipeTests: XCTestCase {
         XCTAssertEqual(BSplineDecomposition.horizon, 18)
     }
 }
+
+/// The fast passes (rows in lockstep, columns as vectors) against `filterLine`, the one-line-at-a-time
+/// transcription of ITK's `DataToCoefficients1D`: the same bits for every length around the horizon.
+final class RecipeDecompositionTests: XCTestCase {
+    func testLockstepPassesEqualTheLineByLineTranscription() {
+        var rng = SystemRandomNumberGenerator()
+        for n in [2, 3, 4, 17, 18, 19, 64, 101] {
+            for k in [1, 3, 8] {
+                let data = (0..<(n * k)).map { _ in Double(Int.random(in: -4000...60000, using: &rng)) }
+                var reference = data
+                reference.withUnsafeMutableBufferPointer { b in
+                    for r in 0..<k { BSplineDecomposition.filterLine(b.baseAddress! + r * n, count: n) }
+                }
+                var rows = data
+                rows.withUnsafeMutableBufferPointer { BSplineDecomposition.filterRows($0.baseAddress!, width: n, count: k) }
+                XCTAssertEqual(rows, reference, "rows: length \(n), \(k) in lockstep")
+                // The same data read as k columns of n rows (transposed).
+                var columns = [Double](repeating: 0, count: n * k)
+                for r in 0..<k { for i in 0..<n { columns[i * k + r] = data[r * n + i] } }
+                columns.withUnsafeMutableBufferPointer {
+                    BSplineDecomposition.filterColumns($0.baseAddress!, width: k, height: n, columns: 0..<k)
+                }
+                var back = [Double](repeating: 0, count: n * k)
+                for r in 0..<k { for i in 0..<n { back[r * n + i] = columns[i * k + r] } }
+                XCTAssertEqual(back, reference, "columns: length \(n), \(k) columns")
+            }
+        }
+    }
+}

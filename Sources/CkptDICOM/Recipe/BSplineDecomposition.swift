@@ -35,7 +35,12 @@ enum BSplineDecomposition {
             let base = SendablePointer(buffer.baseAddress!)
             if width > 1 {
                 RowParallel.forEach(height, work: width * height) { rows in
-                    for y in rows { filterLine(base.p + y * width, count: width) }
+                    var y = rows.lowerBound
+                    while y < rows.upperBound {
+                        let k = min(rowGroup, rows.upperBound - y)
+                        filterRows(base.p + y * width, width: width, count: k)
+                        y += k
+                    }
                 }
             }
             if height > 1 {
@@ -61,19 +66,7 @@ enum BSplineDecomposition {
             }
             s[0] = sum
         } else {
-            var zn = z
-            let iz = 1.0 / z
-            var z2n = pow(z, Double(n - 1))
-            var sum = s[0] + z2n * s[n - 1]
-            z2n *= z2n * iz
-            if n >= 3 {
-                for i in 1...(n - 2) {
-                    sum += (zn + z2n) * s[i]
-                    zn *= z
-                    z2n *= iz
-                }
-            }
-            s[0] = sum / (1.0 - zn * zn)
+            causalInitFull(s, count: n)
         }
         for i in 1..<n { s[i] += z * s[i - 1] }
         // SetInitialAntiCausalCoefficient
@@ -83,6 +76,63 @@ enum BSplineDecomposition {
             s[i] = z * (s[i + 1] - s[i])
             i -= 1
         }
+    }
+
+    /// Rows filtered together by `filterRows`: their recursions are independent chains the CPU can overlap.
+    static let rowGroup = 8
+
+    /// `DataToCoefficients1D` along x for `count` consecutive rows of `width` ≥ 2 samples, in lockstep: each
+    /// row goes through exactly `filterLine`'s operations (a test checks the two agree bit for bit); only the
+    /// order *between* rows changes, so the recursions' latencies overlap.
+    static func filterRows(_ first: UnsafeMutablePointer<Double>, width n: Int, count k: Int) {
+        let z = pole
+        @inline(__always) func at(_ r: Int, _ i: Int) -> UnsafeMutablePointer<Double> { first + r * n + i }
+        for r in 0..<k {
+            let p = first + r * n
+            for i in 0..<n { p[i] *= gain }
+        }
+        if horizon < n {
+            for r in 0..<k {
+                let p = first + r * n
+                var sum = p[0]
+                var zn = z
+                for i in 1..<horizon {
+                    sum += zn * p[i]
+                    zn *= z
+                }
+                p[0] = sum
+            }
+        } else {
+            for r in 0..<k { causalInitFull(first + r * n, count: n) }
+        }
+        for i in 1..<n {
+            for r in 0..<k { at(r, i).pointee += z * at(r, i - 1).pointee }
+        }
+        let a = z / (z * z - 1.0)
+        for r in 0..<k { at(r, n - 1).pointee = a * (z * at(r, n - 2).pointee + at(r, n - 1).pointee) }
+        var i = n - 2
+        while i >= 0 {
+            for r in 0..<k { at(r, i).pointee = z * (at(r, i + 1).pointee - at(r, i).pointee) }
+            i -= 1
+        }
+    }
+
+    /// `SetInitialCausalCoefficient` for a line no longer than the horizon: the full mirror sum.
+    static func causalInitFull(_ s: UnsafeMutablePointer<Double>, count n: Int) {
+        let z = pole
+        var zn = z
+        let iz = 1.0 / z
+        var z2n = pow(z, Double(n - 1))
+        var sum = s[0] + z2n * s[n - 1]
+        z2n *= z2n * iz
+        if n >= 3 {
+            for i in 1...(n - 2) {
+                sum += (zn + z2n) * s[i]
+                zn *= z
+                z2n *= iz
+            }
+        }
+        s[0] = sum / (1.0 - zn * zn)
     }
 
     /// `DataToCoefficients1D` along y for the columns `columns` of a row-major image with `height` ≥ 2 rows,
