@@ -7,3 +7,4 @@
 @_exported import CkptLayout
 @_exported import CkptVerify
 @_exported import CkptImage
+@_exported import CkptDICOM
