@@ -55,8 +55,21 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
         .target(name: "CkptImage", dependencies: ["CImageCodecs"]),
+        // DICOM codecs: Debian's zlib1g-dev (deflated datasets), libcharls-dev (JPEG-LS) and
+        // libopenjp2-7-dev (JPEG 2000). Every call into them, and all their error handling, stays in
+        // the C shim CDICOMCodecs; JPEG baseline reuses CImageCodecs' libjpeg-turbo decoder.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CCharLS", path: "Sources/CCharLS", pkgConfig: "charls",
+            providers: [.apt(["libcharls-dev"])]),
+        .systemLibrary(
+            name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2",
+            providers: [.apt(["libopenjp2-7-dev"])]),
+        .target(name: "CDICOMCodecs", dependencies: ["CZlib", "CCharLS", "COpenJPEG"]),
         // DICOM files to the image SimpleITK reads (parser, transfer syntaxes) and RAD-DINO's card recipe.
-        .target(name: "CkptDICOM", dependencies: ["CkptFormat"]),
+        .target(name: "CkptDICOM", dependencies: ["CkptFormat", "CDICOMCodecs", "CImageCodecs"]),
         // dlopen of the first library name found and its symbols, with the message a user can act on;
         // shared by the two loaders below.
         .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),

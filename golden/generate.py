@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Golden-data generator for ckpt (see golden/README.md).
 
-    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward,
+    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, dicom-inputs, forward,
                                                         #          forward-timm (the timm cases alone), dicom-recipe
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW] [--head HEAD] [--batch B] [--no-f64]
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "dicom-recipe")
+SECTIONS = ("safetensors", "models", "pth", "images", "dicom-inputs", "dicom-recipe", "forward", "forward-timm")
 
 
 def main(argv=None):
@@ -71,6 +71,10 @@ def main(argv=None):
             from gen import images
 
             images.run()
+        elif sec == "dicom-inputs":
+            from gen import dicom_inputs
+
+            dicom_inputs.run()
         elif sec == "forward":
             from gen import forward
 

@@ -1,0 +1,121 @@
+import CkptTestSupport
+import XCTest
+@testable import CkptDICOM
+@testable import CkptFormat
+
+/// Every file of golden/dicom/inputs against what SimpleITK 2.5.7 read from it (golden/gen/dicom_inputs.py).
+final class DICOMGoldenTests: XCTestCase {
+    struct Case {
+        let name: String
+        let record: JSONValue
+        var sitk: JSONValue { record["sitk"]! }
+        var path: String { DICOMGolden.directory + "/" + name }
+    }
+
+    static func cases() throws -> [Case] {
+        let json = try StrictJSONParser.parse(try readBytes(DICOMGolden.directory + "/inputs.json"))
+        guard let files = json["files"]?.objectValue else { throw XCTSkip("inputs.json has no files") }
+        return files.map { Case(name: $0.0, record: $0.1) }
+    }
+
+    /// The samples as SimpleITK's array holds them: little endian in the pixel type, y then x.
+    static func bytes(_ image: DICOMImage) -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(image.values.count * 8)
+        func append<T: FixedWidthInteger>(_ v: T) { withUnsafeBytes(of: v.littleEndian) { out.append(contentsOf: $0) } }
+        for v in image.values {
+            switch image.pixelType {
+            case .uint8: append(UInt8(v))
+            case .int8: append(Int8(v))
+            case .uint16: append(UInt16(v))
+            case .int16: append(Int16(v))
+            case .uint32: append(UInt32(v))
+            case .int32: append(Int32(v))
+            case .float32: append(Float(v).bitPattern)
+            case .float64: append(v.bitPattern)
+            }
+        }
+        return out
+    }
+
+    func testEveryReadableInputMatchesSimpleITK() throws {
+        var checked = 0
+        for c in try Self.cases() where c.record["ckpt"]?.stringValue == "read" {
+            let file: DICOMFile
+            do { file = try DICOMReader.read(contentsOf: c.path) } catch {
+                XCTFail("\(c.name): \(error)")
+                continue
+            }
+            let image = file.image
+            let size = c.sitk["size"]!.arrayValue!.map { $0.intValue! }
+            XCTAssertEqual([image.width, image.height], size, c.name)
+            XCTAssertEqual(image.pixelType.rawValue, c.sitk["pixel_type"]?.stringValue, c.name)
+            XCTAssertEqual([image.spacing.x, image.spacing.y], c.sitk["spacing"]!.arrayValue!.map { $0.doubleValue! }, "\(c.name) spacing")
+            XCTAssertEqual([image.origin.x, image.origin.y], c.sitk["origin"]!.arrayValue!.map { $0.doubleValue! }, "\(c.name) origin")
+            XCTAssertEqual(image.direction, c.sitk["direction"]!.arrayValue!.map { $0.doubleValue! }, "\(c.name) direction")
+            if c.record["lossless"] == .bool(true) {
+                XCTAssertEqual(sha256Hex(Self.bytes(image)), c.sitk["sha256"]?.stringValue, "\(c.name) pixels")
+                XCTAssertEqual(image.values.min(), c.sitk["min"]?.doubleValue, c.name)
+                XCTAssertEqual(image.values.max(), c.sitk["max"]?.doubleValue, c.name)
+            }
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 30)
+    }
+
+    static func storedSamples(_ path: String) throws -> [UInt16] {
+        var samples: [UInt16] = []
+        let bytes = try readBytes(path)
+        _ = try bytes.withUnsafeBytes {
+            try DICOMReader.read(bytes: $0, path: path, maxPixels: DICOMReader.defaultMaxPixels) { samples = $0 }
+        }
+        return samples
+    }
+
+    /// Lossless syntaxes decode to exactly the samples of the uncompressed file they were written from.
+    func testLosslessDecodesEqualTheirUncompressedTwin() throws {
+        var checked = 0
+        for c in try Self.cases() where c.record["lossless"] == .bool(true) {
+            guard let twin = c.record["twin"]?.stringValue else { continue }
+            let a = try Self.storedSamples(c.path), b = try Self.storedSamples(DICOMGolden.directory + "/" + twin)
+            XCTAssertEqual(a.count, b.count, c.name)
+            XCTAssertTrue(a == b, "\(c.name): \(zip(a, b).filter { $0 != $1 }.count) samples differ from \(twin)'s")
+            checked += 1
+        }
+        XCTAssertGreaterThanOrEqual(checked, 15)
+    }
+
+    /// Lossy decodes: the deviation from SimpleITK's own decode (its bundled IJG/OpenJPEG/CharLS).
+    func testLossyDecodesStayWithinOneLevelOfSimpleITK() throws {
+        for c in try Self.cases() where c.record["lossless"] == .bool(false) && c.record["ckpt"]?.stringValue == "read" {
+            let image = try DICOMReader.read(contentsOf: c.path).image
+            let reference = try readBytes(c.path + ".sitk.raw")
+            let ours = Self.bytes(image)
+            XCTAssertEqual(ours.count, reference.count, c.name)
+            let width = ours.count / image.values.count
+            var differing = 0, worst = 0
+            for i in 0..<image.values.count {
+                var a = 0, b = 0
+                for k in (0..<width).reversed() { a = a << 8 | Int(ours[i * width + k]); b = b << 8 | Int(reference[i * width + k]) }
+                if a != b { differing += 1; worst = max(worst, abs(a - b)) }
+            }
+            print("\(c.name): \(differing) of \(image.values.count) samples differ from SimpleITK, by at most \(worst)")
+            XCTAssertLessThanOrEqual(worst, 1, c.name)
+        }
+    }
+
+    func testRefusedInputsNameTheTransferSyntax() throws {
+        for c in try Self.cases() where c.record["ckpt"]?.stringValue == "refused" {
+            XCTAssertThrowsError(try DICOMReader.read(contentsOf: c.path), c.name) { error in
+                guard let problem = error as? DICOMProblem else { return XCTFail("\(c.name): \(error)") }
+                XCTAssertTrue(problem.description.contains(c.record["transfer_syntax"]!.stringValue!), problem.description)
+                XCTAssertTrue(problem.description.hasPrefix(c.path), problem.description)
+                XCTAssertEqual(problem.exitCode, 2)
+            }
+        }
+    }
+}
+
+enum DICOMGolden {
+    static var directory: String { PackagePaths.golden + "/dicom/inputs" }
+}
