@@ -22,7 +22,11 @@ public enum RecipeGolden {
 
     public struct Case {
         public let name: String
+        /// The file the image was read from (pydicom's test files or pydicom-data), or `synthetic:<name>`.
+        public let source: String?
         public let input: String?
+        /// False for a lossy source, whose decode may differ between codec builds.
+        public let lossless: Bool
         public let pixelType: DICOMPixelType
         public let width: Int
         public let height: Int
@@ -36,8 +40,8 @@ public enum RecipeGolden {
         return root["cases"]!.arrayValue!.map { (c: JSONValue) -> Case in
             let outputs = c["outputs"]!.arrayValue!.map(output)
             return Case(
-                name: c["case"]!.stringValue!,
-                input: c["input"]?["file"]?.stringValue,
+                name: c["case"]!.stringValue!, source: c["source"]?.stringValue,
+                input: c["input"]?["file"]?.stringValue, lossless: c["lossless"]?.boolValue ?? true,
                 pixelType: DICOMPixelType(rawValue: c["pixel_type"]!.stringValue!)!,
                 width: c["width"]!.intValue!, height: c["height"]!.intValue!, outputs: outputs)
         }

@@ -17,6 +17,9 @@ Writes golden/dicom/expected/recipe/:
                              cast to the input pixel type and the clamp, in that type), `rescaled` (float32, before
                              the cast to UInt8)
 
+files/<stem>-<size>-<side>.png   the recipe on the reader's test files (golden/dicom/inputs, read by SimpleITK
+                             itself): PNGs for the small outputs and for lossy files; hashes of all in cases.json
+
 Full-size cases (NEMA WG04 RG1/RG3, MR2) read the files installed with pydicom-data 1.0.0; only their outputs'
 hashes and small PNGs are committed (the inputs are 4-7 MB each).
 """
@@ -138,7 +141,12 @@ CASES = [
     ("rg1", "RG1_UNCI.dcm", None, False, [(518, "shorter"), (128, "shorter"), (200, "shorter"), (333, "longer")]),
     ("rg3", "RG3_UNCI.dcm", None, False, [(518, "shorter"), (333, "shorter")]),
     ("mr2", "MR2_UNCI.dcm", None, False, [(518, "shorter"), (200, "shorter")]),
+    ("rg1_j2kr", "RG1_J2KR.dcm", None, False, [(518, "shorter")]),  # JPEG 2000 lossless: RG1's own pixels
+    ("rg3_j2kr", "RG3_J2KR.dcm", None, False, [(518, "shorter")]),
+    ("rg1_j2ki", "RG1_J2KI.dcm", None, False, [(518, "shorter")]),  # JPEG 2000 lossy: deviation measured
+    ("rg3_j2ki", "RG3_J2KI.dcm", None, False, [(518, "shorter")]),
 ]
+LOSSY_SOURCES = {"RG1_J2KI.dcm", "RG3_J2KI.dcm"}  # full-size lossy outputs keep their PNG at 518
 
 
 def st_bytes(tensors, metadata=None) -> bytes:
@@ -162,6 +170,39 @@ def geometry(img) -> np.ndarray:
     return np.array(g, dtype=np.float64)
 
 
+INPUTS = GOLDEN / "dicom" / "inputs"  # written by golden/gen/dicom_inputs.py (the reader's test files)
+# Every readable input at these (size, side): the shorter side at the card's 518 (hash; PNG for lossy files, whose
+# deviation from SimpleITK's own decoders is measured) and a small odd longer side (hash and PNG).
+FILE_OUTPUTS = [(518, "shorter"), (97, "longer")]
+
+
+def run_files():
+    """The recipe on golden/dicom/inputs/*: SimpleITK reads each DICOM file itself (ReadImage), so these outputs
+    check ckpt's reader and recipe together."""
+    import SimpleITK as sitk
+
+    listing = json.loads((INPUTS / "inputs.json").read_text())
+    records = []
+    for name, info in listing["files"].items():
+        if info.get("ckpt") != "read":
+            continue
+        img = read(INPUTS / name)
+        rec = {"file": name, "twin": info.get("twin"), "lossless": info.get("lossless"), "outputs": []}
+        for size, side in FILE_OUTPUTS:
+            u8img, inter = recipe(img, size, side)
+            u8 = sitk.GetArrayFromImage(u8img)
+            stem = f"{Path(name).stem}-{size}-{side}"
+            out = {"size": size, "side": side, "width": u8img.GetWidth(), "height": u8img.GetHeight(),
+                   "sha256": sha256_bytes(u8.tobytes()), "png": None}
+            if size < 518 or not info.get("lossless"):
+                write_bytes(OUT / "files" / f"{stem}.png", png_bytes(u8))
+                out["png"] = f"files/{stem}.png"
+            rec["outputs"].append(out)
+        records.append(rec)
+        log(f"dicom-recipe files/{name}: {len(rec['outputs'])} outputs")
+    return records
+
+
 def run():
     import SimpleITK as sitk
 
@@ -177,7 +218,7 @@ def run():
         assert arr.dtype == dtype, (name, arr.dtype)
         lo, hi = sitk.MinimumMaximum(img)
         rec = {
-            "case": name, "source": src, "crop": crop, "pixel_type": ptype,
+            "case": name, "source": src, "lossless": src not in LOSSY_SOURCES, "crop": crop, "pixel_type": ptype,
             "width": img.GetWidth(), "height": img.GetHeight(),
             "spacing": list(img.GetSpacing()), "origin": list(img.GetOrigin()), "direction": list(img.GetDirection()),
             "minimum": lo, "maximum": hi,
@@ -196,7 +237,7 @@ def run():
                 "rescale_minimum": inter["rmin"], "rescale_maximum": inter["rmax"],
                 "sha256": sha256_bytes(u8.tobytes()), "png": None, "intermediates": None,
             }
-            if u8.size <= (PNG_MAX_PIXELS if commit_input else PNG_MAX_PIXELS_FULL):
+            if u8.size <= (PNG_MAX_PIXELS if commit_input else PNG_MAX_PIXELS_FULL) or src in LOSSY_SOURCES:
                 write_bytes(OUT / name / f"{stem}.png", png_bytes(u8))
                 out["png"] = f"{name}/{stem}.png"
             if commit_input and u8.size <= INTERMEDIATE_MAX_PIXELS:
@@ -213,4 +254,5 @@ def run():
         "generator": "golden/gen/dicom_recipe.py",
         "versions": {"SimpleITK": SIMPLEITK_VERSION, "pydicom": PYDICOM_VERSION, "pydicom-data": PYDICOM_DATA_VERSION},
         "cases": records,
+        "files": run_files(),
     })
