@@ -1,6 +1,9 @@
 import CkptDICOM
 import CkptFormat
 import CkptImage
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// `ckpt convert dicom`: DICOM files to the 8-bit grayscale PNGs of RAD-DINO's card recipe.
 ///
@@ -37,7 +40,8 @@ public enum DICOMConversion {
         return String(name[..<dot])
     }
 
-    /// The jobs for `inputs`: one input to `output`, or every input to `outputDirectory/<stem>.png`.
+    /// The jobs for `inputs`: one input to `output`, or every input to `outputDirectory/<stem>.png` (the
+    /// folder is created when missing).
     ///
     /// - Throws: `CkptError.unsupportedInput` naming both inputs when two share a stem; the destination
     ///   checks of `AtomicOutput` (exists without `overwrite`, is an input, missing folder), all before
@@ -63,8 +67,16 @@ public enum DICOMConversion {
                 jobs.append(Job(input: input, output: FileSystem.join(dir, name)))
             }
         }
+        // The folder is made only once the names are known to be distinct, and removed again if a
+        // destination is refused.
+        let created = try outputDirectory.map(FileSystem.createDirectory) ?? false
         let protected = inputs.compactMap(FileIdentity.of(path:))
-        for job in jobs { try AtomicOutput.checkDestination(job.output, overwrite: overwrite, protecting: protected) }
+        do {
+            for job in jobs { try AtomicOutput.checkDestination(job.output, overwrite: overwrite, protecting: protected) }
+        } catch {
+            if created, let outputDirectory { rmdir(outputDirectory) }
+            throw error
+        }
         return jobs
     }
 

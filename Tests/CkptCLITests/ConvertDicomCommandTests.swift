@@ -1,0 +1,87 @@
+import CkptKit
+import CkptTestSupport
+import Foundation
+import XCTest
+
+/// `ckpt convert dicom` run as a process: the PNG holds SimpleITK's pixels for the card recipe
+/// (golden/dicom/expected/recipe/files), refusals exit 2 naming the file and write nothing.
+final class ConvertDicomCommandTests: XCTestCase {
+    var inputs: String { PackagePaths.golden + "/dicom/inputs" }
+
+    func temporary() throws -> TemporaryDirectory {
+        let dir = try TemporaryDirectory("ckpt-dicom")
+        addTeardownBlock { _ = dir }
+        return dir
+    }
+
+    func pngPixels(_ path: String) throws -> [UInt8] {
+        let image = try ImageDecoder.decode(contentsOf: path)
+        XCTAssertEqual(image.mode, .gray, path)
+        return try XCTUnwrap(image.nativeSamples)
+    }
+
+    func testOneFileGivesSimpleITKsPNGAndNotesTheWindow() throws {
+        let tmp = try temporary()
+        let r = try CkptProcess.run(["convert", "dicom", inputs + "/rg1_crop.dcm", "-o", tmp.file("rg1.png"),
+                                     "--size", "97", "--side", "longer"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "wrote \(tmp.file("rg1.png")): 83×97 8-bit grayscale\n")
+        XCTAssertTrue(r.stderr.contains("note: \(inputs)/rg1_crop.dcm: carries a window"), r.stderr)
+        XCTAssertEqual(try pngPixels(tmp.file("rg1.png")),
+                       try RecipeGolden.pngPixels("files/rg1_crop-97-longer.png").pixels)
+        // Again without --force: refused, the file untouched; with --force: rewritten.
+        let again = try CkptProcess.run(["convert", "dicom", inputs + "/rg1_crop.dcm", "-o", tmp.file("rg1.png")])
+        XCTAssertEqual(again.status, 2, again.summary)
+        XCTAssertTrue(again.stderr.contains("rg1.png: output exists"), again.stderr)
+        let forced = try CkptProcess.run(["convert", "dicom", inputs + "/rg1_crop.dcm", "-o", tmp.file("rg1.png"), "--force"])
+        XCTAssertEqual(forced.status, 0, forced.summary)
+        XCTAssertEqual(try ImageDecoder.decode(contentsOf: tmp.file("rg1.png")).width, 518)
+    }
+
+    func testManyFilesFromArgumentsAndAList() throws {
+        let tmp = try temporary()
+        _ = try tmp.write("list.txt", Array("# two files\n\(inputs)/mr_slope.dcm\n\(inputs)/bare_implicit\n".utf8))
+        let r = try CkptProcess.run(["convert", "dicom", inputs + "/ct_small.dcm", "--image-list", tmp.file("list.txt"),
+                                     "--output-dir", tmp.file("out"), "--size", "97", "--side", "longer"])
+        XCTAssertEqual(r.status, 0, r.summary)
+        XCTAssertEqual(r.stdout, "wrote 3 PNGs to \(tmp.file("out"))\n")
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp.file("out")).sorted(),
+                       ["bare_implicit.png", "ct_small.png", "mr_slope.png"])
+        for stem in ["bare_implicit", "ct_small", "mr_slope"] {
+            XCTAssertEqual(try pngPixels(tmp.file("out/\(stem).png")),
+                           try RecipeGolden.pngPixels("files/\(stem)-97-longer.png").pixels, stem)
+        }
+    }
+
+    func testOneStemTwiceIsRefusedBeforeAnythingIsWritten() throws {
+        let tmp = try temporary()
+        _ = try tmp.write("ct_small.dcm", try readBytes(inputs + "/ct_small.dcm"))
+        let r = try CkptProcess.run(["convert", "dicom", inputs + "/mr_small.dcm", inputs + "/ct_small.dcm",
+                                     tmp.file("ct_small.dcm"), "--output-dir", tmp.file("out")])
+        XCTAssertEqual(r.status, 2, r.summary)
+        XCTAssertTrue(r.stderr.contains("\(tmp.file("ct_small.dcm")): it would be written to"), r.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: tmp.file("out")))
+    }
+
+    func testABadFileExitsTwoNamingItAndWritesNothing() throws {
+        let tmp = try temporary()
+        for (file, expected) in [
+            (PackagePaths.golden + "/images/inputs/camera.png", "not a DICOM file"),
+            (inputs + "/rg3_jpeg_extended12.dcm", "1.2.840.10008.1.2.4.51"),
+        ] {
+            let r = try CkptProcess.run(["convert", "dicom", file, "-o", tmp.file("x.png")])
+            XCTAssertEqual(r.status, 2, r.summary)
+            XCTAssertTrue(r.stderr.hasPrefix("ckpt: error: \(file): ") && r.stderr.contains(expected), r.stderr)
+            XCTAssertEqual(try tmp.contents(), [], file)
+        }
+    }
+
+    func testUsageErrors() throws {
+        for args in [["convert", "dicom", inputs + "/ct_small.dcm"],
+                     ["convert", "dicom", inputs + "/ct_small.dcm", inputs + "/mr_small.dcm", "-o", "x.png"],
+                     ["convert", "dicom", inputs + "/ct_small.dcm", "-o", "x.png", "--size", "0"]] {
+            let r = try CkptProcess.run(args)
+            XCTAssertEqual(r.status, 64, r.summary)
+        }
+    }
+}
