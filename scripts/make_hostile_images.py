@@ -66,8 +66,8 @@ def case(name, content, expect, why):
 case("empty.png", b"", "empty file", "a zero-byte file")
 case("text.png", b"patient: 1234\nfindings: none\n", "not an image", "text under an image name")
 case("tiff.tif", b"II*\x00" + struct.pack("<I", 8) + b"\0" * 64, "TIFF", "a TIFF (a format ckpt does not read)")
-case("dicom.dcm", b"\0" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00" + b"\0" * 32, "DICOM",
-     "a DICOM file: export the X-ray to PNG first")
+case("dicom.dcm", b"\0" * 128 + b"DICM" + b"\x02\x00\x00\x00UL\x04\x00" + b"\0" * 32, "TransferSyntaxUID is missing",
+     "a DICOM file with an empty meta group: read as DICOM (by content), refused naming the missing element")
 case("gif.gif", b"GIF89a" + struct.pack("<HH", 1, 1) + b"\0" * 16, "GIF", "a GIF")
 case("truncated.png", VALID[: len(VALID) // 2], "truncated", "a PNG cut in the middle of its image data")
 case("no-iend.png", png(16, 12, gradient(16, 12), end=False)[:-4], "truncated", "a PNG whose last chunk is cut")

@@ -84,4 +84,29 @@ final class ConvertDicomCommandTests: XCTestCase {
             XCTAssertEqual(r.status, 64, r.summary)
         }
     }
+
+    /// `preprocess` and `embed --image` take DICOM files by content: the same pixel_values and embeddings as
+    /// the recipe's PNG (RAD-DINO's preprocessor config; the tiny test model).
+    func testPreprocessAndEmbedTakeDICOMAsItsRecipePNG() throws {
+        let tmp = try temporary()
+        let dcm = inputs + "/rg1_crop.dcm", png = tmp.file("rg1.png")
+        let radDino = PackagePaths.golden + "/images/configs/rad-dino.json"
+        let model = PackagePaths.golden + "/models/tiny/hf"
+        XCTAssertEqual(try CkptProcess.run(["convert", "dicom", dcm, "-o", png]).status, 0)
+        var pixels: [[UInt8]] = [], embeddings: [[UInt8]] = []
+        for (tag, image) in [("dcm", dcm), ("png", png)] {
+            let px = tmp.file("\(tag)-pixels.safetensors"), emb = tmp.file("\(tag)-embed.safetensors")
+            let p = try CkptProcess.run(["preprocess", image, "--preprocessor", radDino, "-o", px])
+            XCTAssertEqual(p.status, 0, p.summary)
+            let e = try CkptProcess.run(["embed", model, "--image", image, "--preprocessor", radDino, "-o", emb, "--threads", "1"])
+            XCTAssertEqual(e.status, 0, e.summary)
+            pixels.append(try XCTUnwrap(try Checkpoint.open(px)["pixel_values"]).contiguousBytes())
+            let out = try Checkpoint.open(emb)
+            embeddings.append(try out.tensors.flatMap { try $0.contiguousBytes() })
+        }
+        XCTAssertEqual(pixels[0].count, 3 * 518 * 518 * 4)
+        XCTAssertEqual(pixels[0], pixels[1], "pixel_values from the DICOM and from its PNG")
+        XCTAssertFalse(embeddings[0].isEmpty)
+        XCTAssertEqual(embeddings[0], embeddings[1], "embeddings from the DICOM and from its PNG")
+    }
 }

@@ -56,4 +56,26 @@ final class DICOMConversionTests: XCTestCase {
         }
         XCTAssertEqual(try dir.contents().sorted(), ["ct_small.png", "rg1_crop.png"])
     }
+
+    /// `preprocess`/`embed --image` on a DICOM file: the processor's pixel_values equal those of the recipe's
+    /// PNG written by `convert dicom` and opened as a PNG (RAD-DINO's config), for MONOCHROME1, signed CT, an
+    /// 8-bit file and one whose preamble holds a TIFF header.
+    func testPixelValuesFromDICOMEqualThoseFromTheRecipesPNG() throws {
+        let dir = try TemporaryDirectory()
+        let config = PackagePaths.golden + "/images/configs/rad-dino.json"
+        let batcher = ImageBatcher(processor: try ImageProcessor(config: PreprocessorConfig.load(contentsOf: config), backend: .pil))
+        for name in ["rg1_crop.dcm", "ct_small.dcm", "mono1_8bit.dcm", "tiff_preamble.dcm"] {
+            let dcm = PackagePaths.golden + "/dicom/inputs/" + name
+            let png = dir.file(name + ".png")
+            let job = try DICOMConversion.plan(inputs: [dcm], output: png, outputDirectory: nil, overwrite: false)[0]
+            _ = try DICOMConversion.convert(job, recipe: .radDINO, overwrite: false, protecting: []) {
+                try DICOMReader.read(contentsOf: $0).image
+            }
+            let fromDICOM = try batcher.batch([dcm]), fromPNG = try batcher.batch([png])
+            XCTAssertEqual(fromDICOM.shape, [1, 3, 518, 518], name)
+            XCTAssertEqual(fromDICOM.shape, fromPNG.shape, name)
+            XCTAssertTrue(fromDICOM.values == fromPNG.values, "\(name): pixel_values differ")
+            XCTAssertEqual(fromDICOM.sources.map(\.sha256), [try sha256Hex(file: dcm)], name)
+        }
+    }
 }

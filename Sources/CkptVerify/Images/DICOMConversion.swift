@@ -99,6 +99,16 @@ public enum DICOMConversion {
     }
 }
 
+extension DICOMConversion {
+    /// A DICOM file's bytes prepared with the card's default recipe (shorter side 518), as the image PIL
+    /// opens from the recipe's PNG (mode "L"): what `preprocess` and `embed --image` feed their processor.
+    package static func decodedImage(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
+        let file = try DICOMReader.read(bytes: bytes, path: path, maxPixels: maxPixels)
+        let prepared = try CardRecipe.radDINO.prepare(file.image, source: path)
+        return .gray8(width: prepared.width, height: prepared.height, samples: prepared.pixels)
+    }
+}
+
 extension DICOMConversion.Converted {
     /// One line of stage timings for `--profile`, in milliseconds.
     public var profileLine: String {
