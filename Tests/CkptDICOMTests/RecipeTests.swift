@@ -43,7 +43,7 @@ final class RecipeDecompositionTests: XCTestCase {
                     for r in 0..<k { BSplineDecomposition.filterLine(b.baseAddress! + r * n, count: n) }
                 }
                 var rows = data
-                rows.withUnsafeMutableBufferPointer { BSplineDecomposition.filterRows($0.baseAddress!, width: n, count: k) }
+                rows.withUnsafeMutableBufferPointer { BSplineDecomposition.filterRows($0.baseAddress!, width: n, count: k, scaled: false) }
                 XCTAssertEqual(rows, reference, "rows: length \(n), \(k) in lockstep")
                 // The same data read as k columns of n rows (transposed).
                 var columns = [Double](repeating: 0, count: n * k)

@@ -29,8 +29,11 @@ enum BSplineDecomposition {
     static let gain: Double = 1.0 * (1.0 - pole) * (1.0 - 1.0 / pole)
 
     /// The B-spline coefficients of a row-major `width` × `height` image (x fastest).
+    ///
+    /// The x pass's gain is applied while copying the input (one pass over memory fewer); a row of one
+    /// sample gets no gain, as in ITK.
     static func coefficients(_ values: [Double], width: Int, height: Int) -> [Double] {
-        var c = values
+        var c = width > 1 ? values.map { $0 * gain } : values
         c.withUnsafeMutableBufferPointer { buffer in
             let base = SendablePointer(buffer.baseAddress!)
             if width > 1 {
@@ -38,7 +41,7 @@ enum BSplineDecomposition {
                     var y = rows.lowerBound
                     while y < rows.upperBound {
                         let k = min(rowGroup, rows.upperBound - y)
-                        filterRows(base.p + y * width, width: width, count: k)
+                        filterRows(base.p + y * width, width: width, count: k, scaled: true)
                         y += k
                     }
                 }
@@ -84,12 +87,15 @@ enum BSplineDecomposition {
     /// `DataToCoefficients1D` along x for `count` consecutive rows of `width` ≥ 2 samples, in lockstep: each
     /// row goes through exactly `filterLine`'s operations (a test checks the two agree bit for bit); only the
     /// order *between* rows changes, so the recursions' latencies overlap.
-    static func filterRows(_ first: UnsafeMutablePointer<Double>, width n: Int, count k: Int) {
+    /// `scaled`: the gain has been applied already (by `coefficients`' copy).
+    static func filterRows(_ first: UnsafeMutablePointer<Double>, width n: Int, count k: Int, scaled: Bool) {
         let z = pole
         @inline(__always) func at(_ r: Int, _ i: Int) -> UnsafeMutablePointer<Double> { first + r * n + i }
-        for r in 0..<k {
-            let p = first + r * n
-            for i in 0..<n { p[i] *= gain }
+        if !scaled {
+            for r in 0..<k {
+                let p = first + r * n
+                for i in 0..<n { p[i] *= gain }
+            }
         }
         if horizon < n {
             for r in 0..<k {
@@ -136,13 +142,16 @@ enum BSplineDecomposition {
     }
 
     /// `DataToCoefficients1D` along y for the columns `columns` of a row-major image with `height` ≥ 2 rows,
-    /// every column through the same operations in the same order as `filterLine`.
+    /// every column through the same operations in the same order as `filterLine`. The gain is applied to
+    /// the rows the causal initialisation reads first, and to each later row inside the causal recursion
+    /// (`s[n] * gain + z * s[n-1]`: the two roundings ITK makes, in its order) — one pass over memory fewer.
     static func filterColumns(_ c: UnsafeMutablePointer<Double>, width: Int, height n: Int, columns: Range<Int>) {
         let z = pole
         let lo = columns.lowerBound
         let hi = columns.upperBound
         @inline(__always) func row(_ r: Int) -> UnsafeMutablePointer<Double> { c + r * width }
-        for r in 0..<n {
+        let scaledRows = horizon < n ? horizon : n
+        for r in 0..<scaledRows {
             let p = row(r)
             for x in lo..<hi { p[x] *= gain }
         }
@@ -177,7 +186,11 @@ enum BSplineDecomposition {
         for r in 1..<n {
             let p = row(r)
             let q = row(r - 1)
-            for x in lo..<hi { p[x] += z * q[x] }
+            if r < scaledRows {
+                for x in lo..<hi { p[x] += z * q[x] }
+            } else {
+                for x in lo..<hi { p[x] = p[x] * gain + z * q[x] }
+            }
         }
         let a = z / (z * z - 1.0)
         let last = row(n - 1)
