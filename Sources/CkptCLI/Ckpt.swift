@@ -38,6 +38,9 @@ struct Ckpt: ParsableCommand {
                 printError("ckpt: error: \(error)")
             }
             Glibc.exit(2)
+        } catch let error as DICOMProblem {
+            printError("ckpt: error: \(error)")
+            Glibc.exit(error.exitCode)
         } catch {
             exit(withError: error)
         }

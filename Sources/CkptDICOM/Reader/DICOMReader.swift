@@ -76,7 +76,13 @@ public enum DICOMReader {
         guard let encoding = h.transferSyntax.encoding else {
             throw DICOMProblem.unsupportedTransferSyntax(path: path, uid: h.transferSyntax.uid, name: h.transferSyntax.name)
         }
-        _ = encoding
+        if encoding == .jpegBaseline && h.bitsStored > 8 {
+            // Debian's libjpeg-turbo 2.1 decodes 8-bit DCT only; the 12-bit IJG builds GDCM and DCMTK
+            // carry are installed without headers.
+            throw DICOMProblem.unsupportedTransferSyntax(
+                path: path, uid: h.transferSyntax.uid,
+                name: "\(h.transferSyntax.name) with \(h.bitsStored)-bit samples; ckpt reads 8-bit JPEG DCT only")
+        }
         if let refusal = SOPClassRule.lookup(h.sopClassUID).refusal {
             throw DICOMProblem.unsupportedImage(path: path, reason: "\(h.sopClassName): \(refusal)")
         }
@@ -112,9 +118,11 @@ public enum DICOMReader {
         guard bytes.count >= 8, bytes[0] == 0x08, bytes[1] == 0x00 else { return nil }
         let vr = String(decoding: [bytes[4], bytes[5]], as: UTF8.self)
         if DatasetParser.knownVRs.contains(vr) { return .explicitLittle }
-        // Implicit VR: a 32-bit length that fits in the file.
+        // Implicit VR: an even 32-bit length that fits in the file (4 for a group length).
+        let element = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
         let length = UInt32(bytes[4]) | UInt32(bytes[5]) << 8 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 24
-        return Int(length) <= bytes.count - 8 ? .implicitLittle : nil
+        guard length % 2 == 0, Int(length) <= bytes.count - 8, element != 0 || length == 4 else { return nil }
+        return .implicitLittle
     }
 
     /// Parses the file meta information and dataset, and lends the dataset's bytes (inflated if needed).
