@@ -14,10 +14,21 @@ extension Ckpt {
         @Flag(name: .long, help: "Print the report as JSON (schema ckpt.inspect/1).")
         var json = false
 
+        @Flag(name: .long, help: "DICOM only: decode the pixels too and report their range (exit 2 when they cannot be read).")
+        var decode = false
+
+        @Option(name: .long, help: "DICOM only, with --decode: refuse images whose header claims more pixels than this (default \(DICOMReader.defaultMaxPixels)).")
+        var maxImagePixels: Int = DICOMReader.defaultMaxPixels
+
         func run() throws {
             if DICOMReader.looksLikeDICOM(path: path) {
-                let header = try DICOMReader.readHeader(contentsOf: path)
-                print(json ? JSONWriter.pretty(header.json(path: path)) : header.report(path: path))
+                if decode {
+                    let file = try DICOMReader.read(contentsOf: path, maxPixels: maxImagePixels)
+                    print(json ? JSONWriter.pretty(file.json(path: path)) : file.report(path: path))
+                } else {
+                    let header = try DICOMReader.readHeader(contentsOf: path)
+                    print(json ? JSONWriter.pretty(header.json(path: path)) : header.report(path: path))
+                }
                 return
             }
             var report = InspectReport(try Checkpoint.open(path))

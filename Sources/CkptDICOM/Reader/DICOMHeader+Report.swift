@@ -75,3 +75,24 @@ extension DICOMHeader {
         ])
     }
 }
+
+extension DICOMFile {
+    /// The header's report with the decoded image's pixel type and value range.
+    public func report(path: String) -> String {
+        let range = image.values.isEmpty ? "empty" : "min \(Self.number(image.values.min()!)), max \(Self.number(image.values.max()!))"
+        return header.report(path: path) + "\n  decoded:            \(image.width) x \(image.height) \(image.pixelType.rawValue), \(range)"
+    }
+
+    /// The header's JSON report with a `decoded` object (pixel type, min, max).
+    public func json(path: String) -> JSONValue {
+        guard case var .object(members) = header.json(path: path) else { return header.json(path: path) }
+        members.append(("decoded", .object([
+            ("pixel_type", .string(image.pixelType.rawValue)),
+            ("min", image.values.min().map(JSONValue.double) ?? .null),
+            ("max", image.values.max().map(JSONValue.double) ?? .null),
+        ])))
+        return .object(members)
+    }
+
+    static func number(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : "\(v)" }
+}

@@ -13,9 +13,13 @@ public struct DICOMFile: Sendable, Equatable {
 public enum DICOMReader {
     /// The pixel limit, the same as the image path's (PIL's decompression-bomb threshold).
     public static let defaultMaxPixels = 178_956_970
-    /// Memory the reader may use besides the image itself: inflated datasets and the copy of a
-    /// compressed frame are bounded by this plus the largest image `maxPixels` allows.
+    /// Memory the reader may use besides the image itself (element values, the copy of a compressed
+    /// frame, which is at most the file's size).
     public static let workingMemoryLimit = 64 << 20
+    /// The largest ratio of inflated to deflated bytes accepted in a Deflated Explicit VR Little
+    /// Endian file, over a 16 MiB allowance: real datasets compress a few times, a zero bomb ~1000
+    /// times, so a bomb is refused before it fills memory.
+    public static let maxDeflateRatio = 64
 
     /// True when the bytes start like a DICOM file: `DICM` at offset 128 (whatever the preamble
     /// holds, e.g. a TIFF header), or a bare dataset starting with group 0008.
@@ -180,7 +184,9 @@ public enum DICOMReader {
             return try body(Parsed(header: header, pixelData: dataset.pixelData), data)
         }
         if syntax.deflated {
-            let limit = workingMemoryLimit + min(maxPixels, Int.max / 4) * 2
+            let deflated = bytes.count - datasetStart
+            let (ratioBound, o) = deflated.multipliedReportingOverflow(by: maxDeflateRatio)
+            let limit = min((16 << 20) + (o ? Int.max / 2 : ratioBound), workingMemoryLimit + min(maxPixels, Int.max / 8) * 2)
             let inflated = try Inflate.raw(UnsafeRawBufferPointer(rebasing: bytes[datasetStart...]), limit: limit, path: path)
             return try inflated.withUnsafeBytes { try parse($0, start: 0) }
         }
