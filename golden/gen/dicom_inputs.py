@@ -248,10 +248,19 @@ def run_section():
         rec["sitk"] = sitk_record(path, keep_pixels=not rec["lossless"] and rec["ckpt"] == "read")
         rec["bytes"] = path.stat().st_size
         log(f"  {name}: {rec['sitk'].get('pixel_type', rec['sitk'].get('error'))}")
+    # The full-size NEMA radiographs stay in the installed pydicom-data (not committed); what SimpleITK
+    # reads from them is recorded for tests and benchmarks that find them (CKPT_PYDICOM_DATA).
+    external = {}
+    for name in ("RG1_UNCR", "RG1_J2KR", "RG1_J2KI", "RG3_UNCR", "RG3_J2KR", "RG3_J2KI"):
+        path = PYDICOM_DATA / f"{name}.dcm"
+        rec = sitk_record(path, keep_pixels=False)
+        external[f"{name}.dcm"] = {"lossless": not name.endswith("J2KI"), "bytes": path.stat().st_size, "sitk": rec}
+        log(f"  (pydicom-data) {name}.dcm: {rec.get('pixel_type')}")
     total = sum(p.stat().st_size for p in OUT.iterdir())
     if total > 4 * 1024 * 1024:
         raise SystemExit(f"dicom_inputs: {total} bytes of inputs, over the 4 MiB budget")
-    write_json(OUT / "inputs.json", {"generator": "golden/gen/dicom_inputs.py", "versions": versions, "files": files})
+    write_json(OUT / "inputs.json", {"generator": "golden/gen/dicom_inputs.py", "versions": versions, "files": files,
+                                     "pydicom_data": external})
     log(f"dicom inputs: {len(files)} files, {total} bytes")
 
 
