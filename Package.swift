@@ -139,5 +139,6 @@ if Context.environment["CKPT_FUZZ"] == "1" {
         .executableTarget(name: "FuzzHFFolder", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzHFFolder"),
         .executableTarget(name: "FuzzManifest", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzManifest"),
         .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
+        .executableTarget(name: "FuzzDICOM", dependencies: ["CkptDICOM", "FuzzSupport"], path: "Fuzz/Sources/FuzzDICOM"),
     ]
 }

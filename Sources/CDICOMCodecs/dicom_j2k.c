@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /// A memory stream for OpenJPEG.
 typedef struct {
@@ -78,7 +79,12 @@ ckpt_dcm_status ckpt_dcm_j2k_decode(const uint8_t *data, size_t size, uint32_t e
     opj_stream_set_read_function(stream, source_read);
     opj_stream_set_skip_function(stream, source_skip);
     opj_stream_set_seek_function(stream, source_seek);
-    if (!opj_setup_decoder(codec, &parameters) || !opj_read_header(stream, codec, &image) || !image) {
+    // Code-blocks decode in parallel (set between setup and header, as OpenJPEG requires); the
+    // result does not depend on the thread count.
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    OPJ_BOOL ready = opj_setup_decoder(codec, &parameters);
+    if (ready && opj_has_thread_support() && cpus > 1) opj_codec_set_threads(codec, cpus > 8 ? 8 : (int)cpus);
+    if (!ready || !opj_read_header(stream, codec, &image) || !image) {
         if (message[0] == 0) snprintf(message, message_capacity, "unreadable JPEG 2000 header");
         status = CKPT_DCM_CORRUPT;
         goto done;

@@ -1,4 +1,5 @@
 import CkptTestSupport
+import Foundation
 import XCTest
 @testable import CkptDICOM
 @testable import CkptFormat
@@ -101,6 +102,29 @@ final class DICOMGoldenTests: XCTestCase {
             }
             print("\(c.name): \(differing) of \(image.values.count) samples differ from SimpleITK, by at most \(worst)")
             XCTAssertLessThanOrEqual(worst, 1, c.name)
+        }
+    }
+
+    /// The full-size NEMA radiographs of the installed pydicom-data (not committed: 0.2–7 MB each),
+    /// when CKPT_PYDICOM_DATA names their folder (…/site-packages/data_store/data).
+    func testFullSizeRadiographsMatchSimpleITK() throws {
+        guard let folder = ProcessInfo.processInfo.environment["CKPT_PYDICOM_DATA"] else {
+            throw XCTSkip("set CKPT_PYDICOM_DATA to pydicom-data's data_store/data folder to run this")
+        }
+        let json = try StrictJSONParser.parse(try readBytes(DICOMGolden.directory + "/inputs.json"))
+        let files = try XCTUnwrap(json["pydicom_data"]?.objectValue)
+        XCTAssertEqual(files.count, 6)
+        for (name, record) in files {
+            let image = try DICOMReader.read(contentsOf: folder + "/" + name).image
+            let sitk = try XCTUnwrap(record["sitk"])
+            XCTAssertEqual([image.width, image.height], sitk["size"]!.arrayValue!.map { $0.intValue! }, name)
+            XCTAssertEqual(image.pixelType.rawValue, sitk["pixel_type"]?.stringValue, name)
+            let same = sha256Hex(Self.bytes(image)) == sitk["sha256"]?.stringValue
+            if record["lossless"] == .bool(true) {
+                XCTAssertTrue(same, "\(name) pixels")
+            } else {
+                print("\(name): \(same ? "equal to" : "differs from") SimpleITK's decode")
+            }
         }
     }
 

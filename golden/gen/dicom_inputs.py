@@ -159,6 +159,37 @@ def run_section():
     derived(OUT / "mr_small.dcm", OUT / "mr_mono1_signed.dcm", mr_mono1)
     add("mr_mono1_signed.dcm", "mr_small.dcm marked MONOCHROME1 (signed inversion)", "1.2.840.10008.1.2.1")
 
+    # Geometry: which spacing element wins for which SOP class, and how orientation is collapsed to 2-D.
+    def geometry(name, note, **attrs):
+        def edit(ds):
+            for k, v in attrs.items():
+                if v is None:
+                    if k in ds:
+                        delattr(ds, k)
+                else:
+                    setattr(ds, k, v)
+            if "SOPClassUID" in attrs:
+                ds.file_meta.MediaStorageSOPClassUID = attrs["SOPClassUID"]
+        derived(OUT / "mr_small.dcm", OUT / name, edit)
+        add(name, "mr_small.dcm with " + note, "1.2.840.10008.1.2.1")
+    c, s_ = "0.8660254037844387", "0.5"
+    geometry("geo_oblique.dcm", "an in-plane rotation of 30 degrees and PixelSpacing 0.5\\0.25",
+             ImageOrientationPatient=[c, s_, "0", "-" + s_, c, "0"], PixelSpacing=["0.5", "0.25"],
+             ImagePositionPatient=["-12.5", "40.25", "7"])
+    geometry("geo_coronal.dcm", "a coronal orientation (its 2-D direction submatrix is singular)",
+             ImageOrientationPatient=["1", "0", "0", "0", "0", "-1"])
+    geometry("geo_unnormalized.dcm", "orientation vectors of length 2 and a tilt",
+             ImageOrientationPatient=["2", "0", "0", "0", "1.9", "0.3"])
+    geometry("geo_dx.dcm", "the DX For Presentation SOP class, ImagerPixelSpacing 0.143\\0.139 and PixelSpacing 0.2\\0.2",
+             SOPClassUID="1.2.840.10008.5.1.4.1.1.1.1", Modality="DX", ImagerPixelSpacing=["0.143", "0.139"],
+             PixelSpacing=["0.2", "0.2"])
+    geometry("geo_cr_pixelspacing_only.dcm", "the CR SOP class and only PixelSpacing (GDCM reads ImagerPixelSpacing)",
+             SOPClassUID="1.2.840.10008.5.1.4.1.1.1", Modality="CR", PixelSpacing=["0.2", "0.1"])
+    geometry("geo_sc.dcm", "the SC SOP class, a single NominalScannedPixelSpacing value and ImagePositionPatient",
+             SOPClassUID="1.2.840.10008.5.1.4.1.1.7", NominalScannedPixelSpacing=["0.3"], PixelSpacing=None,
+             ImagePositionPatient=["1.5", "2.5", "3.5"])
+    geometry("geo_zero_spacing.dcm", "PixelSpacing 0\\0.7 (GDCM turns a zero into 1)", PixelSpacing=["0", "0.7"])
+
     # A Part 10 file whose preamble holds a TIFF header, and a bare implicit VR dataset without one.
     raw = bytearray((OUT / "ct_small.dcm").read_bytes())
     raw[0:8] = b"II*\x00\x08\x00\x00\x00"
@@ -217,10 +248,19 @@ def run_section():
         rec["sitk"] = sitk_record(path, keep_pixels=not rec["lossless"] and rec["ckpt"] == "read")
         rec["bytes"] = path.stat().st_size
         log(f"  {name}: {rec['sitk'].get('pixel_type', rec['sitk'].get('error'))}")
+    # The full-size NEMA radiographs stay in the installed pydicom-data (not committed); what SimpleITK
+    # reads from them is recorded for tests and benchmarks that find them (CKPT_PYDICOM_DATA).
+    external = {}
+    for name in ("RG1_UNCR", "RG1_J2KR", "RG1_J2KI", "RG3_UNCR", "RG3_J2KR", "RG3_J2KI"):
+        path = PYDICOM_DATA / f"{name}.dcm"
+        rec = sitk_record(path, keep_pixels=False)
+        external[f"{name}.dcm"] = {"lossless": not name.endswith("J2KI"), "bytes": path.stat().st_size, "sitk": rec}
+        log(f"  (pydicom-data) {name}.dcm: {rec.get('pixel_type')}")
     total = sum(p.stat().st_size for p in OUT.iterdir())
     if total > 4 * 1024 * 1024:
         raise SystemExit(f"dicom_inputs: {total} bytes of inputs, over the 4 MiB budget")
-    write_json(OUT / "inputs.json", {"generator": "golden/gen/dicom_inputs.py", "versions": versions, "files": files})
+    write_json(OUT / "inputs.json", {"generator": "golden/gen/dicom_inputs.py", "versions": versions, "files": files,
+                                     "pydicom_data": external})
     log(f"dicom inputs: {len(files)} files, {total} bytes")
 
 

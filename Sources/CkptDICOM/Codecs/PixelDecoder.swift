@@ -92,11 +92,6 @@ enum PixelDecoder {
     /// JPEG baseline and 8-bit extended through CImageCodecs' libjpeg-turbo decoder (islow IDCT, as
     /// IJG's default that GDCM uses).
     static func jpegBaseline(_ bytes: UnsafeRawBufferPointer, header h: DICOMHeader, path: String) throws -> [UInt16] {
-        guard h.bitsAllocated == 8 || h.bitsStored <= 8 else {
-            throw DICOMProblem.unsupportedTransferSyntax(
-                path: path, uid: h.transferSyntax.uid,
-                name: "\(h.transferSyntax.name) with \(h.bitsStored)-bit samples (ckpt reads 8-bit JPEG DCT only)")
-        }
         var header = ckpt_jpeg_header()
         var message = [CChar](repeating: 0, count: CodecCall.messageCapacity)
         var pixels: UnsafeMutablePointer<UInt8>? = nil

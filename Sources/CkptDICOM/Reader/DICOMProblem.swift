@@ -55,25 +55,25 @@ public enum DICOMProblem: Error, Equatable, Sendable, CustomStringConvertible {
         case let .truncated(path, tag, detail): return "\(path): truncated DICOM file\(at(tag)): \(detail)"
         case let .malformed(path, tag, detail): return "\(path): malformed DICOM data\(at(tag)): \(detail)"
         case let .nestingTooDeep(path, tag, limit):
-            return "\(path): sequences nested more than \(limit) deep at \(tag); refusing to read further"
+            return "\(path): DICOM sequences nested more than \(limit) deep at \(tag); refusing to read further"
         case let .undefinedLengthNotClosed(path, tag):
-            return "\(path): \(tag) has an undefined length and no delimiter before the end of the data"
+            return "\(path): DICOM element \(tag) has an undefined length and no delimiter before the end of the data"
         case let .overLimit(path, what, value, limit):
-            return "\(path): \(what) is \(value), over the limit of \(limit)"
-        case let .missingAttribute(path, tag): return "\(path): \(tag) is missing; it is needed to read the image"
-        case let .badValue(path, tag, value, expected): return "\(path): \(tag) is \(value); expected \(expected)"
+            return "\(path): DICOM file: \(what) is \(value), over the limit of \(limit)"
+        case let .missingAttribute(path, tag): return "\(path): DICOM attribute \(tag) is missing; it is needed to read the image"
+        case let .badValue(path, tag, value, expected): return "\(path): DICOM attribute \(tag) is \(value); expected \(expected)"
         case let .unsupportedTransferSyntax(path, uid, name):
-            return "\(path): transfer syntax \(uid) (\(name)) is not supported; see docs/dicom.md for those ckpt reads"
+            return "\(path): DICOM transfer syntax \(uid) (\(name)) is not supported; see docs/dicom.md for those ckpt reads"
         case let .unsupportedImage(path, reason): return "\(path): unsupported DICOM image: \(reason)"
         case let .tooManyPixels(path, width, height, limit):
-            return "\(path): \(width) x \(height) = \(width * height) pixels is over the limit of \(limit) pixels "
+            return "\(path): DICOM image of \(width) x \(height) = \(width * height) pixels is over the limit of \(limit) pixels "
                 + "(a possible decompression bomb); raise it with --max-image-pixels to read it"
         case let .pixelDataTooShort(path, needed, available):
-            return "\(path): pixel data (7FE0,0010) PixelData holds \(available) bytes, the image needs \(needed)"
-        case let .corruptPixelData(path, codec, detail): return "\(path): corrupt \(codec) pixel data: \(detail)"
+            return "\(path): DICOM pixel data (7FE0,0010) PixelData holds \(available) bytes, the image needs \(needed)"
+        case let .corruptPixelData(path, codec, detail): return "\(path): corrupt DICOM \(codec) pixel data: \(detail)"
         case let .codecMismatch(path, codec, detail):
-            return "\(path): \(codec) pixel data does not match the header: \(detail)"
-        case let .unreadable(path, reason): return "\(path): cannot read: \(reason)"
+            return "\(path): DICOM \(codec) pixel data does not match the header: \(detail)"
+        case let .unreadable(path, reason): return "\(path): cannot read the DICOM file: \(reason)"
         }
     }
 }

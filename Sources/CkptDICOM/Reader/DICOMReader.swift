@@ -13,9 +13,13 @@ public struct DICOMFile: Sendable, Equatable {
 public enum DICOMReader {
     /// The pixel limit, the same as the image path's (PIL's decompression-bomb threshold).
     public static let defaultMaxPixels = 178_956_970
-    /// Memory the reader may use besides the image itself: inflated datasets and the copy of a
-    /// compressed frame are bounded by this plus the largest image `maxPixels` allows.
+    /// Memory the reader may use besides the image itself (element values, the copy of a compressed
+    /// frame, which is at most the file's size).
     public static let workingMemoryLimit = 64 << 20
+    /// The largest ratio of inflated to deflated bytes accepted in a Deflated Explicit VR Little
+    /// Endian file, over a 16 MiB allowance: real datasets compress a few times, a zero bomb ~1000
+    /// times, so a bomb is refused before it fills memory.
+    public static let maxDeflateRatio = 64
 
     /// True when the bytes start like a DICOM file: `DICM` at offset 128 (whatever the preamble
     /// holds, e.g. a TIFF header), or a bare dataset starting with group 0008.
@@ -76,7 +80,13 @@ public enum DICOMReader {
         guard let encoding = h.transferSyntax.encoding else {
             throw DICOMProblem.unsupportedTransferSyntax(path: path, uid: h.transferSyntax.uid, name: h.transferSyntax.name)
         }
-        _ = encoding
+        if encoding == .jpegBaseline && h.bitsStored > 8 {
+            // Debian's libjpeg-turbo 2.1 decodes 8-bit DCT only; the 12-bit IJG builds GDCM and DCMTK
+            // carry are installed without headers.
+            throw DICOMProblem.unsupportedTransferSyntax(
+                path: path, uid: h.transferSyntax.uid,
+                name: "\(h.transferSyntax.name) with \(h.bitsStored)-bit samples; ckpt reads 8-bit JPEG DCT only")
+        }
         if let refusal = SOPClassRule.lookup(h.sopClassUID).refusal {
             throw DICOMProblem.unsupportedImage(path: path, reason: "\(h.sopClassName): \(refusal)")
         }
@@ -112,9 +122,11 @@ public enum DICOMReader {
         guard bytes.count >= 8, bytes[0] == 0x08, bytes[1] == 0x00 else { return nil }
         let vr = String(decoding: [bytes[4], bytes[5]], as: UTF8.self)
         if DatasetParser.knownVRs.contains(vr) { return .explicitLittle }
-        // Implicit VR: a 32-bit length that fits in the file.
+        // Implicit VR: an even 32-bit length that fits in the file (4 for a group length).
+        let element = UInt16(bytes[2]) | UInt16(bytes[3]) << 8
         let length = UInt32(bytes[4]) | UInt32(bytes[5]) << 8 | UInt32(bytes[6]) << 16 | UInt32(bytes[7]) << 24
-        return Int(length) <= bytes.count - 8 ? .implicitLittle : nil
+        guard length % 2 == 0, Int(length) <= bytes.count - 8, element != 0 || length == 4 else { return nil }
+        return .implicitLittle
     }
 
     /// Parses the file meta information and dataset, and lends the dataset's bytes (inflated if needed).
@@ -172,7 +184,9 @@ public enum DICOMReader {
             return try body(Parsed(header: header, pixelData: dataset.pixelData), data)
         }
         if syntax.deflated {
-            let limit = workingMemoryLimit + min(maxPixels, Int.max / 4) * 2
+            let deflated = bytes.count - datasetStart
+            let (ratioBound, o) = deflated.multipliedReportingOverflow(by: maxDeflateRatio)
+            let limit = min((16 << 20) + (o ? Int.max / 2 : ratioBound), workingMemoryLimit + min(maxPixels, Int.max / 8) * 2)
             let inflated = try Inflate.raw(UnsafeRawBufferPointer(rebasing: bytes[datasetStart...]), limit: limit, path: path)
             return try inflated.withUnsafeBytes { try parse($0, start: 0) }
         }
