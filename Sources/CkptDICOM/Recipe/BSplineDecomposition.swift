@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc  // floor, pow, log, ceil: not Foundation, which would link ICU into the static binary
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// ITK's cubic B-spline prefilter (`itk::BSplineDecompositionImageFilter`, spline order 3, tolerance 1e-10),
 /// in ITK's own arithmetic order.
@@ -60,17 +64,7 @@ enum BSplineDecomposition {
         let z = pole
         for i in 0..<n { s[i] *= gain }
         // SetInitialCausalCoefficient
-        if horizon < n {
-            var sum = s[0]
-            var zn = z
-            for i in 1..<horizon {
-                sum += zn * s[i]
-                zn *= z
-            }
-            s[0] = sum
-        } else {
-            causalInitFull(s, count: n)
-        }
+        if horizon < n { causalInitTruncated(s) } else { causalInitFull(s, count: n) }
         for i in 1..<n { s[i] += z * s[i - 1] }
         // SetInitialAntiCausalCoefficient
         s[n - 1] = (z / (z * z - 1.0)) * (z * s[n - 2] + s[n - 1])
@@ -97,19 +91,8 @@ enum BSplineDecomposition {
                 for i in 0..<n { p[i] *= gain }
             }
         }
-        if horizon < n {
-            for r in 0..<k {
-                let p = first + r * n
-                var sum = p[0]
-                var zn = z
-                for i in 1..<horizon {
-                    sum += zn * p[i]
-                    zn *= z
-                }
-                p[0] = sum
-            }
-        } else {
-            for r in 0..<k { causalInitFull(first + r * n, count: n) }
+        for r in 0..<k {
+            if horizon < n { causalInitTruncated(first + r * n) } else { causalInitFull(first + r * n, count: n) }
         }
         for i in 1..<n {
             for r in 0..<k { at(r, i).pointee += z * at(r, i - 1).pointee }
@@ -121,6 +104,19 @@ enum BSplineDecomposition {
             for r in 0..<k { at(r, i).pointee = z * (at(r, i + 1).pointee - at(r, i).pointee) }
             i -= 1
         }
+    }
+
+    /// `SetInitialCausalCoefficient` for a line longer than the horizon: `sum = s[0]`, then
+    /// `sum += zn * s[n]; zn *= z` for n in 1..<horizon.
+    static func causalInitTruncated(_ s: UnsafeMutablePointer<Double>) {
+        let z = pole
+        var sum = s[0]
+        var zn = z
+        for i in 1..<horizon {
+            sum += zn * s[i]
+            zn *= z
+        }
+        s[0] = sum
     }
 
     /// `SetInitialCausalCoefficient` for a line no longer than the horizon: the full mirror sum.

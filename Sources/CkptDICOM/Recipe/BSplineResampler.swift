@@ -1,4 +1,8 @@
-import Foundation
+#if canImport(Glibc)
+import Glibc  // floor, pow, log, ceil: not Foundation, which would link ICU into the static binary
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// `sitk.Resample(img, new_size, sitk.Transform(), sitk.sitkBSpline, origin, spacing * f, direction, 0.0,
 /// img.GetPixelID())` over B-spline coefficients, in ITK v5.4.7's arithmetic order.
