@@ -109,4 +109,29 @@ final class ConvertDicomCommandTests: XCTestCase {
         XCTAssertFalse(embeddings[0].isEmpty)
         XCTAssertEqual(embeddings[0], embeddings[1], "embeddings from the DICOM and from its PNG")
     }
+
+    /// `verify --golden` on a case whose images are DICOM files (golden/forward/tiny-dicom-hf): the prepared 8-bit
+    /// pixels (SimpleITK's hash), the pixel_values (transformers on SimpleITK's PNG) and the embeddings are checked;
+    /// a case recording other prepared pixels fails (exit 1) naming the file.
+    func testVerifyGoldenChecksDICOMCases() throws {
+        let model = PackagePaths.golden + "/models/tiny/hf", golden = PackagePaths.golden + "/forward/tiny-dicom-hf"
+        let ok = try CkptProcess.run(["verify", model, "--golden", golden])
+        XCTAssertEqual(ok.status, 0, ok.summary)
+        XCTAssertTrue(ok.stdout.contains("bit-identical to the case's pixel_values; 3 DICOM files through the card recipe: "
+                                         + "8-bit pixels identical to the reference's"), ok.stdout)
+        // The same case with the first prepared hash altered, at the same depth so ../../dicom/inputs resolves.
+        let tmp = try temporary()
+        try FileManager.default.createDirectory(atPath: tmp.file("forward/case"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: tmp.file("dicom"), withDestinationPath: PackagePaths.golden + "/dicom")
+        for name in ["expected.safetensors", "pixels.safetensors", "preprocessor_config.json"] {
+            _ = try tmp.write("forward/case/" + name, try readBytes(golden + "/" + name))
+        }
+        let text = String(decoding: try readBytes(golden + "/golden.json"), as: UTF8.self)
+        let first = "60fbd21c2d56ce75656629d3c9f4ca80b683f70798679214a49e2fd871f031d8"
+        XCTAssertTrue(text.contains(first))
+        _ = try tmp.write("forward/case/golden.json", Array(text.replacingOccurrences(of: first, with: String(repeating: "0", count: 64)).utf8))
+        let bad = try CkptProcess.run(["verify", model, "--golden", tmp.file("forward/case")])
+        XCTAssertEqual(bad.status, 1, bad.summary)
+        XCTAssertTrue(bad.stdout.contains("FAIL, \(tmp.file("forward/case"))/../../dicom/inputs/rg1_crop.dcm gives 518×607 with SHA-256 \(first)"), bad.stdout)
+    }
 }

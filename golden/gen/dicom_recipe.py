@@ -256,3 +256,60 @@ def run():
         "cases": records,
         "files": run_files(),
     })
+    forward_case()
+
+
+# The forward golden case with DICOM images (golden/forward/tiny-dicom-hf): `ckpt verify --golden` reads the DICOM
+# files, prepares them with the default recipe (518, shorter side) and checks the prepared 8-bit pixels against
+# SimpleITK's (`images.prepared_sha256`), the pixel_values against transformers' PIL processor run on SimpleITK's
+# PNG opened with PIL, and the tiny model's embeddings against PyTorch.
+FORWARD_DICOM = ["rg1_crop.dcm", "mono1_8bit.dcm", "ct_small.dcm"]
+
+
+def forward_case():
+    import importlib.metadata as md
+    import io
+
+    import SimpleITK as sitk
+    import torch
+    from PIL import Image
+
+    from . import forward, images
+    from .common import sha256_file
+
+    prepared, pil_images = [], []
+    for name in FORWARD_DICOM:
+        u8img, _ = recipe(read(INPUTS / name), 518, "shorter")
+        u8 = sitk.GetArrayFromImage(u8img)
+        prepared.append(OrderedDict(file=name, width=u8img.GetWidth(), height=u8img.GetHeight(),
+                                    sha256=sha256_bytes(u8.tobytes())))
+        im = Image.open(io.BytesIO(png_bytes(u8)))  # the recipe's PNG, as a RAD-DINO user opens it
+        assert im.mode == "L"
+        pil_images.append(im)
+    cls = images.processor_classes()["pil"]
+    px = cls(**images.FORWARD_CONFIG)(pil_images, return_tensors="pt")["pixel_values"].to(torch.float32).contiguous()
+    rec_images = OrderedDict(
+        files=[f"../../dicom/inputs/{n}" for n in FORWARD_DICOM],
+        sha256=[sha256_file(INPUTS / n) for n in FORWARD_DICOM],
+        preprocessor_config="preprocessor_config.json", backend="pil",
+        processor=f"transformers {cls.__name__} (use_fast=False) {md.version('transformers')}",
+        prepared_recipe=OrderedDict(size=518, side="shorter", by=f"SimpleITK {SIMPLEITK_VERSION}, "
+                                    "golden/gen/dicom_recipe.py recipe(); sha256 of the row-major 8-bit pixels"),
+        prepared_sha256=[p["sha256"] for p in prepared],
+        prepared_size=[[p["width"], p["height"]] for p in prepared])
+    cfg = forward.TINY_CASES["tiny"]
+    t = forward._Cache().tensors("tiny", cfg)
+    _, hf = forward.builders(cfg, t)
+    w = forward.weights_record("tiny", cfg, t, True)
+    S = cfg["image_size"]
+    how = (f"{rec_images['processor']} with preprocessor_config.json on the recipe's PNG of each DICOM file listed "
+           "under 'images' (SimpleITK 2.5.7, Image.open, return_tensors='pt')")
+    d = forward.OUT / "tiny-dicom-hf"
+    log("[dicom-recipe] forward case tiny-dicom-hf")
+    rec = forward.make_case(d, ref_kind="hf", build=hf, H=S, W=S, convention="none", registers=0,
+                            grid_native=S // forward.models.PATCH, weights=w, pixels=(px, how), extra={"images": rec_images})
+    write_bytes(d / "preprocessor_config.json", images.forward_config_text())
+    rec["images"]["preprocessor_config_sha256"] = sha256_file(d / "preprocessor_config.json")
+    for n in ("pillow", "SimpleITK"):
+        rec["versions"][n] = md.version(n)
+    write_json(d / "golden.json", rec)
