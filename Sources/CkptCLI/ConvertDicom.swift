@@ -37,7 +37,7 @@ extension Ckpt.Convert {
         @Option(name: .long, help: "Which side becomes --size: shorter (the card's recipe) or longer.")
         var side: CardRecipe.Side = CardRecipe.radDINO.side
 
-        @Option(name: .long, help: "Refuse images of more pixels than this (default \(DICOMReader.defaultMaxPixels)).")
+        @Option(name: .long, help: "Refuse images of more pixels than this (decompression bombs); checked before pixel memory is allocated.")
         var maxImagePixels: Int = DICOMReader.defaultMaxPixels
 
         @Flag(name: .long, help: "Overwrite existing outputs.")
