@@ -2,7 +2,9 @@ import CkptFormat
 
 /// A DICOM file read into the image SimpleITK's `ReadImage(path)[:, :, 0]` gives, with the header it came from.
 public struct DICOMFile: Sendable, Equatable {
-    /// What the header says (and the pixel type and geometry ITK derives from it).
+    /// What the header says (and the pixel type and geometry ITK derives from it). When a JPEG 2000
+    /// or JPEG codestream declares another precision, GDCM (and `image`) follow the codestream:
+    /// `image.pixelType` is then the one to use, not `header.pixelType`.
     public let header: DICOMHeader
     /// The samples after MONOCHROME1 inversion and rescale, with the geometry.
     public let image: DICOMImage
