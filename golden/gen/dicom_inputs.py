@@ -231,7 +231,11 @@ def run_section():
     dcmtk("dcmcjpeg", ["+el", "+sv", "4"], "mono2_8bit.dcm", "mono2_8bit_jpeg_sv4.dcm", "1.2.840.10008.1.2.4.57")
     dcmtk("dcmcjpeg", ["+eb"], "mono2_8bit.dcm", "mono2_8bit_jpeg_baseline.dcm", "1.2.840.10008.1.2.4.50", lossless=False)
     dcmtk("dcmcjpeg", ["+ee"], "rg3_crop.dcm", "rg3_jpeg_extended12.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
-          ckpt="refused", note="12-bit JPEG DCT: ckpt refuses it (exit 2, naming the transfer syntax)")
+          note="12-bit JPEG DCT (process 4)")
+    dcmtk("dcmcjpeg", ["+ee"], "mono2_8bit.dcm", "mono2_8bit_jpeg_extended.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
+          note="8-bit JPEG DCT written as extended (process 2)")
+    dcmtk("dcmcjpeg", ["+ee", "+q", "75"], "ct_small.dcm", "ct_jpeg_extended12.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
+          note="signed 16-bit CT as 12-bit JPEG DCT (dcmtk rescales it)")
     dcmtk("dcmcjpls", [], "rg3_crop.dcm", "rg3_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", [], "ct_small.dcm", "ct_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", ["+en", "+md", "2"], "rg3_crop.dcm", "rg3_jpegls_near2.dcm", "1.2.840.10008.1.2.4.81", lossless=False)

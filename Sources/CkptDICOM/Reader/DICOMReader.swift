@@ -79,15 +79,8 @@ public enum DICOMReader {
 
     /// Refuses what ckpt does not read, before any pixel memory is allocated.
     static func checkReadable(_ h: DICOMHeader, path: String, maxPixels: Int) throws {
-        guard let encoding = h.transferSyntax.encoding else {
+        guard h.transferSyntax.encoding != nil else {
             throw DICOMProblem.unsupportedTransferSyntax(path: path, uid: h.transferSyntax.uid, name: h.transferSyntax.name)
-        }
-        if encoding == .jpegBaseline && h.bitsStored > 8 {
-            // Debian's libjpeg-turbo 2.1 decodes 8-bit DCT only; the 12-bit IJG builds GDCM and DCMTK
-            // carry are installed without headers.
-            throw DICOMProblem.unsupportedTransferSyntax(
-                path: path, uid: h.transferSyntax.uid,
-                name: "\(h.transferSyntax.name) with \(h.bitsStored)-bit samples; ckpt reads 8-bit JPEG DCT only")
         }
         if let refusal = SOPClassRule.lookup(h.sopClassUID).refusal {
             throw DICOMProblem.unsupportedImage(path: path, reason: "\(h.sopClassName): \(refusal)")
