@@ -92,6 +92,18 @@ public enum DICOMReader {
         guard h.numberOfFrames == 1 else {
             throw DICOMProblem.unsupportedImage(path: path, reason: "multi-frame image ((0028,0008) NumberOfFrames is \(h.numberOfFrames)); ckpt reads single frames")
         }
+        guard [8, 16].contains(h.bitsAllocated) else {
+            throw DICOMProblem.unsupportedImage(path: path, reason: "(0028,0100) BitsAllocated is \(h.bitsAllocated); ckpt reads 8 or 16")
+        }
+        guard (1...h.bitsAllocated).contains(h.bitsStored) else {
+            throw DICOMProblem.badValue(path: path, tag: .bitsStored, value: "\(h.bitsStored)", expected: "1 to BitsAllocated (\(h.bitsAllocated))")
+        }
+        guard h.highBit < h.bitsAllocated, h.highBit <= h.bitsStored - 1 else {
+            // GDCM shifts by BitsStored - HighBit - 1: a high bit above BitsStored - 1 would shift by a
+            // negative amount, which GDCM does not define either.
+            throw DICOMProblem.unsupportedImage(
+                path: path, reason: "(0028,0102) HighBit is \(h.highBit) with BitsStored \(h.bitsStored); ckpt reads HighBit ≤ BitsStored - 1")
+        }
         guard h.rows > 0, h.columns > 0 else {
             throw DICOMProblem.badValue(path: path, tag: h.rows == 0 ? .rows : .columns, value: "0", expected: "at least 1")
         }
