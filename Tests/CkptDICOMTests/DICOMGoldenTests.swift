@@ -145,8 +145,7 @@ final class DICOMGoldenTests: XCTestCase {
                 guard case let .encapsulated(_, fragments) = try parser.parseTopLevel(start: offset, end: raw.count).pixelData else {
                     throw XCTSkip("\(name) is not encapsulated")
                 }
-                let frame = try PixelDecoder.concatenate(fragments, in: raw, path: path)
-                return try frame.withUnsafeBytes {
+                return try PixelDecoder.withFrame(fragments, in: raw) {
                     try JPEGDecoder.decodeFrame($0, width: 255, height: 211, maxPrecision: 8, lossless: false).0
                 }
             }

@@ -34,8 +34,7 @@ enum PixelDecoder {
                 return (try RLEDecoder.decode(UnsafeRawBufferPointer(rebasing: data[fragments[0]]), header: h, path: path), nil)
             }
             // A single frame may span several fragments: its codestream is their concatenation.
-            let frame = try concatenate(fragments, in: data, path: path)
-            return try frame.withUnsafeBytes { bytes in
+            return try withFrame(fragments, in: data) { bytes in
                 switch encoding {
                 case .jpegLossless:
                     let (samples, format) = try JPEGDecoder.decode(bytes, header: h, path: path, lossless: true)
@@ -56,8 +55,14 @@ enum PixelDecoder {
         }
     }
 
-    static func concatenate(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer, path: String) throws -> [UInt8] {
-        if fragments.count == 1 { return Array(data[fragments[0]]) }
+    /// Lends the frame's codestream: the fragment itself when there is one, else a concatenated copy.
+    static func withFrame<R>(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer,
+                             _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if fragments.count == 1 { return try body(UnsafeRawBufferPointer(rebasing: data[fragments[0]])) }
+        return try concatenate(fragments, in: data).withUnsafeBytes(body)
+    }
+
+    static func concatenate(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer) -> [UInt8] {
         var total = 0
         for f in fragments { total += f.count }
         var out = [UInt8]()
