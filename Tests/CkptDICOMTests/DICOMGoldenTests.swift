@@ -131,7 +131,7 @@ final class DICOMGoldenTests: XCTestCase {
     /// The Swift DCT decoder (written for 12-bit samples) on 8-bit frames gives libjpeg-turbo's
     /// samples exactly: two independent implementations of IJG's islow IDCT agree.
     func testSwiftDCTDecoderAgreesWithLibjpegTurboOn8BitFrames() throws {
-        for name in ["mono2_8bit_jpeg_baseline.dcm", "mono2_8bit_jpeg_extended.dcm"] {
+        for name in ["mono2_8bit_jpeg_baseline.dcm", "mono2_8bit_jpeg_extended.dcm", "mono2_8bit_jpeg_restarts.dcm"] {
             let path = DICOMGolden.directory + "/" + name
             let turbo = try Self.storedSamples(path)
             let bytes = try readBytes(path)

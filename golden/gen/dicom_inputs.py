@@ -101,7 +101,7 @@ def run_section():
         sitk.sitkFloat32: ("float32", "<f4"), sitk.sitkFloat64: ("float64", "<f8"),
     })
     versions = tool_versions()
-    for n in ("pydicom", "pydicom-data", "SimpleITK", "numpy"):
+    for n in ("pydicom", "pydicom-data", "SimpleITK", "numpy", "pillow"):
         versions[n] = md.version(n)
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -239,6 +239,23 @@ def run_section():
     dcmtk("dcmcjpls", [], "rg3_crop.dcm", "rg3_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", [], "ct_small.dcm", "ct_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", ["+en", "+md", "2"], "rg3_crop.dcm", "rg3_jpegls_near2.dcm", "1.2.840.10008.1.2.4.81", lossless=False)
+    # Restart markers: dcmtk and gdcm write none, Pillow's JPEG encoder does (every 5 blocks here).
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    ds = pydicom.dcmread(OUT / "mono2_8bit.dcm")
+    jpeg = io.BytesIO()
+    Image.fromarray(ds.pixel_array).save(jpeg, format="JPEG", quality=90, restart_marker_blocks=5)
+    ds.PixelData = encapsulate([jpeg.getvalue()])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.save_as(OUT / "mono2_8bit_jpeg_restarts.dcm", enforce_file_format=True)
+    add("mono2_8bit_jpeg_restarts.dcm", "mono2_8bit.dcm as a baseline JPEG with a restart marker every 5 blocks "
+        "(Pillow's encoder, quality 90), encapsulated by pydicom", "1.2.840.10008.1.2.4.50", twin="mono2_8bit.dcm",
+        lossless=False)
     gdcm(["--j2k"], "rg3_crop.dcm", "rg3_j2k.dcm", "1.2.840.10008.1.2.4.90")
     gdcm(["--j2k"], "ct_small.dcm", "ct_j2k.dcm", "1.2.840.10008.1.2.4.90")
     gdcm(["--j2k", "--lossy", "-q", "40"], "rg3_crop.dcm", "rg3_j2k_lossy.dcm", "1.2.840.10008.1.2.4.91", lossless=False)
