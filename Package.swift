@@ -17,6 +17,9 @@ import PackageDescription
 // CkptForward, hashing, CkptImage and CkptDICOM together.
 // CkptImage: image files to transformers' pixel_values (PNG/JPEG through libpng and libjpeg-turbo, Pillow's
 // resampling); it depends on nothing of ours, only on its C shim.
+// CkptDICOM: DICOM files to the image SimpleITK reads (parser, pixel semantics, geometry; RLE, JPEG lossless
+// and 12-bit DCT in Swift; zlib, CharLS and OpenJPEG behind the CDICOMCodecs shim, libjpeg-turbo through
+// CImageCodecs); it reads files through CkptFormat's MappedFile. CkptKit re-exports it.
 let package = Package(
     name: "ckpt",
     products: [

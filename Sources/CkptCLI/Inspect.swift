@@ -21,7 +21,10 @@ extension Ckpt {
         var maxImagePixels: Int = DICOMReader.defaultMaxPixels
 
         func run() throws {
-            if DICOMReader.looksLikeDICOM(path: path) {
+            // A checkpoint's name wins over content that happens to look like DICOM (`DICM` at byte 128
+            // of a safetensors header, say).
+            let checkpointName = [".safetensors", ".safetensors.zst", ".pth", ".pt"].contains { path.hasSuffix($0) }
+            if !checkpointName && DICOMReader.looksLikeDICOM(path: path) {
                 if decode {
                     let file = try DICOMReader.read(contentsOf: path, maxPixels: maxImagePixels)
                     print(json ? JSONWriter.pretty(file.json(path: path)) : file.report(path: path))

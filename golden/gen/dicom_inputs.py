@@ -101,7 +101,7 @@ def run_section():
         sitk.sitkFloat32: ("float32", "<f4"), sitk.sitkFloat64: ("float64", "<f8"),
     })
     versions = tool_versions()
-    for n in ("pydicom", "pydicom-data", "SimpleITK", "numpy"):
+    for n in ("pydicom", "pydicom-data", "SimpleITK", "numpy", "pillow"):
         versions[n] = md.version(n)
     if OUT.exists():
         shutil.rmtree(OUT)
@@ -231,10 +231,31 @@ def run_section():
     dcmtk("dcmcjpeg", ["+el", "+sv", "4"], "mono2_8bit.dcm", "mono2_8bit_jpeg_sv4.dcm", "1.2.840.10008.1.2.4.57")
     dcmtk("dcmcjpeg", ["+eb"], "mono2_8bit.dcm", "mono2_8bit_jpeg_baseline.dcm", "1.2.840.10008.1.2.4.50", lossless=False)
     dcmtk("dcmcjpeg", ["+ee"], "rg3_crop.dcm", "rg3_jpeg_extended12.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
-          ckpt="refused", note="12-bit JPEG DCT: ckpt refuses it (exit 2, naming the transfer syntax)")
+          note="12-bit JPEG DCT (process 4)")
+    dcmtk("dcmcjpeg", ["+ee"], "mono2_8bit.dcm", "mono2_8bit_jpeg_extended.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
+          note="8-bit JPEG DCT written as extended (process 2)")
+    dcmtk("dcmcjpeg", ["+ee", "+q", "75"], "ct_small.dcm", "ct_jpeg_extended12.dcm", "1.2.840.10008.1.2.4.51", lossless=False,
+          note="signed 16-bit CT as 12-bit JPEG DCT (dcmtk rescales it)")
     dcmtk("dcmcjpls", [], "rg3_crop.dcm", "rg3_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", [], "ct_small.dcm", "ct_jpegls.dcm", "1.2.840.10008.1.2.4.80")
     dcmtk("dcmcjpls", ["+en", "+md", "2"], "rg3_crop.dcm", "rg3_jpegls_near2.dcm", "1.2.840.10008.1.2.4.81", lossless=False)
+    # Restart markers: dcmtk and gdcm write none, Pillow's JPEG encoder does (every 5 blocks here).
+    import io
+
+    from PIL import Image
+    from pydicom.encaps import encapsulate
+    from pydicom.uid import JPEGBaseline8Bit
+
+    ds = pydicom.dcmread(OUT / "mono2_8bit.dcm")
+    jpeg = io.BytesIO()
+    Image.fromarray(ds.pixel_array).save(jpeg, format="JPEG", quality=90, restart_marker_blocks=5)
+    ds.PixelData = encapsulate([jpeg.getvalue()])
+    ds["PixelData"].VR = "OB"
+    ds.file_meta.TransferSyntaxUID = JPEGBaseline8Bit
+    ds.save_as(OUT / "mono2_8bit_jpeg_restarts.dcm", enforce_file_format=True)
+    add("mono2_8bit_jpeg_restarts.dcm", "mono2_8bit.dcm as a baseline JPEG with a restart marker every 5 blocks "
+        "(Pillow's encoder, quality 90), encapsulated by pydicom", "1.2.840.10008.1.2.4.50", twin="mono2_8bit.dcm",
+        lossless=False)
     gdcm(["--j2k"], "rg3_crop.dcm", "rg3_j2k.dcm", "1.2.840.10008.1.2.4.90")
     gdcm(["--j2k"], "ct_small.dcm", "ct_j2k.dcm", "1.2.840.10008.1.2.4.90")
     gdcm(["--j2k", "--lossy", "-q", "40"], "rg3_crop.dcm", "rg3_j2k_lossy.dcm", "1.2.840.10008.1.2.4.91", lossless=False)

@@ -6,7 +6,7 @@ import Glibc
 
 // libFuzzer target over DICOM files: the dataset parser (file meta, explicit/implicit VR, both
 // endians, sequences, deflate) and every pixel codec (native, RLE, JPEG lossless, JPEG baseline,
-// JPEG-LS, JPEG 2000).
+// 12-bit JPEG DCT, JPEG-LS, JPEG 2000).
 // Input: byte 0 selects the form. 0...127: the rest is a whole DICOM file. 128...255: the rest is one
 // compressed frame, wrapped in a fixed 16-bit (or 8-bit) MONOCHROME2 header of the transfer syntax
 // `codecs[b % codecs.count]`, with rows and columns from the next two bytes: codec paths are reached
@@ -22,7 +22,7 @@ let maxPixels = 1 << 20
 
 let codecs = [
     "1.2.840.10008.1.2.5", "1.2.840.10008.1.2.4.70", "1.2.840.10008.1.2.4.57", "1.2.840.10008.1.2.4.50",
-    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.1.99",
+    "1.2.840.10008.1.2.4.80", "1.2.840.10008.1.2.4.90", "1.2.840.10008.1.2.1.99", "1.2.840.10008.1.2.4.51",
 ]
 
 func element(_ group: UInt16, _ element: UInt16, _ vr: String, _ value: [UInt8], undefined: Bool = false) -> [UInt8] {

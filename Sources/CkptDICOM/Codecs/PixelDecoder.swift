@@ -34,11 +34,13 @@ enum PixelDecoder {
                 return (try RLEDecoder.decode(UnsafeRawBufferPointer(rebasing: data[fragments[0]]), header: h, path: path), nil)
             }
             // A single frame may span several fragments: its codestream is their concatenation.
-            let frame = try concatenate(fragments, in: data, path: path)
-            return try frame.withUnsafeBytes { bytes in
+            return try withFrame(fragments, in: data) { bytes in
                 switch encoding {
                 case .jpegLossless:
-                    let (samples, format) = try JPEGLosslessDecoder.decode(bytes, header: h, path: path)
+                    let (samples, format) = try JPEGDecoder.decode(bytes, header: h, path: path, lossless: true)
+                    return (samples, format)
+                case .jpegBaseline where framePrecision(bytes) == 12:
+                    let (samples, format) = try JPEGDecoder.decode(bytes, header: h, path: path, lossless: false)
                     return (samples, format)
                 case .jpegBaseline: return (try jpegBaseline(bytes, header: h, path: path), CodestreamFormat(precision: 8, signed: nil))
                 case .jpegLS:
@@ -53,8 +55,14 @@ enum PixelDecoder {
         }
     }
 
-    static func concatenate(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer, path: String) throws -> [UInt8] {
-        if fragments.count == 1 { return Array(data[fragments[0]]) }
+    /// Lends the frame's codestream: the fragment itself when there is one, else a concatenated copy.
+    static func withFrame<R>(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer,
+                             _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
+        if fragments.count == 1 { return try body(UnsafeRawBufferPointer(rebasing: data[fragments[0]])) }
+        return try concatenate(fragments, in: data).withUnsafeBytes(body)
+    }
+
+    static func concatenate(_ fragments: [Range<Int>], in data: UnsafeRawBufferPointer) -> [UInt8] {
         var total = 0
         for f in fragments { total += f.count }
         var out = [UInt8]()
@@ -87,6 +95,20 @@ enum PixelDecoder {
             }
         }
         return out
+    }
+
+    /// The sample precision of the first SOFn frame header, if one is found (a peek: errors are
+    /// left to the decoder).
+    static func framePrecision(_ d: UnsafeRawBufferPointer) -> Int? {
+        var i = 2
+        while i + 4 < d.count, d[i] == 0xFF {
+            let marker = d[i + 1]
+            if marker == 0xFF { i += 1; continue }
+            if (0xC0...0xCF).contains(marker) && ![0xC4, 0xC8, 0xCC].contains(marker) { return Int(d[i + 4]) }
+            if marker == 0xD8 || (0xD0...0xD7).contains(marker) { i += 2; continue }
+            i += 2 + (Int(d[i + 2]) << 8 | Int(d[i + 3]))
+        }
+        return nil
     }
 
     /// JPEG baseline and 8-bit extended through CImageCodecs' libjpeg-turbo decoder (islow IDCT, as

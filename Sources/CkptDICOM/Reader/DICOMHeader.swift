@@ -91,18 +91,6 @@ extension DICOMHeader {
         windowWidth = try v.numbers(.windowWidth) ?? []
         hasVOILUT = present.contains(.voiLUTSequence)
 
-        guard [8, 16].contains(bitsAllocated) else {
-            throw DICOMProblem.unsupportedImage(path: path, reason: "(0028,0100) BitsAllocated is \(bitsAllocated); ckpt reads 8 or 16")
-        }
-        guard (1...bitsAllocated).contains(bitsStored) else {
-            throw DICOMProblem.badValue(path: path, tag: .bitsStored, value: "\(bitsStored)", expected: "1 to BitsAllocated (\(bitsAllocated))")
-        }
-        guard highBit < bitsAllocated, highBit <= bitsStored - 1 else {
-            // GDCM shifts by BitsStored - HighBit - 1: a high bit above BitsStored - 1 would shift by a
-            // negative amount, which GDCM does not define either.
-            throw DICOMProblem.unsupportedImage(
-                path: path, reason: "(0028,0102) HighBit is \(highBit) with BitsStored \(bitsStored); ckpt reads HighBit = BitsStored - 1")
-        }
         pixelType = Self.rescaledType(bitsAllocated: bitsAllocated, bitsStored: bitsStored, signed: isSigned,
                                       slope: rescaleSlope, intercept: rescaleIntercept)
         (spacing, origin, direction) = try Self.geometry(v, rule: rule)
@@ -122,13 +110,19 @@ extension DICOMHeader {
     /// non-integral slope or intercept gives float64; otherwise the smallest integer type holding
     /// slope·[min, max] + intercept, where min and max come from BitsStored.
     static func rescaledType(bitsAllocated: Int, bitsStored: Int, signed: Bool, slope: Double, intercept: Double) -> DICOMPixelType {
-        let stored: DICOMPixelType = bitsAllocated == 8 ? (signed ? .int8 : .uint8) : (signed ? .int16 : .uint16)
+        let stored: DICOMPixelType
+        switch bitsAllocated {
+        case ...8: stored = signed ? .int8 : .uint8
+        case ...16: stored = signed ? .int16 : .uint16
+        default: stored = signed ? .int32 : .uint32
+        }
         if slope == 1 && intercept == 0 { return stored }
         // `Slope != (int)Slope`: a value out of int's range is not integral either.
         func integral(_ x: Double) -> Bool { x.magnitude < 2_147_483_648 && x == x.rounded(.towardZero) }
         if !integral(slope) || !integral(intercept) { return .float64 }
-        let lo = signed ? -Double(1 << (bitsStored - 1)) : 0
-        let hi = signed ? Double((1 << (bitsStored - 1)) - 1) : Double((1 << bitsStored) - 1)
+        let bits = min(max(bitsStored, 1), 32)  // checked by the reader; inspect describes any header
+        let lo = signed ? -Double(1 << (bits - 1)) : 0
+        let hi = signed ? Double((1 << (bits - 1)) - 1) : Double((1 << bits) - 1)
         let a = slope * (slope >= 0 ? lo : hi) + intercept, b = slope * (slope >= 0 ? hi : lo) + intercept
         if a >= 0 {
             if b <= 255 { return .uint8 }

@@ -2,7 +2,9 @@ import CkptFormat
 
 /// A DICOM file read into the image SimpleITK's `ReadImage(path)[:, :, 0]` gives, with the header it came from.
 public struct DICOMFile: Sendable, Equatable {
-    /// What the header says (and the pixel type and geometry ITK derives from it).
+    /// What the header says (and the pixel type and geometry ITK derives from it). When a JPEG 2000
+    /// or JPEG codestream declares another precision, GDCM (and `image`) follow the codestream:
+    /// `image.pixelType` is then the one to use, not `header.pixelType`.
     public let header: DICOMHeader
     /// The samples after MONOCHROME1 inversion and rescale, with the geometry.
     public let image: DICOMImage
@@ -77,15 +79,8 @@ public enum DICOMReader {
 
     /// Refuses what ckpt does not read, before any pixel memory is allocated.
     static func checkReadable(_ h: DICOMHeader, path: String, maxPixels: Int) throws {
-        guard let encoding = h.transferSyntax.encoding else {
+        guard h.transferSyntax.encoding != nil else {
             throw DICOMProblem.unsupportedTransferSyntax(path: path, uid: h.transferSyntax.uid, name: h.transferSyntax.name)
-        }
-        if encoding == .jpegBaseline && h.bitsStored > 8 {
-            // Debian's libjpeg-turbo 2.1 decodes 8-bit DCT only; the 12-bit IJG builds GDCM and DCMTK
-            // carry are installed without headers.
-            throw DICOMProblem.unsupportedTransferSyntax(
-                path: path, uid: h.transferSyntax.uid,
-                name: "\(h.transferSyntax.name) with \(h.bitsStored)-bit samples; ckpt reads 8-bit JPEG DCT only")
         }
         if let refusal = SOPClassRule.lookup(h.sopClassUID).refusal {
             throw DICOMProblem.unsupportedImage(path: path, reason: "\(h.sopClassName): \(refusal)")
@@ -96,6 +91,18 @@ public enum DICOMReader {
         }
         guard h.numberOfFrames == 1 else {
             throw DICOMProblem.unsupportedImage(path: path, reason: "multi-frame image ((0028,0008) NumberOfFrames is \(h.numberOfFrames)); ckpt reads single frames")
+        }
+        guard [8, 16].contains(h.bitsAllocated) else {
+            throw DICOMProblem.unsupportedImage(path: path, reason: "(0028,0100) BitsAllocated is \(h.bitsAllocated); ckpt reads 8 or 16")
+        }
+        guard (1...h.bitsAllocated).contains(h.bitsStored) else {
+            throw DICOMProblem.badValue(path: path, tag: .bitsStored, value: "\(h.bitsStored)", expected: "1 to BitsAllocated (\(h.bitsAllocated))")
+        }
+        guard h.highBit < h.bitsAllocated, h.highBit <= h.bitsStored - 1 else {
+            // GDCM shifts by BitsStored - HighBit - 1: a high bit above BitsStored - 1 would shift by a
+            // negative amount, which GDCM does not define either.
+            throw DICOMProblem.unsupportedImage(
+                path: path, reason: "(0028,0102) HighBit is \(h.highBit) with BitsStored \(h.bitsStored); ckpt reads HighBit ≤ BitsStored - 1")
         }
         guard h.rows > 0, h.columns > 0 else {
             throw DICOMProblem.badValue(path: path, tag: h.rows == 0 ? .rows : .columns, value: "0", expected: "at least 1")

@@ -1,9 +1,12 @@
-/// JPEG lossless, process 14 (ITU T.81 annex H), one component, predictors 1–7, 2–16 bits, point
-/// transform and restart intervals: the decoder for DICOM's .4.57 and .4.70 syntaxes. Debian's
-/// libjpeg-turbo 2.1 has no lossless mode, and the IJG builds GDCM and DCMTK carry are installed as
-/// private libraries without headers, so this small decoder is written here. Every read is bounds
-/// checked, output is bounded by rows × columns, and running out of data is an error.
-enum JPEGLosslessDecoder {
+/// The JPEG processes Debian's libjpeg-turbo 2.1 does not decode, for one component:
+/// - lossless, process 14 (ITU T.81 annex H): predictors 1–7, 2–16 bits, point transform, restart
+///   intervals (DICOM's .4.57 and .4.70);
+/// - 12-bit sequential DCT with Huffman coding, process 4 (DICOM's .4.51), with IJG 6b's integer
+///   IDCT (`jidctint.c`, the one GDCM's 12-bit codec and so SimpleITK use) and its range limiting.
+/// The IJG 12/16-bit builds GDCM and DCMTK carry are installed as private libraries without headers,
+/// so this small decoder is written here. Every read is bounds checked, output is bounded by
+/// rows × columns, and running out of data is an error.
+enum JPEGDecoder {
     /// A Huffman table as a 16-bit lookup: entry = (code length << 8) | value, 0 for no code.
     struct HuffmanTable {
         var lookup: [UInt16]
@@ -108,14 +111,19 @@ enum JPEGLosslessDecoder {
         }
     }
 
-    static func decode(_ data: UnsafeRawBufferPointer, header h: DICOMHeader, path: String) throws -> ([UInt16], CodestreamFormat) {
+    /// Decodes a lossless (`lossless` true) or a 12-bit DCT frame.
+    static func decode(_ data: UnsafeRawBufferPointer, header h: DICOMHeader, path: String, lossless: Bool) throws
+        -> ([UInt16], CodestreamFormat)
+    {
+        let codec = lossless ? "JPEG lossless" : "JPEG"
         do {
-            let (samples, precision) = try decodeFrame(data, width: h.columns, height: h.rows, maxPrecision: h.bitsAllocated)
+            let (samples, precision) = try decodeFrame(data, width: h.columns, height: h.rows, maxPrecision: h.bitsAllocated,
+                                                       lossless: lossless)
             return (samples, CodestreamFormat(precision: precision, signed: nil))
         } catch JPEGError.corrupt(let detail) {
-            throw DICOMProblem.corruptPixelData(path: path, codec: "JPEG lossless", detail: detail)
+            throw DICOMProblem.corruptPixelData(path: path, codec: codec, detail: detail)
         } catch JPEGError.mismatch(let detail) {
-            throw DICOMProblem.codecMismatch(path: path, codec: "JPEG lossless", detail: detail)
+            throw DICOMProblem.codecMismatch(path: path, codec: codec, detail: detail)
         } catch JPEGError.unsupported(let detail) {
             throw DICOMProblem.unsupportedTransferSyntax(path: path, uid: h.transferSyntax.uid,
                                                          name: "\(h.transferSyntax.name): \(detail)")
@@ -123,14 +131,19 @@ enum JPEGLosslessDecoder {
     }
 
     /// The samples and the frame's precision.
-    static func decodeFrame(_ d: UnsafeRawBufferPointer, width: Int, height: Int, maxPrecision: Int) throws -> ([UInt16], Int) {
+    static func decodeFrame(_ d: UnsafeRawBufferPointer, width: Int, height: Int, maxPrecision: Int, lossless: Bool) throws
+        -> ([UInt16], Int)
+    {
         func u16(_ i: Int) throws -> Int {
             guard i + 2 <= d.count else { throw JPEGError.corrupt("a marker segment runs past the end of the data") }
             return Int(d[i]) << 8 | Int(d[i + 1])
         }
         guard d.count >= 4, d[0] == 0xFF, d[1] == 0xD8 else { throw JPEGError.corrupt("no JPEG start-of-image marker") }
         var i = 2
-        var tables = [HuffmanTable?](repeating: nil, count: 4)
+        var tables = [HuffmanTable?](repeating: nil, count: 4)  // DC (and lossless) tables
+        var acTables = [HuffmanTable?](repeating: nil, count: 4)
+        var quantTables = [[Int32]?](repeating: nil, count: 4)  // natural order
+        var quantIndex = 0
         var precision = 0, restartInterval = 0
         var sawFrame = false
         while true {
@@ -146,16 +159,31 @@ enum JPEGLosslessDecoder {
             guard length >= 2, i + length <= d.count else { throw JPEGError.corrupt("marker segment FF\(hex(marker)) runs past the end") }
             let seg = i + 2, end = i + length
             switch marker {
-            case 0xC3:
-                guard length >= 8 else { throw JPEGError.corrupt("short SOF3 segment") }
+            case 0xC3 where lossless, 0xC0 where !lossless, 0xC1 where !lossless:
+                guard length >= 11 else { throw JPEGError.corrupt("short SOF segment") }
                 precision = Int(d[seg])
                 let y = try u16(seg + 1), x = try u16(seg + 3), nf = Int(d[seg + 5])
-                guard nf == 1, y == height, x == width, (2...16).contains(precision), precision <= maxPrecision else {
-                    throw JPEGError.mismatch("the lossless JPEG frame is \(x) x \(y), \(nf) component(s) of \(precision) bits")
+                let allowed: Set<Int> = lossless ? Set(2...16) : [8, 12]
+                guard nf == 1, y == height, x == width, allowed.contains(precision), precision <= maxPrecision else {
+                    throw JPEGError.mismatch(
+                        "the \(lossless ? "lossless " : "")JPEG frame is \(x) x \(y), \(nf) component(s) of \(precision) bits")
                 }
+                quantIndex = Int(d[seg + 8])
                 sawFrame = true
-            case 0xC0, 0xC1, 0xC2, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF:
-                throw JPEGError.mismatch("the frame is JPEG process SOF\(Int(marker) - 0xC0), not lossless (SOF3)")
+            case 0xC0...0xCF where marker != 0xC4 && marker != 0xC8 && marker != 0xCC:
+                throw JPEGError.mismatch("the frame is JPEG process SOF\(Int(marker) - 0xC0), not \(lossless ? "lossless (SOF3)" : "sequential Huffman (SOF0/SOF1)")")
+            case 0xDB:
+                var p = seg
+                while p < end {
+                    let pq = Int(d[p] >> 4), tq = Int(d[p] & 15), size = pq == 0 ? 64 : 128
+                    guard tq < 4, pq <= 1, p + 1 + size <= end else { throw JPEGError.corrupt("invalid DQT segment") }
+                    var table = [Int32](repeating: 0, count: 64)
+                    for k in 0..<64 {
+                        table[naturalOrder[k]] = pq == 0 ? Int32(d[p + 1 + k]) : Int32(d[p + 1 + 2 * k]) << 8 | Int32(d[p + 2 + 2 * k])
+                    }
+                    quantTables[tq] = table
+                    p += 1 + size
+                }
             case 0xC4:
                 var p = seg
                 while p < end {
@@ -165,7 +193,7 @@ enum JPEGLosslessDecoder {
                     let n = bits.reduce(0, +)
                     guard p + 17 + n <= end else { throw JPEGError.corrupt("a Huffman table runs past its segment") }
                     let values = Array(d[(p + 17)..<(p + 17 + n)])
-                    if tc == 0 { tables[th] = try HuffmanTable(bits: bits, values: values) }
+                    if tc == 0 { tables[th] = try HuffmanTable(bits: bits, values: values) } else { acTables[th] = try HuffmanTable(bits: bits, values: values) }
                     p += 17 + n
                 }
             case 0xDD:
@@ -174,6 +202,20 @@ enum JPEGLosslessDecoder {
                 guard sawFrame else { throw JPEGError.corrupt("a scan before the SOF3 frame header") }
                 guard length >= 6 + 2 * Int(d[seg]), d[seg] == 1 else { throw JPEGError.mismatch("the scan has \(d[seg]) components") }
                 let table = Int(d[seg + 2] >> 4)
+                if !lossless {
+                    let ac = Int(d[seg + 2] & 15)
+                    guard table < 4, ac < 4, let dcTable = tables[table], let acTable = acTables[ac] else {
+                        throw JPEGError.corrupt("the scan uses an undefined Huffman table")
+                    }
+                    guard quantIndex < 4, let quant = quantTables[quantIndex] else {
+                        throw JPEGError.corrupt("the frame uses an undefined quantisation table")
+                    }
+                    guard d[seg + 3] == 0, d[seg + 4] == 63, d[seg + 5] == 0 else {
+                        throw JPEGError.corrupt("a sequential scan must cover coefficients 0-63")
+                    }
+                    return (try dctScan(d, from: end, width: width, height: height, precision: precision, quant: quant,
+                                        dc: dcTable, ac: acTable, restartInterval: restartInterval), precision)
+                }
                 let predictor = Int(d[seg + 3]), pointTransform = Int(d[seg + 5] & 15)
                 guard table < 4, let huffman = tables[table] else { throw JPEGError.corrupt("the scan uses an undefined Huffman table") }
                 guard (1...7).contains(predictor) else { throw JPEGError.corrupt("selection value \(predictor) is not a lossless predictor") }
