@@ -638,12 +638,12 @@ def render(R) -> str:
         L.append("")
         L.append(f"Load average (1, 5, 15 min) when it ended: {' '.join(f'{x:.2f}' for x in w['load_average_after'])}.")
         L.append("")
-        L.append("| command | median | min–max | peak RSS (median, max) | ratio to " + (ref_label or "-") + " |")
-        L.append("|---|---|---|---|---|")
+        L.append("| command | median | min–max | peak RSS (median, max) |" + (f" ratio to {ref_label} |" if ref_label else ""))
+        L.append("|---|---|---|---|" + ("---|" if ref_label else ""))
         for c in cmds:
-            r = f"{ratio(c['median_s'], ref['median_s']):.2f}×" if ref else ""
+            r = (f" {ratio(c['median_s'], ref['median_s']):.2f}× |" if ref else " |") if ref_label else ""
             L.append(f"| {c['label']} | {fmt_s(c['median_s'])} | {fmt_s(c['min_s'])}–{fmt_s(c['max_s'])} | "
-                     f"{c['peak_rss_mib_median']:.1f} MiB, {c['peak_rss_mib_max']:.1f} MiB | {r} |")
+                     f"{c['peak_rss_mib_median']:.1f} MiB, {c['peak_rss_mib_max']:.1f} MiB |{r}")
         L.append("")
         return cmds
 
