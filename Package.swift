@@ -14,7 +14,9 @@ import PackageDescription
 // container, which every writer writes and whose tensor vocabulary every format produces, so it stays in the
 // core rather than in a module of its own that all others would import anyway.
 // Formats over the core: CkptPth (the torch.save reader: pickle interpreter, zip), CkptImage (PNG/JPEG to
-// transformers' pixel_values: libpng, libjpeg-turbo, Pillow's resampling), CkptDICOM (DICOM files).
+// transformers' pixel_values: libpng, libjpeg-turbo, Pillow's resampling), CkptDICOM (DICOM files to the image
+// SimpleITK reads: parser, pixel semantics, geometry; RLE, JPEG lossless and 12-bit DCT in Swift; zlib, CharLS and
+// OpenJPEG behind the CDICOMCodecs shim; and RAD-DINO's card recipe, whose 8-bit output is a CkptImage image).
 // CkptCheckpoint: one logical checkpoint over any input. CkptLayout: key tables, layout detection and
 // conversion, the release writer, synthetic models. CkptForward: the reference forward pass (the only module
 // over OpenBLAS and libmvec). CkptEmbed: images to embeddings (batching, prefetch, pixel files with SHA-256
@@ -59,8 +61,21 @@ let package = Package(
             providers: [.apt(["libjpeg62-turbo-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg"]),
         .target(name: "CkptImage", dependencies: ["CkptCore", "CImageCodecs"]),
+        // DICOM codecs: Debian's zlib1g-dev (deflated datasets), libcharls-dev (JPEG-LS) and
+        // libopenjp2-7-dev (JPEG 2000). Every call into them, and all their error handling, stays in
+        // the C shim CDICOMCodecs; JPEG baseline reuses CImageCodecs' libjpeg-turbo decoder.
+        .systemLibrary(
+            name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]),
+        .systemLibrary(
+            name: "CCharLS", path: "Sources/CCharLS", pkgConfig: "charls",
+            providers: [.apt(["libcharls-dev"])]),
+        .systemLibrary(
+            name: "COpenJPEG", path: "Sources/COpenJPEG", pkgConfig: "libopenjp2",
+            providers: [.apt(["libopenjp2-7-dev"])]),
+        .target(name: "CDICOMCodecs", dependencies: ["CZlib", "CCharLS", "COpenJPEG"]),
         // DICOM files to the image SimpleITK reads (parser, transfer syntaxes) and RAD-DINO's card recipe.
-        .target(name: "CkptDICOM", dependencies: ["CkptCore"]),
+        .target(name: "CkptDICOM", dependencies: ["CkptCore", "CkptImage", "CDICOMCodecs", "CImageCodecs"]),
         // dlopen of the first library name found and its symbols, with the message a user can act on;
         // shared by the two loaders below.
         .target(name: "CDynamicLoad", linkerSettings: [.linkedLibrary("dl", .when(platforms: [.linux]))]),
@@ -78,10 +93,13 @@ let package = Package(
         .target(name: "CkptLayout", dependencies: ["CkptCore", "CkptCheckpoint"]),
         .target(name: "CkptForward", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "COpenBLASLoader", "CVecMath"]),
         .target(
-            name: "CkptEmbed", dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage"]),
+            name: "CkptEmbed",
+            dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptDICOM"]),
         .target(
             name: "CkptGolden",
-            dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptEmbed"]),
+            dependencies: [
+                "CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptImage", "CkptDICOM", "CkptEmbed",
+            ]),
         .target(
             name: "CkptVerify",
             dependencies: ["CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptGolden"]),
@@ -89,7 +107,7 @@ let package = Package(
             name: "CkptKit",
             dependencies: [
                 "CkptCore", "CkptCheckpoint", "CkptLayout", "CkptForward", "CkptEmbed", "CkptGolden", "CkptVerify",
-                "CkptImage",
+                "CkptImage", "CkptDICOM",
             ]),
         .executableTarget(
             name: "CkptCLI",
@@ -111,7 +129,7 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptCore", "CkptTestSupport"]),
-        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptTestSupport"]),
+        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptImage", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),
@@ -136,6 +154,7 @@ if Context.environment["CKPT_FUZZ"] == "1" {
         .executableTarget(name: "FuzzHFFolder", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzHFFolder"),
         .executableTarget(name: "FuzzManifest", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzManifest"),
         .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
+        .executableTarget(name: "FuzzDICOM", dependencies: ["CkptDICOM", "FuzzSupport"], path: "Fuzz/Sources/FuzzDICOM"),
     ]
 }
 

@@ -48,10 +48,15 @@ CKPT = {
     "preprocess": ["preprocess", "{image}", "--preprocessor", "{config}", "--output", "{out}"],
     "embed_images": ["embed", "{model}", "--image-list", "{list}", "--batch", "{batch}", "--output", "{out}",
                      "--threads", "{threads}"],
+    "convert_dicom": ["convert", "dicom", "{dicom}", "--output", "{out}", "--profile"],
 }
 # `ckpt SUBCOMMAND --help` must succeed for a workload to run; otherwise it is reported as not measured.
 PROBE = {"inspect": ["inspect"], "convert": ["convert", "hf-to-dinov2"], "manifest": ["manifest"],
-         "verify": ["verify"], "embed": ["embed"], "synth": ["synth"], "preprocess": ["preprocess"]}
+         "verify": ["verify"], "embed": ["embed"], "synth": ["synth"], "preprocess": ["preprocess"],
+         "convert_dicom": ["convert", "dicom"]}
+# `--only dicom`: NEMA WG04's RG1 chest radiograph (1841×1955, 15 of 16 bits, MONOCHROME1) from pydicom-data, as
+# stored (explicit VR little endian) and as JPEG 2000 lossless.
+DICOM_FILES = ("RG1_UNCI.dcm", "RG1_J2KR.dcm")
 XRAY = (2765, 2505)  # width, height of the X-ray-sized test images (a typical chest radiograph scan)
 IMAGES_EMBEDDED = 16
 
@@ -299,6 +304,16 @@ def parse_json_line(text):
     return {}
 
 
+def parse_ckpt_dicom_profile(text):
+    """`convert dicom --profile`: the stage times ckpt prints to stderr, in seconds."""
+    m = re.search(r"read\+decode ([\d.]+) ms, prefilter ([\d.]+) ms, resample ([\d.]+) ms, rescale ([\d.]+) ms, "
+                  r"png\+write ([\d.]+) ms", text)
+    if not m:
+        return {}
+    keys = ("read_s", "prefilter_s", "resample_s", "rescale_s", "write_s")
+    return {k: float(v) / 1000 for k, v in zip(keys, m.groups())}
+
+
 def parse_ckpt_embed(text):
     """Numbers ckpt embed may print about itself: the OpenBLAS core name and a forward time."""
     d = {}
@@ -326,7 +341,8 @@ def main():
                     help="where the environment sets no OPENBLAS_CORETYPE, also run ckpt with this one (e.g. Haswell)")
     ap.add_argument("--ckpt-note", default="", help="how the ckpt binary was built, when not from this tree's HEAD")
     ap.add_argument("--only", default="",
-                    help="comma list of: sgemm,inspect,verify,convert,embed,preprocess,embed-images,scaling")
+                    help="comma list of: sgemm,inspect,verify,convert,embed,preprocess,embed-images,scaling,dicom "
+                         "(dicom runs only when named)")
     ap.add_argument("--keep", action="store_true", help="keep the large inputs (ViT-L, ViT-g) afterwards")
     ap.add_argument("--out", default=str(BENCH / "results"), help="writes OUT.md and OUT.json")
     args = ap.parse_args()
@@ -337,7 +353,8 @@ def main():
     for d in (work, logdir, outdir):
         d.mkdir(parents=True, exist_ok=True)
     only = set(filter(None, args.only.split(",")))
-    want = (lambda w: not only or w in only)
+    # dicom needs SimpleITK and pydicom-data in --python: it runs when asked for by name.
+    want = (lambda w: w in only if w == "dicom" else (not only or w in only))
 
     def log(msg):
         print(f"[{datetime.datetime.now(datetime.timezone.utc):%H:%M:%S}] {msg}", flush=True)
@@ -544,6 +561,29 @@ def main():
                 for arch in ("vitl14", "vitg14"):
                     shutil.rmtree(inputs.dir / f"{arch}-hf", ignore_errors=True)
 
+    # --- dicom: RAD-DINO's card recipe, ckpt convert dicom vs SimpleITK warm in process ---------------------
+    if want("dicom"):
+        if not available["convert_dicom"]:
+            skip("dicom", "ckpt convert dicom missing")
+        else:
+            data = subprocess.run([args.python, "-c", "import data_store, os; print(os.path.dirname(data_store.__file__))"],
+                                  capture_output=True, text=True, check=True).stdout.strip() + "/data"
+            lscpu = subprocess.run(["lscpu"], capture_output=True, text=True).stdout
+            results["lscpu"] = lscpu
+            tag, env = variants[0]  # no linear algebra here: one variant
+            for name in DICOM_FILES:
+                dicom, o_ckpt, o_py = Path(data) / name, outdir / f"{name}.ckpt.png", outdir / f"{name}.sitk.png"
+                cmds = [Cmd(f"ckpt convert dicom {name} [{tag}]",
+                            [ckpt, *[a.format(dicom=dicom, out=o_ckpt) for a in CKPT["convert_dicom"]]], env, [o_ckpt],
+                            parse_ckpt_dicom_profile),
+                        Cmd(f"SimpleITK recipe {name} (warm, in process)",
+                            [args.python, PEERS / "sitk_recipe.py", dicom, o_py, 518, 5], dict(peer_env, GOLDEN_DIR=str(ROOT / "golden")),
+                            [o_py], parse_json_line)]
+                alternate(f"dicom-{name}", cmds, args.runs, args.warmup, logdir, log)
+                record(f"dicom-{name}", cmds, file=name, bytes=dicom.stat().st_size)
+                for p in (o_ckpt, o_py):
+                    p.unlink(missing_ok=True)
+
     results["inputs"]["made_by"] = inputs.made_by
     results["load_average_at_end"] = os.getloadavg()
     out = Path(args.out)
@@ -598,12 +638,12 @@ def render(R) -> str:
         L.append("")
         L.append(f"Load average (1, 5, 15 min) when it ended: {' '.join(f'{x:.2f}' for x in w['load_average_after'])}.")
         L.append("")
-        L.append("| command | median | min–max | peak RSS (median, max) | ratio to " + (ref_label or "-") + " |")
-        L.append("|---|---|---|---|---|")
+        L.append("| command | median | min–max | peak RSS (median, max) |" + (f" ratio to {ref_label} |" if ref_label else ""))
+        L.append("|---|---|---|---|" + ("---|" if ref_label else ""))
         for c in cmds:
-            r = f"{ratio(c['median_s'], ref['median_s']):.2f}×" if ref else ""
+            r = (f" {ratio(c['median_s'], ref['median_s']):.2f}× |" if ref else " |") if ref_label else ""
             L.append(f"| {c['label']} | {fmt_s(c['median_s'])} | {fmt_s(c['min_s'])}–{fmt_s(c['max_s'])} | "
-                     f"{c['peak_rss_mib_median']:.1f} MiB, {c['peak_rss_mib_max']:.1f} MiB | {r} |")
+                     f"{c['peak_rss_mib_median']:.1f} MiB, {c['peak_rss_mib_max']:.1f} MiB |{r}")
         L.append("")
         return cmds
 
@@ -717,6 +757,33 @@ def render(R) -> str:
             targets.append(("embed 16 X-ray PNGs", f"{r:.2f}× rad-dino's pipeline wall time "
                             f"({fmt_s(c['median_s'])} vs {fmt_s(peer['median_s'])}), peak RSS {rr:.2f}×",
                             "≤ 0.8× wall, ≤ 0.5× RSS", judge(r <= 0.8 and rr <= 0.5)))
+    for name in [n for n in W if n.startswith("dicom-")]:
+        # No ratio column: the peer's process time includes importing SimpleITK; the target compares with its
+        # warm in-process time (the stages table and Targets).
+        cmds = table(name)
+        peer = cmds[-1]
+        L.append("Stages (medians): ckpt from `--profile`, SimpleITK from the peer's own timers (its fastest of 5 "
+                 "warm repeats per run).")
+        L.append("")
+        L.append("| command | read + decode | recipe (prefilter + resample + rescale) | PNG + write | whole |")
+        L.append("|---|---|---|---|---|")
+        for c in ckpt_rows(cmds):
+            if "read_s_median" in c:
+                rec = c["prefilter_s_median"] + c["resample_s_median"] + c["rescale_s_median"]
+                L.append(f"| {c['label']} | {fmt_s(c['read_s_median'])} | {fmt_s(rec)} (prefilter "
+                         f"{fmt_s(c['prefilter_s_median'])}, resample {fmt_s(c['resample_s_median'])}, rescale "
+                         f"{fmt_s(c['rescale_s_median'])}) | {fmt_s(c['write_s_median'])} | {fmt_s(c['median_s'])} "
+                         "(process) |")
+        if "total_s_median" in peer:
+            L.append(f"| {peer['label']} | {fmt_s(peer['read_s_median'])} | {fmt_s(peer['recipe_s_median'])} | "
+                     f"{fmt_s(peer['write_s_median'])} | {fmt_s(peer['total_s_median'])} (in process) |")
+            for c in ckpt_rows(cmds):
+                r = ratio(c["median_s"], peer["total_s_median"])
+                targets.append((f"convert dicom {W[name]['file']}",
+                                f"ckpt's whole process {r:.2f}× SimpleITK's warm in-process recipe "
+                                f"({fmt_s(c['median_s'])} vs {fmt_s(peer['total_s_median'])})",
+                                "≤ 0.5×", judge(r <= 0.5)))
+        L.append("")
     if "scaling" in W:
         rows = W["scaling"]["rows"]
         L += ["### scaling: ckpt convert hf-to-dinov2 [native]", "",

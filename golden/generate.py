@@ -1,9 +1,9 @@
 #!/usr/bin/env python3
 """Golden-data generator for ckpt (see golden/README.md).
 
-    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, forward,
-                                                        #          forward-timm (the timm cases alone), hub (needs models, forward),
-                                                        #          user-case (needs hub, images)
+    python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, dicom-inputs, forward,
+                                                        #          forward-timm (the timm cases alone), dicom-recipe,
+                                                        #          hub (needs models, forward), user-case (needs hub, images)
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW | --images FILE... [--preprocessor JSON]] [--head HEAD] [--batch B] [--no-f64]
 
@@ -22,7 +22,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "hub", "user-case")
+SECTIONS = ("safetensors", "models", "pth", "images", "dicom-inputs", "dicom-recipe", "forward", "forward-timm", "hub",
+            "user-case")
 
 
 def main(argv=None):
@@ -76,6 +77,10 @@ def main(argv=None):
             from gen import images
 
             images.run()
+        elif sec == "dicom-inputs":
+            from gen import dicom_inputs
+
+            dicom_inputs.run()
         elif sec == "forward":
             from gen import forward
 
@@ -88,6 +93,10 @@ def main(argv=None):
             from gen import forward
 
             forward.run_user_case()
+        elif sec == "dicom-recipe":
+            from gen import dicom_recipe
+
+            dicom_recipe.run()
         elif sec == "forward-timm":
             from gen import forward
 

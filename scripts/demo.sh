@@ -46,6 +46,12 @@ step "$ckpt" preprocess golden/images/inputs/camera.png --preprocessor golden/im
 step "$ckpt" embed "$tiny/hf" --image golden/images/inputs/camera.png golden/images/inputs/rocket.jpg golden/images/inputs/gray16.png \
     --preprocessor golden/forward/tiny-images-hf/preprocessor_config.json --batch 2 -o "$work/image-embeddings.safetensors"
 step "$ckpt" verify "$tiny/hf" --golden golden/forward/tiny-images-hf
+
+# --- DICOM: a MONOCHROME1 chest radiograph crop (NEMA WG04 RG1) as RAD-DINO's training data was prepared
+# (B-spline to a 518 shorter side, min-max to 8 bits: SimpleITK's PNG bit for bit), then straight to embeddings.
+step "$ckpt" convert dicom golden/dicom/inputs/rg1_crop.dcm -o "$work/rg1.png"
+step "$ckpt" embed "$tiny/hf" --image golden/dicom/inputs/rg1_crop.dcm "$work/rg1.png" \
+    --preprocessor golden/images/configs/rad-dino.json -o "$work/dicom-embeddings.safetensors"
 echo
 echo "demo finished: every step above exited 0"
 

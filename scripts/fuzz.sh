@@ -19,7 +19,7 @@ case $configuration in
     release) scratch=.build-fuzz-release ;;
     *) echo "CKPT_FUZZ_CONFIGURATION must be debug or release, not '$configuration'" >&2; exit 64 ;;
 esac
-fuzzers=${CKPT_FUZZERS:-"FuzzSafetensors FuzzRoundTrip FuzzLayout FuzzPth FuzzZstd FuzzHFFolder FuzzManifest FuzzImage"}
+fuzzers=${CKPT_FUZZERS:-"FuzzSafetensors FuzzRoundTrip FuzzLayout FuzzPth FuzzZstd FuzzHFFolder FuzzManifest FuzzImage FuzzDICOM"}
 
 for f in $fuzzers; do
     CKPT_FUZZ=1 swift build -c "$configuration" --scratch-path "$scratch" -Xswiftc -sanitize=fuzzer,address --product "$f" 2>&1 \
@@ -38,7 +38,7 @@ for f in $fuzzers; do
     case $f in
         FuzzSafetensors) seconds=$((total / 4)); max_len=65536; seeds="Fuzz/Corpus/$f Tests/Corpus/hostile" ;;
         FuzzPth) seconds=$((total / 6)); max_len=65536; seeds="Fuzz/Corpus/$f" ;;
-        FuzzImage) seconds=$((total / 12)); max_len=16384; seeds="Fuzz/Corpus/$f" ;;
+        FuzzImage|FuzzDICOM) seconds=$((total / 12)); max_len=16384; seeds="Fuzz/Corpus/$f" ;;
         *) seconds=$((total / 12)); max_len=4096; seeds="Fuzz/Corpus/$f" ;;
     esac
     if [ "$count" -eq 1 ]; then seconds=$total; fi

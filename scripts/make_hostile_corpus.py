@@ -561,6 +561,18 @@ def snapshot(base):
     return out
 
 
+def write_file_corpus(base, files, about, cases):
+    """Writes `files` (name -> bytes) into `base` with an `expected.json` of `about` and `cases` (a list of
+    dicts, one per file). Shared by scripts/make_hostile_images.py and scripts/make_hostile_dicom.py."""
+    assert len(files) == len(cases), "duplicate case names"
+    os.makedirs(base)
+    for name, content in files.items():
+        with open(os.path.join(base, name), "wb") as f:
+            f.write(content)
+    with open(os.path.join(base, "expected.json"), "wb") as f:
+        f.write(json.dumps({"about": about, "cases": cases}, indent=2, ensure_ascii=False).encode() + b"\n")
+
+
 def write_or_check(root, build, count, script):
     """`--check`: build into a scratch copy and compare it with the committed `root`; else rewrite `root`.
     Shared with scripts/make_hostile_images.py."""

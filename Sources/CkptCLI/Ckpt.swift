@@ -45,7 +45,7 @@ struct Ckpt: ParsableCommand {
     static func flagHint(_ problem: any CkptProblem) -> String {
         switch problem {
         case CkptError.outputExists: return " (pass --force to overwrite)"
-        case ImageProblem.tooManyPixels: return " (--max-image-pixels N)"
+        case ImageProblem.tooManyPixels, DICOMProblem.tooManyPixels: return " (--max-image-pixels N)"
         default: return ""
         }
     }

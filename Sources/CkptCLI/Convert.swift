@@ -5,8 +5,10 @@ extension Ckpt {
     struct Convert: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "convert",
-            abstract: "Convert a checkpoint to another layout or file form.",
-            subcommands: [ConvertSafetensors.self, Layout.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self]
+            abstract: "Convert a checkpoint to another layout or file form, or DICOM files to the card recipe's PNG.",
+            subcommands: [
+                ConvertSafetensors.self, Layout.self, HFToDinov2.self, Dinov2ToHF.self, TrainToRelease.self, ConvertDicom.self,
+            ]
         )
     }
 }

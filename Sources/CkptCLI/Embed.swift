@@ -17,7 +17,7 @@ extension Ckpt {
                 cropped as the stride-p patch convolution does. When the patch grid differs from the \
                 stored position grid the position embedding is resampled the way the chosen upstream \
                 does (default: dinov2 for original-layout weights, hf for Hugging Face folders).
-                With --image / --image-list, ckpt preprocesses PNG/JPEG files itself (as `ckpt preprocess` \
+                With --image / --image-list, ckpt preprocesses PNG/JPEG (and DICOM) files itself (as `ckpt preprocess` \
                 does) with --preprocessor, by default the preprocessor_config.json of a Hugging Face \
                 WEIGHTS folder, and runs them in batches of --batch images; the output's __metadata__ \
                 lists the images and their SHA-256. See docs/embed.md.
@@ -30,7 +30,7 @@ extension Ckpt {
         @Option(name: .long, help: "safetensors file with pixel_values [B, 3, H, W].")
         var pixels: String?
 
-        @Option(name: .long, parsing: .upToNextOption, help: "PNG or JPEG files to preprocess and embed, in this order.")
+        @Option(name: .long, parsing: .upToNextOption, help: "PNG, JPEG or DICOM files to preprocess and embed, in this order (DICOM through the card recipe, docs/dicom.md).")
         var image: [String] = []
 
         @Option(name: .long, help: "preprocessor_config.json or a folder holding one (default: WEIGHTS' own, for a Hugging Face folder).")

@@ -5,17 +5,19 @@ extension Ckpt {
     struct Preprocess: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "preprocess",
-            abstract: "Turn PNG/JPEG images into pixel_values exactly as transformers' image processor does.",
+            abstract: "Turn PNG/JPEG images (and DICOM files) into pixel_values exactly as transformers' image processor does.",
             discussion: """
                 Writes pixel_values [B, 3, H, W] (F32) for the images in the order given; every image must \
                 come out the same size. CONFIG is a preprocessor_config.json (BitImageProcessor keys) or a \
                 Hugging Face folder holding one. The output's __metadata__ lists the images and their \
                 SHA-256 as a JSON array under "images". What a conversion to RGB loses (16-bit samples, \
-                alpha, CMYK) is printed to stderr as notes. See docs/preprocess.md.
+                alpha, CMYK) is printed to stderr as notes. A DICOM file (recognised by content) is first prepared \
+                with RAD-DINO's card recipe, as `ckpt convert dicom` writes it (docs/dicom.md), and processed as \
+                that 8-bit PNG would be. See docs/preprocess.md.
                 Exit codes: 0 written, 2 unreadable image or config, 64 usage error.
                 """)
 
-        @Argument(help: "PNG or JPEG files.")
+        @Argument(help: "PNG or JPEG files, or DICOM files (prepared with the card recipe first).")
         var images: [String] = []
 
         @Option(name: .long, help: "preprocessor_config.json, or a folder holding one.")

@@ -1,4 +1,5 @@
 import CkptCore
+import CkptDICOM
 import CkptImage
 
 /// One source image of a pixel batch: the path as given and the SHA-256 of the bytes that were decoded.
@@ -59,11 +60,15 @@ public enum ImageInputs {
     }
 
     /// Reads `path` once, hashes the bytes and decodes the same bytes, so the recorded SHA-256 is that
-    /// of what was decoded.
+    /// of what was decoded. A DICOM file (recognised by content, before any image signature: many carry a
+    /// TIFF header in their preamble) becomes the card recipe's 8-bit image, as PIL opens the recipe's PNG.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
         let bytes = try FileSystem.readFile(path)
         let sha = try Hashing.sha256(bytes: bytes)
-        let image = try bytes.withUnsafeBytes { try ImageDecoder.decode(bytes: $0, path: path, maxPixels: maxPixels) }
+        let image = try bytes.withUnsafeBytes { raw in
+            if DICOMReader.looksLikeDICOM(raw) { return try DICOMConversion.decodedImage(raw, path: path, maxPixels: maxPixels) }
+            return try ImageDecoder.decode(bytes: raw, path: path, maxPixels: maxPixels)
+        }
         return (image, ImageSource(path: path, sha256: sha))
     }
 }

@@ -1,4 +1,5 @@
 import CkptCore
+import CkptDICOM
 import CkptEmbed
 import CkptForward
 import CkptImage
@@ -22,23 +23,54 @@ public enum GoldenImageCheck {
         public let shape: [Int]
         /// The shape of the case's `pixel_values`.
         public let expectedShape: [Int]
-        /// Same shape and every float32 bit pattern equal.
-        public var identical: Bool { differing == 0 && shape == expectedShape }
+        /// DICOM files of the case: the card recipe's 8-bit pixels against the reference's
+        /// (`images.prepared_sha256`); empty for a case without DICOM files.
+        public let prepared: [PreparedCheck]
+        /// Same shape and every float32 bit pattern equal, and every prepared DICOM image equal.
+        public var identical: Bool { differing == 0 && shape == expectedShape && prepared.allSatisfy(\.identical) }
 
         /// One line for the verify report.
         public var text: String {
             let head = "pixels: \(sources.count) image\(sources.count == 1 ? "" : "s") preprocessed by ckpt, \(shape)"
-            if identical { return head + ": bit-identical to the case's pixel_values" }
-            if shape != expectedShape { return head + ": FAIL, the case's pixel_values are \(expectedShape)" }
-            return head + ": FAIL, \(differing) of \(shape.reduce(1, *)) values differ (max abs \(maxAbs))"
+            let pixels: String
+            if differing == 0 && shape == expectedShape {
+                pixels = head + ": bit-identical to the case's pixel_values"
+            } else if shape != expectedShape {
+                pixels = head + ": FAIL, the case's pixel_values are \(expectedShape)"
+            } else {
+                pixels = head + ": FAIL, \(differing) of \(shape.reduce(1, *)) values differ (max abs \(maxAbs))"
+            }
+            guard !prepared.isEmpty else { return pixels }
+            let wrong = prepared.filter { !$0.identical }
+            let n = "\(prepared.count) DICOM file\(prepared.count == 1 ? "" : "s") through the card recipe"
+            if wrong.isEmpty { return pixels + "; \(n): 8-bit pixels identical to the reference's" }
+            return pixels + "; \(n): FAIL, " + wrong.map { "\($0.path) gives \($0.width)×\($0.height) with SHA-256 \($0.sha256), the reference \($0.expectedSHA256)" }.joined(separator: "; ")
         }
 
         /// The `pixels` member of the golden report.
         public var json: JSONValue {
             .object([("identical", .bool(identical)), ("shape", .array(shape.map { .int($0) })),
                      ("differing", .int(differing)), ("max_abs", maxAbs.isNaN ? .string("NaN") : .double(maxAbs)),
-                     ("images", .array(sources.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) }))])
+                     ("images", .array(sources.map { .object([("path", .string($0.path)), ("sha256", .string($0.sha256))]) })),
+                     ("prepared", .array(prepared.map {
+                         .object([("path", .string($0.path)), ("identical", .bool($0.identical)), ("width", .int($0.width)),
+                                  ("height", .int($0.height)), ("sha256", .string($0.sha256)),
+                                  ("expected_sha256", .string($0.expectedSHA256))])
+                     }))])
         }
+    }
+
+    /// One DICOM file of a case through the card recipe: the SHA-256 of its 8-bit pixels (row-major, no
+    /// header) against the reference's.
+    public struct PreparedCheck: Sendable {
+        /// The DICOM file.
+        public let path: String
+        /// The prepared image's size.
+        public let width: Int, height: Int
+        /// SHA-256 of ckpt's prepared pixels, and the one the case records.
+        public let sha256: String, expectedSHA256: String
+        /// The two hashes are equal.
+        public var identical: Bool { sha256 == expectedSHA256.lowercased() }
     }
 
     /// Runs the image half of the case in `directory`; nil when the case has no `images`. Refuses image
@@ -99,6 +131,26 @@ public enum GoldenImageCheck {
         }
         let pixels = EmbedIO.Pixels(values: batch.values, batch: batch.count, height: batch.height, width: batch.width)
         return Result(pixels: pixels, sources: batch.sources, differing: differing, maxAbs: maxAbs, shape: batch.shape,
-                      expectedShape: expectedShape)
+                      expectedShape: expectedShape, prepared: try preparedChecks(images, paths: paths, casePath: path))
+    }
+
+    /// `images.prepared_sha256` (one per image file; null for a file that is not DICOM): each DICOM file
+    /// prepared with the default card recipe, as `preprocess` does, and its pixels hashed.
+    static func preparedChecks(_ images: JSONValue, paths: [String], casePath: String) throws -> [PreparedCheck] {
+        guard let list = images["prepared_sha256"] else { return [] }
+        guard let items = list.arrayValue, items.count == paths.count else {
+            throw GoldenCaseError(path: casePath, problem: .field(
+                name: "images.prepared_sha256", found: JSONWriter.compact(list),
+                expected: "one SHA-256 string (or null) per file in images.files"))
+        }
+        var out: [PreparedCheck] = []
+        for (path, item) in zip(paths, items) {
+            guard let expected = item.stringValue else { continue }
+            let image = try DICOMReader.read(contentsOf: path).image
+            let prepared = try CardRecipe.radDINO.prepare(image, source: path)
+            out.append(PreparedCheck(path: path, width: prepared.width, height: prepared.height,
+                                     sha256: try Hashing.sha256(bytes: prepared.pixels), expectedSHA256: expected))
+        }
+        return out
     }
 }

@@ -38,6 +38,14 @@ public struct DecodedImage: Sendable {
     /// What PIL dropped already when it opened the file (16-bit samples cut to 8 bits).
     public let openingNotes: [ConversionNote]
 
+    /// An 8-bit grayscale image as PIL opens an 8-bit gray PNG (mode "L", no transparency): what an image
+    /// prepared in memory (the DICOM card recipe's output) is to the processor.
+    package static func gray8(width: Int, height: Int, samples: [UInt8]) -> DecodedImage {
+        precondition(samples.count == width * height)
+        return DecodedImage(format: .png, width: width, height: height, mode: .gray, samples: samples, samples16: [],
+                            palette: [], transparency: nil, openingNotes: [])
+    }
+
     /// The native 16-bit values of an "I;16" image, row-major; nil for other modes.
     public var gray16Values: [UInt16]? { mode == .gray16 ? samples16 : nil }
     /// The 8-bit samples in `mode` (palette indices for "P"); nil for "I;16".

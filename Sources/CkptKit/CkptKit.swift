@@ -3,6 +3,7 @@
 // direction (see Package.swift); code inside the package imports the one it needs.
 @_exported import CkptCore
 @_exported import CkptImage
+@_exported import CkptDICOM
 @_exported import CkptCheckpoint
 @_exported import CkptLayout
 @_exported import CkptForward

@@ -8,21 +8,9 @@ import XCTest
 /// within 64 MiB of peak RSS: a header that lies about the image size is refused before pixel memory
 /// is touched. Peak RSS is ckpt's own `ru_maxrss`, read by `ckpt-measure` (`MeasuredRun`).
 final class HostileImageTests: XCTestCase {
-    struct Case: Decodable {
-        let path: String
-        let expect: String
-        let why: String
-    }
-
-    /// No output is legitimate here, so the bound is the 64 MiB alone.
-    static let peakRSSLimitKiB = 64 * 1024
-
-    static let corpus = PackagePaths.root + "/Tests/Corpus/hostile-images"
-
     func testEveryHostileImageIsRefusedWithinTheMemoryBound() throws {
-        let data = try Data(contentsOf: URL(fileURLWithPath: Self.corpus + "/expected.json"))
-        struct Manifest: Decodable { let cases: [Case] }
-        let cases = try JSONDecoder().decode(Manifest.self, from: data).cases
+        let corpus = try HostileFileCorpus("hostile-images")
+        let cases = corpus.cases
         XCTAssertGreaterThanOrEqual(cases.count, 15, "the corpus lost cases")
         let golden = PackagePaths.golden
         let commands: [(String, (String, String) -> [String])] = [
@@ -36,7 +24,7 @@ final class HostileImageTests: XCTestCase {
         for c in cases {
             for (label, arguments) in commands {
                 let scratch = try TemporaryDirectory("ckpt-hostile-image")
-                let input = Self.corpus + "/" + c.path
+                let input = corpus.folder + "/" + c.path
                 let output = scratch.file("out.safetensors")
                 let run = try MeasuredRun.run(arguments(input, output), in: scratch)
                 let name = "\(label) on \(c.path) (\(c.why))"
@@ -44,7 +32,7 @@ final class HostileImageTests: XCTestCase {
                 XCTAssertTrue(run.stderr.contains("ckpt: error: ") && run.stderr.contains(input),
                               "\(name): the message does not name the file: \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains(c.expect), "\(name): expected \"\(c.expect)\" in: \(run.stderr)")
-                XCTAssertLessThanOrEqual(run.maxRSSKiB, Self.peakRSSLimitKiB, "\(name): peak RSS \(run.maxRSSKiB) KiB")
+                XCTAssertLessThanOrEqual(run.maxRSSKiB, HostileFileCorpus.peakRSSLimitKiB, "\(name): peak RSS \(run.maxRSSKiB) KiB")
                 let left = try scratch.contents().filter { !$0.hasPrefix("std") }
                 XCTAssertEqual(left, [], "\(name): left files behind")
             }

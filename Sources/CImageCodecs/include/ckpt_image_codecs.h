@@ -55,6 +55,12 @@ typedef struct {
 ckpt_img_status ckpt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_jpeg_header *header,
                                  uint8_t **pixels, char *message, size_t message_capacity);
 
+/// Encodes an 8-bit grayscale image (`width * height` row-major bytes) as a PNG in memory, zlib at
+/// `compression_level` (0...9). On CKPT_IMG_OK `*out` is a malloc'ed buffer of `*out_size` bytes for the
+/// caller to release with ckpt_image_free; otherwise NULL, and `message` says why.
+ckpt_img_status ckpt_png_encode_gray8(const uint8_t *pixels, uint32_t width, uint32_t height, int compression_level,
+                                      uint8_t **out, size_t *out_size, char *message, size_t message_capacity);
+
 void ckpt_image_free(void *pointer);
 
 #endif
