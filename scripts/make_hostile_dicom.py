@@ -148,6 +148,30 @@ case("j2k-bomb.dcm", part10(image(64, 64) + encapsulated(j2k_header(60000, 60000
      "JPEG 2000 image is 60000 x 60000", "a JPEG 2000 codestream whose header claims 3.6 G pixels")
 case("jls-bomb.dcm", part10(image(64, 64) + encapsulated(jls_header(60000, 60000)), syntax="1.2.840.10008.1.2.4.80"),
      "JPEG-LS frame is 60000 x 60000", "a JPEG-LS frame header claiming 3.6 G pixels")
+case("j2k-lying.dcm", part10(image(12000, 12000) + encapsulated(j2k_header(12000, 12000)), syntax="1.2.840.10008.1.2.4.90"),
+     "JPEG 2000", "DICOM and JPEG 2000 headers agreeing on 144 M pixels (under the limit) over an empty tile")
+case("jls-lying.dcm", part10(image(12000, 12000) + encapsulated(jls_header(12000, 12000)), syntax="1.2.840.10008.1.2.4.80"),
+     "JPEG-LS", "DICOM and JPEG-LS headers agreeing on 144 M pixels over no scan data")
+case("jpeg-lossless-lying.dcm",
+     part10(image(12000, 12000) + encapsulated(
+         b"\xff\xd8\xff\xc3\x00\x0b\x10" + struct.pack(">HH", 12000, 12000) + b"\x01\x01\x11\x00"
+         + b"\xff\xc4\x00\x14\x00" + bytes([1] + [0] * 15) + b"\x00"
+         + b"\xff\xda\x00\x08\x01\x01\x00\x01\x00\x00" + b"\x00" * 64 + b"\xff\xd9"),
+            syntax="1.2.840.10008.1.2.4.70"),
+     "cannot hold 12000 x 12000 samples", "a lossless JPEG frame of 144 M samples over 64 bytes of scan data")
+case("jpeg12-lying.dcm",
+     part10(image(12000, 12000) + encapsulated(
+         b"\xff\xd8\xff\xdb\x00\x83\x10" + b"\x00\x01" * 64
+         + b"\xff\xc1\x00\x0b\x0c" + struct.pack(">HH", 12000, 12000) + b"\x01\x01\x11\x00"
+         + b"\xff\xc4\x00\x14\x00" + bytes([1] + [0] * 15) + b"\x00"
+         + b"\xff\xc4\x00\x14\x10" + bytes([1] + [0] * 15) + b"\x00"
+         + b"\xff\xda\x00\x08\x01\x01\x00\x00\x3f\x00" + b"\x00" * 64 + b"\xff\xd9"),
+            syntax="1.2.840.10008.1.2.4.51"),
+     "cannot hold 2250000 blocks", "a 12-bit JPEG DCT frame of 144 M samples over 64 bytes of scan data")
+case("rle-lying.dcm",
+     part10(image(12000, 12000) + encapsulated(struct.pack("<16I", 2, 64, 72, *([0] * 13)) + b"\x81\x00" * 8),
+            syntax="1.2.840.10008.1.2.5"),
+     "cannot hold 2 segments", "RLE segments of 16 bytes for 144 M pixels")
 case("jpeg-lossless-garbage.dcm",
      part10(image(4, 4) + encapsulated(b"\xff\xd8\xff\xc3\x00\x0b\x10\x00\x04\x00\x04\x01\x01\x11\x00\xff\xda\x00\x08\x01\x01\x00\x01\x00\x00" + b"\xaa" * 8 + b"\xff\xd9"),
             syntax="1.2.840.10008.1.2.4.70"),

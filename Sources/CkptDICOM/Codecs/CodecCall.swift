@@ -27,9 +27,13 @@ enum CodecCall {
 
 /// Raw inflate of a Deflated Explicit VR Little Endian dataset, through zlib.
 enum Inflate {
-    static func raw(_ data: UnsafeRawBufferPointer, limit: Int, path: String) throws -> [UInt8] {
+    /// Inflates `data` (at most `limit` bytes out) and lends the result to `body`; the C buffer is
+    /// freed afterwards, never copied.
+    static func withRaw<R>(_ data: UnsafeRawBufferPointer, limit: Int, path: String,
+                           _ body: (UnsafeRawBufferPointer) throws -> R) throws -> R {
         var out: UnsafeMutablePointer<UInt8>? = nil
         var count = 0
+        defer { ckpt_dcm_free(out) }
         do {
             try CodecCall.run(codec: "deflate", path: path) { message, capacity in
                 ckpt_dcm_inflate(data.baseAddress?.assumingMemoryBound(to: UInt8.self), data.count, limit, &out, &count,
@@ -38,8 +42,6 @@ enum Inflate {
         } catch DICOMProblem.overLimit {
             throw DICOMProblem.overLimit(path: path, what: "the inflated dataset (bytes)", value: limit + 1, limit: limit)
         }
-        defer { ckpt_dcm_free(out) }
-        guard let out else { return [] }
-        return Array(UnsafeBufferPointer(start: out, count: count))
+        return try body(UnsafeRawBufferPointer(start: out, count: out == nil ? 0 : count))
     }
 }

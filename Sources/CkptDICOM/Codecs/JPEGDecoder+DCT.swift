@@ -25,6 +25,12 @@ extension JPEGDecoder {
     /// (CONST_BITS 13, PASS1_BITS 1 for 12-bit samples, 2 for 8-bit), then the range-limit table.
     static func dctScan(_ d: UnsafeRawBufferPointer, from start: Int, width: Int, height: Int, precision: Int,
                         quant: [Int32], dc: HuffmanTable, ac: HuffmanTable, restartInterval: Int) throws -> [UInt16] {
+        // Every block takes at least two bits (a DC code and an end-of-block code): a frame header
+        // claiming more blocks than that is refused before the output is allocated.
+        let available = d.count - start, blocks = ((width + 7) / 8) * ((height + 7) / 8)
+        guard available >= (2 * blocks + 7) / 8 else {
+            throw JPEGError.corrupt("\(available) bytes of entropy-coded data cannot hold \(blocks) blocks")
+        }
         var out = [UInt16](repeating: 0, count: width * height)
         var reader = BitReader(d, at: start)
         let limit = rangeLimit(precision: precision)

@@ -236,6 +236,12 @@ enum JPEGDecoder {
 
     static func scan(_ d: UnsafeRawBufferPointer, from start: Int, width: Int, height: Int, precision: Int, predictor: Int,
                      pointTransform: Int, restartInterval: Int, table: HuffmanTable) throws -> [UInt16] {
+        // Every sample takes at least one bit (a Huffman code): a frame header claiming more samples
+        // than the data has bits is refused before the output is allocated.
+        let available = d.count - start
+        guard available >= (width * height + 7) / 8 else {
+            throw JPEGError.corrupt("\(available) bytes of entropy-coded data cannot hold \(width) x \(height) samples")
+        }
         var out = [UInt16](repeating: 0, count: width * height)
         var reader = BitReader(d, at: start)
         let initial = 1 << (precision - pointTransform - 1)

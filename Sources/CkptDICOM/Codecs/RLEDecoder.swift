@@ -12,6 +12,11 @@ enum RLEDecoder {
                                              detail: "\(segments) segments where \(h.bitsAllocated)-bit grayscale needs \(planes)")
         }
         let count = h.rows * h.columns
+        // A PackBits segment gives at most 128 bytes for 2 (a repeat run): a fragment too small for the
+        // image is refused before the output is allocated.
+        guard frame.count - 64 >= segments * 2 * ((count + 127) / 128) else {
+            throw corrupt("a \(frame.count)-byte fragment cannot hold \(segments) segments of \(count) bytes")
+        }
         var out = [UInt16](repeating: 0, count: count)
         for s in 0..<segments {
             let start = u32(1 + s)

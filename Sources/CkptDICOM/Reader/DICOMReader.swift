@@ -194,8 +194,9 @@ public enum DICOMReader {
             let deflated = bytes.count - datasetStart
             let (ratioBound, o) = deflated.multipliedReportingOverflow(by: maxDeflateRatio)
             let limit = min((16 << 20) + (o ? Int.max / 2 : ratioBound), workingMemoryLimit + min(maxPixels, Int.max / 8) * 2)
-            let inflated = try Inflate.raw(UnsafeRawBufferPointer(rebasing: bytes[datasetStart...]), limit: limit, path: path)
-            return try inflated.withUnsafeBytes { try parse($0, start: 0) }
+            return try Inflate.withRaw(UnsafeRawBufferPointer(rebasing: bytes[datasetStart...]), limit: limit, path: path) {
+                try parse($0, start: 0)
+            }
         }
         return try parse(bytes, start: datasetStart)
     }
