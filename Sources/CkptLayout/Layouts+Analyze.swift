@@ -28,6 +28,11 @@ extension Layouts {
         let names = Set(sorted)
         let found = LayoutLocator.candidates(names, sorted: sorted)
         if found.isEmpty {
+            if let convnext = sorted.first(where: { $0.contains(".dwconv.") || $0.hasPrefix("downsample_layers.") }) {
+                // Meta's DINOv3 ConvNeXt (and transformers' dinov3_convnext): recognised, and refused by name.
+                throw CkptError.layout(path: c.path, problem: .notPresent(
+                    "a ConvNeXt checkpoint (\(convnext), e.g. a DINOv3 ConvNeXt): not a ViT; ckpt reads DINOv2 and DINOv3 vision transformers"))
+            }
             let (recognised, unrecognised) = LayoutLocator.explain(sorted)
             throw CkptError.layout(path: c.path, problem: .unrecognised(
                 recognised: recognised, unrecognised: unrecognised, known: LayoutKind.allCases.map(\.rawValue)))

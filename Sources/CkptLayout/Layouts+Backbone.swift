@@ -50,6 +50,16 @@ extension Layouts {
             if first.key.block != nil, chunk == nil { unchunkedBlocks = true }
             if matches.count > 1 { ambiguous.append((c[name]!, matches)) } else { place(first.key, first.part, c[name]!) }
         }
+        // A name that only one FFN's rules spell (HF DINOv3's gate_proj, timm's fc1_g) tells the FFN of
+        // the names both spell (up_proj, fc2): place those by it before the parts are assembled.
+        let ffnConditions = Set(found.values.map(\.key.rule.condition).filter { $0 == .mlp || $0 == .swiglu })
+        if ffnConditions.count == 1, let told = ffnConditions.first, !ambiguous.isEmpty {
+            for (entry, matches) in ambiguous {
+                let m = matches.first { $0.key.rule.condition == told } ?? matches[0]
+                place(m.key, m.part, entry)
+            }
+            ambiguous = []
+        }
         if !chunks.isEmpty {
             if unchunkedBlocks { problems.append("blocks are partly chunked (blocks.{c}.{i}.*) and partly not (blocks.{i}.*)") }
             notes.append("chunked blocks (block_chunks=\(chunks.count)): read as blocks.{i}.* by global index")
@@ -75,13 +85,19 @@ extension Layouts {
         }
 
         var arch = try architecture(of: canonical, path: c.path, spell: { spelling(of: $0, prefix: prefix, source: source) })
-        // config.json's use_mask_token is checked against the keys the layout may lack.
-        let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
-        let headsRule = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
+        let headsRule: String?
+        if layout.family == .dinov3 {
+            headsRule = try readDINOv3Facts(c, canonical: canonical, arch: &arch, layout: layout)
+        } else {
+            // config.json's use_mask_token is checked against the keys the layout may lack.
+            let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
+            headsRule = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
+        }
         if let headsRule { notes.append("heads: " + Architecture.assumedHeadsText(arch.heads, rule: headsRule)) }
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
         var added = Set<String>()
+        var regenerated: [String] = []
         var wrongShape: [String] = []
         var expectedNames = Set<String>()
         let zerosDType = canonical[BackboneTable.telltale]?.dtype ?? .f32
@@ -90,6 +106,11 @@ extension Layouts {
             expectedNames.insert(name)
             let shape = key.shape(arch)
             guard let entry = canonical[name] else {
+                if case .derived = key.spelling(in: layout), let (generated, note) = DINOv3Buffers.regenerate(key, arch, canonical: canonical) {
+                    canonical[name] = generated
+                    if !notes.contains(note) { notes.append(note); regenerated.append(note) }
+                    continue
+                }
                 if let why = key.spelling(in: layout).missingNote {
                     // A key the layout may lack (HF's mask token with use_mask_token=false, none at all in
                     // some layouts): zeros stand in, which is what released checkpoints hold anyway.
@@ -117,7 +138,14 @@ extension Layouts {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
+        var allNotes = transformNotes + regenerated
+        if layout.kind == .dinov3 {
+            var metaNotes: [String] = []
+            try DINOv3Buffers.checkMeta(&canonical, arch, path: c.path, notes: &metaNotes)
+            notes += metaNotes
+            allNotes += metaNotes
+        }
+        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: allNotes)
     }
 
     /// The names a canonical key has in the input, for messages.

@@ -100,8 +100,9 @@ extension Layouts {
             }
             swiglu = votes[.swiglu, default: 0] > votes[.mlp, default: 0]
         }
-        let arch = Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
+        var arch = Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
                                 registers: registers, ffn: swiglu ? .swiglu : .mlp, ffnHidden: mode(hidden))
+        if spelled.family == .dinov3 { return guessDINOv3(&arch, tensors, layout: spelled, rule: rule, config: config) }
         return (arch, rule)
     }
 
@@ -110,5 +111,24 @@ extension Layouts {
         var counts: [Int: Int] = [:]
         for v in values { counts[v, default: 0] += 1 }
         return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }?.key
+    }
+
+    /// The DINOv3 facts of a damaged backbone in a DINOv3 layout: qkv bias and its mask from the names
+    /// present, heads from Meta's periods (or the released sizes) when no config gives them.
+    static func guessDINOv3(_ arch: inout Architecture, _ tensors: [String: TensorEntry], layout: BackboneLayout,
+                            rule: String?, config: JSONValue?) -> (architecture: Architecture, headsRule: String?) {
+        let rules = Set(tensors.keys.compactMap { BackboneTable.match($0, layout: layout.kind)?.key.rule.name })
+        let periods = tensors.first { BackboneTable.match($0.key, layout: layout.kind)?.key.rule.name == "rope_embed.periods" }?.value.shape.first
+        arch.family = .dinov3
+        arch.layerNormEps = 1e-5
+        arch.imageSize = 14 * arch.patchSize
+        arch.qkvBias = rules.contains(BackboneTable.rule(.qkvBias).name)
+        arch.maskedKeyBias = arch.qkvBias && (layout.kind != .dinov3 || rules.contains("blocks.{i}.attn.qkv.bias_mask"))
+        var rule = rule
+        if config?["num_attention_heads"] == nil, let (heads, why) = Architecture.dinov3Heads(width: arch.width, periods: periods) {
+            arch.heads = heads
+            rule = why
+        }
+        return (arch, rule)
     }
 }

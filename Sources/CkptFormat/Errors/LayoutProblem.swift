@@ -17,6 +17,9 @@ public enum LayoutProblem: Equatable, Sendable {
     case inconsistent([String])
     /// The requested part is not in this checkpoint (e.g. a head from a backbone-only file).
     case notPresent(String)
+    /// The target layout cannot hold what the model needs (a DINOv2 model in a DINOv3 layout, a
+    /// non-zero key bias in timm's Eva): each line names the tensor or the model and why. Nothing is written.
+    case cannotConvert([String])
     /// The checkpoint is a `kind` checkpoint (`summary`), and `command` reads only the `accepted` layouts.
     case wrongLayout(kind: String, summary: String, command: String, accepted: [String])
 }
@@ -46,6 +49,8 @@ extension LayoutProblem: CustomStringConvertible {
             return "this is a \(kind) checkpoint (\(summary)); `\(command)` reads \(accepted.joined(separator: " or "))"
         case let .notPresent(what):
             return what
+        case let .cannotConvert(reasons):
+            return "cannot convert: " + reasons.joined(separator: "; ")
         }
     }
 

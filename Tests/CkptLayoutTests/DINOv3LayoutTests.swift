@@ -1,0 +1,134 @@
+import CkptKit
+import CkptTestSupport
+import Foundation
+import XCTest
+
+/// The three DINOv3 layouts against the files the upstream code wrote itself
+/// (`golden/models/tiny-dinov3*`: Meta's `state_dict`, transformers' `save_pretrained`, timm's
+/// `checkpoint_filter_fn`; see golden/README.md section F). Strict loads of ckpt's outputs into the
+/// upstream classes are `scripts/interop_layouts.py`'s.
+final class DINOv3LayoutTests: XCTestCase {
+    static let models = ["tiny-dinov3", "tiny-dinov3-nobias", "tiny-dinov3-swiglu", "tiny-dinov3-swiglu-nobias"]
+    /// Each layout's file in a golden model folder, and the kind it is detected as.
+    static let files: [(file: String, kind: LayoutKind)] = [
+        ("dinov3.safetensors", .dinov3), ("dinov3.pth", .dinov3), ("hf", .hfDINOv3), ("timm.safetensors", .timmDINOv3),
+    ]
+    /// The upstream-written file of each target layout.
+    static let targets: [(kind: LayoutKind, file: String)] = [
+        (.dinov3, "dinov3.safetensors"), (.hf, "hf/model.safetensors"), (.timm, "timm.safetensors"),
+    ]
+
+    static func path(_ model: String, _ file: String) -> String { PackagePaths.golden + "/models/\(model)/\(file)" }
+
+    func testDetection() throws {
+        for model in Self.models {
+            for (file, kind) in Self.files {
+                let d = try Layouts.detect(Checkpoint.open(Self.path(model, file)))
+                XCTAssertEqual(d.kind, kind, "\(model)/\(file)")
+                let a = try XCTUnwrap(d.architecture, "\(model)/\(file)")
+                XCTAssertEqual(a.family, .dinov3)
+                XCTAssertEqual([a.width, a.depth, a.heads, a.patchSize, a.registers], [32, 2, 2, 16, 4], "\(model)/\(file)")
+                XCTAssertEqual(a.ffn, model.contains("swiglu") ? .swiglu : .mlp, "\(model)/\(file)")
+                XCTAssertEqual(a.ffnHidden, model.contains("swiglu") ? 88 : 128, "\(model)/\(file)")
+                XCTAssertEqual(a.qkvBias, !model.hasSuffix("nobias"), "\(model)/\(file)")
+                XCTAssertEqual(a.layerNormEps, 1e-5, "\(model)/\(file)")
+                // The head rule: config.json for HF, Meta's periods, else the released-size fallbacks.
+                switch kind {
+                case .hfDINOv3: XCTAssertNil(d.headsRule, "\(model)/\(file)")
+                case .dinov3: XCTAssertTrue(d.headsRule?.contains("rope_embed.periods") ?? false, "\(model)/\(file): \(d.headsRule ?? "nil")")
+                default: XCTAssertNotNil(d.headsRule, "\(model)/\(file)")
+                }
+            }
+        }
+    }
+
+    /// Every direction between the three layouts is the upstream-written file, byte for byte, except
+    /// from timm, which holds no mask token: then the mask token is zeros and every other tensor is
+    /// the upstream file's.
+    func testConversionsEqualTheUpstreamFiles() throws {
+        for model in Self.models {
+            let out = try temporaryDirectory(self)
+            for (source, _) in Self.files {
+                for (target, expectedFile) in Self.targets {
+                    let label = "\(model): \(source) → \(target.rawValue)"
+                    let analysis = try Layouts.analyze(Checkpoint.open(Self.path(model, source)))
+                    let dest = out + "/\(source.replacingOccurrences(of: ".", with: "_"))-\(target.rawValue)" + (target == .hf ? "" : ".safetensors")
+                    try LayoutWriter.write(analysis, layout: target, to: dest)
+                    let written = target == .hf ? dest + "/model.safetensors" : dest
+                    let expected = Self.path(model, expectedFile)
+                    if source != "timm.safetensors" || target == .timm {
+                        XCTAssertEqual(try Hashing.sha256(file: written), try Hashing.sha256(file: expected), label)
+                        continue
+                    }
+                    let got = try Checkpoint.open(written), want = try Checkpoint.open(expected)
+                    XCTAssertEqual(Set(got.names), Set(want.names), label)
+                    for t in want.tensors {
+                        let mine = try XCTUnwrap(got[t.name], "\(label): \(t.name)")
+                        if t.name.hasSuffix("mask_token") {
+                            XCTAssertEqual(try mine.contiguousBytes(), [UInt8](repeating: 0, count: t.byteCount), label)
+                        } else {
+                            XCTAssertEqual(try mine.sha256(), try t.sha256(), "\(label): \(t.name)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The report names every tensor the target has no place for, and why.
+    func testDroppedTensorsAreReported() throws {
+        let meta = try Checkpoint.open(Self.path("tiny-dinov3", "dinov3.safetensors"))
+        let toTimm = try Layouts.convertBackbone(meta, to: .timm)
+        for phrase in ["rope_embed.periods dropped", "bias_mask dropped", "key third of attn.qkv.bias dropped", "mask_token dropped"] {
+            XCTAssertTrue(toTimm.notes.contains { $0.contains(phrase) }, "\(phrase) in \(toTimm.notes)")
+        }
+        XCTAssertEqual(toTimm.layout, .timmDINOv3)
+        let same = try Layouts.convertBackbone(meta, to: .dinov3)
+        XCTAssertEqual(same.notes, [], "nothing but bytes moved")
+    }
+
+    func testOtherFamilyIsRefused() throws {
+        let v2 = try Checkpoint.open(PackagePaths.golden + "/models/tiny/dinov2.safetensors")
+        let v3 = try Checkpoint.open(Self.path("tiny-dinov3", "dinov3.safetensors"))
+        for (checkpoint, target) in [(v2, LayoutKind.dinov3), (v2, .hfDINOv3), (v2, .timmDINOv3), (v3, .dinov2)] {
+            XCTAssertThrowsError(try Layouts.convertBackbone(checkpoint, to: target), target.rawValue) { error in
+                XCTAssertTrue("\(error)".contains("cannot convert"), "\(error)")
+            }
+        }
+        // hf and timm pick the DINOv3 row for a DINOv3 model.
+        XCTAssertEqual(try Layouts.convertBackbone(v3, to: .hf).layout, .hfDINOv3)
+        XCTAssertEqual(try Layouts.convertBackbone(v3, to: .timm).layout, .timmDINOv3)
+    }
+
+    /// A Meta model whose key bias is neither masked (no bias_mask) nor zero changes the outputs:
+    /// transformers' and timm's layouts cannot hold it, so the conversion is refused; with the key
+    /// third zero it converts (provably zero).
+    func testUnmaskedKeyBiasIsRefused() throws {
+        let meta = try Checkpoint.open(Self.path("tiny-dinov3", "dinov3.safetensors"))
+        func unmasked(keyValue: Float) throws -> Checkpoint {
+            var tensors: [TensorEntry] = []
+            for t in meta.tensors where !t.name.hasSuffix("bias_mask") {
+                guard t.name == "blocks.1.attn.qkv.bias" else { tensors.append(t); continue }
+                var values = try t.contiguousBytes()
+                withUnsafeBytes(of: keyValue.bitPattern.littleEndian) { for (i, b) in $0.enumerated() { values[4 * 40 + i] = b } }
+                tensors.append(TensorEntry(name: t.name, dtype: t.dtype, shape: t.shape, segments: [.memory(values)], sourcePath: "unmasked"))
+            }
+            return Checkpoint(path: "unmasked", kind: .safetensors, tensors: tensors, metadata: nil, config: nil, files: [])
+        }
+        let bad = try unmasked(keyValue: 0.5)
+        XCTAssertFalse(try XCTUnwrap(Layouts.detect(bad).architecture).maskedKeyBias)
+        for target in [LayoutKind.timm, .hf] {
+            XCTAssertThrowsError(try Layouts.convertBackbone(bad, to: target)) { error in
+                XCTAssertTrue("\(error)".contains("blocks.1.attn.qkv.bias has a key bias"), "\(error)")
+                XCTAssertEqual((error as? CkptError)?.exitCode, 2)
+            }
+        }
+        XCTAssertNoThrow(try Layouts.convertBackbone(unmasked(keyValue: 0), to: .timm))
+    }
+
+    func testConvNeXtIsRefusedByName() throws {
+        let t = TensorEntry(name: "stages.0.0.dwconv.weight", dtype: .f32, shape: [1], segments: [.memory([0, 0, 0, 0])], sourcePath: "c")
+        let c = Checkpoint(path: "convnext", kind: .safetensors, tensors: [t], metadata: nil, config: nil, files: [])
+        XCTAssertThrowsError(try Layouts.detect(c)) { XCTAssertTrue("\($0)".contains("not a ViT"), "\($0)") }
+    }
+}
