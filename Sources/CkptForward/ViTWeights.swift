@@ -22,7 +22,7 @@ public struct ViTWeights: Sendable {
     /// `config.json` when there is one). `heads` overrides the head count, which the original
     /// layout does not record; `layerNormEps` overrides the LayerNorm epsilon.
     public init(checkpoint: Checkpoint, heads: Int? = nil, layerNormEps: Double? = nil) throws {
-        let conversion = try Layouts.convertBackbone(checkpoint, to: .dinov2)
+        let conversion = try Layouts.canonicalBackbone(Layouts.analyze(checkpoint))
         guard var arch = conversion.detected.architecture else {
             preconditionFailure("convertBackbone returned a backbone without an architecture")
         }

@@ -27,8 +27,6 @@ final class ForwardGoldenTests: XCTestCase {
         for name in try FileManager.default.contentsOfDirectory(atPath: root + "/forward").sorted() {
             let dir = root + "/forward/" + name
             guard FileManager.default.fileExists(atPath: dir + "/golden.json") else { continue }
-            // DINOv3 cases (RoPE, no position table) are checked once ckpt reads DINOv3 layouts.
-            if name.hasPrefix("tiny-dinov3") { continue }
             let json = try StrictJSONParser.parse(FileSystem.readSmallFile(dir + "/golden.json"))
             var weights: [(String, String)] = []
             if let files = json["weights"]?["files"]?.objectValue {
