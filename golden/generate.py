@@ -21,7 +21,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "dinov3")
+SECTIONS = ("safetensors", "models", "pth", "images", "forward", "forward-timm", "dinov3", "dinov3-images")
 
 
 def main(argv=None):
@@ -87,6 +87,10 @@ def main(argv=None):
             from gen import dinov3
 
             dinov3.run(args.dinov3_repo)
+        elif sec == "dinov3-images":
+            from gen import dinov3
+
+            dinov3.run_images()
         print(f"== {sec}: {time.time() - t:.1f}s", flush=True)
     print(f"== total {time.time() - t0:.1f}s", flush=True)
     return 0

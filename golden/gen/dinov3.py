@@ -234,6 +234,10 @@ def run(repo: str | None):
             hf = DINOv3ViTModel(hf_config(cfg, hidden)).eval()
             hf.load_state_dict(hf_state_dict(sd, cfg["depth"]), strict=True)
             hf.save_pretrained(str(out / "hf"))
+            # The processor an HF DINOv3 repository ships (class defaults: 224 x 224, bilinear, ImageNet).
+            from transformers import DINOv3ViTImageProcessor
+
+            DINOv3ViTImageProcessor().save_pretrained(str(out / "hf"))
             reloaded, info = DINOv3ViTModel.from_pretrained(str(out / "hf"), output_loading_info=True,
                                                             attn_implementation="eager")
             assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys")), info
@@ -309,3 +313,62 @@ def run(repo: str | None):
                 rec["versions"] = versions_record()
                 rec["versions"]["timm"] = importlib.metadata.version("timm")
                 write_json(d / "golden.json", rec)
+
+
+# ---------------------------------------------------------------------------------------------
+# DINOv3ViTImageProcessor (section dinov3-images; needs golden/images/inputs)
+# ---------------------------------------------------------------------------------------------
+IMAGES = GOLDEN / "images" / "dinov3"
+# (name, input image, config overrides of the class defaults). Downscale (the photographs), upscale (the
+# small JPEG), non-square targets, a gray image converted to RGB (do_convert_rgb) and the 1x1 extreme.
+PROCESSOR_CASES = [
+    ("rocket-224", "rocket.jpg", {}),
+    ("rocket-64x96", "rocket.jpg", {"size": {"height": 64, "width": 96}}),
+    ("camera-rgb-96x64", "camera.png", {"do_convert_rgb": True, "size": {"height": 96, "width": 64}}),
+    ("rgb444-112x80", "jpeg-rgb444.jpg", {"size": {"height": 112, "width": 80}}),
+    ("gray8-rgb-48x48", "gray8.png", {"do_convert_rgb": True, "size": {"height": 48, "width": 48}}),
+    ("rgb1x1-32x48", "rgb8-1x1.png", {"size": {"height": 32, "width": 48}}),
+]
+
+
+def run_images():
+    """pixel_values of transformers' DINOv3ViTImageProcessor (its only class: the torchvision backend) for
+    PROCESSOR_CASES, and how far transformers' DINOv2 order (resize the uint8 image first, with the same
+    size, filter, mean and std: BitImageProcessor's torchvision class) is from it."""
+    import json
+
+    import numpy as np
+    from PIL import Image
+    from safetensors.numpy import save
+    from transformers import BitImageProcessor, DINOv3ViTImageProcessor
+
+    if IMAGES.exists():
+        shutil.rmtree(IMAGES)
+    IMAGES.mkdir(parents=True)
+    cases = []
+    for name, image, overrides in PROCESSOR_CASES:
+        proc = DINOv3ViTImageProcessor(**overrides)
+        with Image.open(GOLDEN / "images" / "inputs" / image) as im:
+            pv = proc(im, return_tensors="pt")["pixel_values"].numpy()
+            size = proc.size
+            bit = BitImageProcessor(do_resize=True, size={"height": size["height"], "width": size["width"]},
+                                    resample=2, do_center_crop=False, do_rescale=True, do_normalize=True,
+                                    image_mean=list(proc.image_mean), image_std=list(proc.image_std),
+                                    do_convert_rgb=bool(overrides.get("do_convert_rgb", False)))
+            uint8_first = bit(im, return_tensors="pt")["pixel_values"].numpy()
+        rel = f"dinov3/{name}.safetensors"  # relative to golden/images, like the image paths
+        write_bytes(GOLDEN / "images" / rel, save({"pixel_values": np.ascontiguousarray(pv)}, metadata={"format": "pt"}))
+        # in units of the rescaled image (pixel_values x std): comparable with "off by 0.017" per channel
+        dev = float((np.abs(uint8_first - pv) * np.array(proc.image_std, dtype=np.float32)[None, :, None, None]).max())
+        cases.append(OrderedDict([
+            ("name", name), ("image", f"inputs/{image}"), ("config", dict(proc.to_dict(), resample=int(proc.resample))),
+            ("overrides", overrides), ("pixels", rel), ("shape", list(pv.shape)), ("sha256", sha256_file(GOLDEN / "images" / rel)),
+            ("uint8_resize_first_max_abs_in_rescaled_units", dev),
+        ]))
+    write_json(IMAGES / "cases.json", OrderedDict([
+        ("generator_version", GENERATOR_VERSION),
+        ("processor_call", "DINOv3ViTImageProcessor(**overrides)(Image.open(image), return_tensors='pt')['pixel_values']"),
+        ("uint8_resize_first", "BitImageProcessor (torchvision class) with the same size, bilinear, no crop, mean and std: "
+                               "transformers' DINOv2 order, resize of the uint8 image before rescale; max |difference| x std"),
+        ("cases", cases), ("versions", dict(versions_record(), torchvision=importlib.metadata.version("torchvision"))),
+    ]))
