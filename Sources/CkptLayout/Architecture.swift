@@ -37,6 +37,8 @@ public struct Architecture: Equatable, Hashable, Sendable {
     /// Whether the key third of the qkv bias is masked to zero (DINOv3's `mask_k_bias`, stored by Meta
     /// as the `attn.qkv.bias_mask` buffer; transformers and timm have no key bias at all).
     public var maskedKeyBias: Bool = false
+    /// Whether Meta's file holds `local_cls_norm` (DINOv3 ViT-L SAT-493M and 7B; training only).
+    public var localClsNorm: Bool = false
 
     /// An architecture; `ffnHidden` defaults to 4D for MLP and to `swigluHidden` for SwiGLU.
     public init(width: Int, depth: Int, heads: Int, patchSize: Int = 14, imageSize: Int = 518,

@@ -103,6 +103,8 @@ package enum BackboneLayouts {
             "blocks.{i}.ls2.gamma": .renamed("encoder.layer.{i}.layer_scale2.lambda1"),
             "rope_embed.periods": .absent(note: "DINOv3 only"),
             "blocks.{i}.attn.qkv.bias_mask": .absent(note: "DINOv3 only"),
+            "local_cls_norm.weight": .absent(note: "DINOv3 only"),
+            "local_cls_norm.bias": .absent(note: "DINOv3 only"),
         ])
 
     /// The original facebookresearch DINOv2 `DinoVisionTransformer`: the canonical names themselves.
@@ -112,6 +114,8 @@ package enum BackboneLayouts {
         interpolation: "dinov2", spellings: [
             "rope_embed.periods": .absent(note: "DINOv3 only"),
             "blocks.{i}.attn.qkv.bias_mask": .absent(note: "DINOv3 only"),
+            "local_cls_norm.weight": .absent(note: "DINOv3 only"),
+            "local_cls_norm.bias": .absent(note: "DINOv3 only"),
         ])
 
     /// timm's DINOv2 ViTs, as `checkpoint_filter_fn` / `_convert_dinov2` (timm 1.0.31) map the original
@@ -126,6 +130,8 @@ package enum BackboneLayouts {
         spellings: [
             "rope_embed.periods": .absent(note: "DINOv3 only"),
             "blocks.{i}.attn.qkv.bias_mask": .absent(note: "DINOv3 only"),
+            "local_cls_norm.weight": .absent(note: "DINOv3 only"),
+            "local_cls_norm.bias": .absent(note: "DINOv3 only"),
             "cls_token": .classPositionFold("cls_token", when: .registers),
             "pos_embed": .classPositionFold("pos_embed", when: .registers),
             "register_tokens": .renamed("reg_token"),
@@ -175,6 +181,7 @@ extension BackboneLayouts {
     private static let ropeNote = "DINOv3 has no position table (RoPE)"
     private static let periodsNote = "rope_embed.periods dropped: derived (the reading code computes it from rope_theta and the head width)"
     private static let maskNote = "attn.qkv.bias_mask dropped: derived (ones, zeros over the key third, ones)"
+    private static let localNormNote = "local_cls_norm dropped: training only (the norm of local crops' CLS tokens; the eval forward pass never uses it)"
     private static let keyNote = "the key third of attn.qkv.bias dropped: masked by bias_mask (or zero), so zero in the forward pass"
 
     /// Meta's DINOv3 ViT (facebookresearch/dinov3 `DinoVisionTransformer`, as torch.hub loads it
@@ -202,6 +209,8 @@ extension BackboneLayouts {
             "register_tokens": .renamed("embeddings.register_tokens"),
             "mask_token": .reshaped("embeddings.mask_token"),
             "rope_embed.periods": .derived(note: periodsNote),
+            "local_cls_norm.weight": .dropped(note: localNormNote),
+            "local_cls_norm.bias": .dropped(note: localNormNote),
             "patch_embed.proj.weight": .renamed("embeddings.patch_embeddings.weight"),
             "patch_embed.proj.bias": .renamed("embeddings.patch_embeddings.bias"),
             "blocks.{i}.norm1.weight": .renamed("layer.{i}.norm1.weight"),
@@ -237,6 +246,8 @@ extension BackboneLayouts {
             "pos_embed": .absent(note: ropeNote),
             "register_tokens": .renamed("reg_token"),
             "mask_token": .dropped(note: "mask_token dropped: training only (timm's Eva has none)"),
+            "local_cls_norm.weight": .dropped(note: localNormNote),
+            "local_cls_norm.bias": .dropped(note: localNormNote),
             "rope_embed.periods": .derived(note: periodsNote),
             "blocks.{i}.attn.qkv.bias": .keyless(["blocks.{i}.attn.q_bias", "blocks.{i}.attn.v_bias"], note: keyNote),
             "blocks.{i}.attn.qkv.bias_mask": .derived(note: maskNote),

@@ -45,6 +45,7 @@ enum RuleCondition: Sendable, Equatable {
     case rope  // DINOv3
     case qkvBias  // every DINOv2; DINOv3 but the 7B
     case maskedKeyBias  // DINOv3's mask_k_bias with a qkv bias
+    case localClsNorm  // DINOv3's training-only norm of the local crops' CLS (Meta's files only)
 
     func holds(_ a: Architecture) -> Bool {
         switch self {
@@ -56,6 +57,7 @@ enum RuleCondition: Sendable, Equatable {
         case .rope: return a.usesRoPE
         case .qkvBias: return a.qkvBias
         case .maskedKeyBias: return a.usesRoPE && a.qkvBias && a.maskedKeyBias
+        case .localClsNorm: return a.usesRoPE && a.localClsNorm
         }
     }
 
@@ -64,7 +66,7 @@ enum RuleCondition: Sendable, Equatable {
         switch self {
         case .mlp: return ffn == .mlp
         case .swiglu: return ffn == .swiglu
-        case .always, .registers, .learnedPositions, .rope, .qkvBias, .maskedKeyBias: return true
+        case .always, .registers, .learnedPositions, .rope, .qkvBias, .maskedKeyBias, .localClsNorm: return true
         }
     }
 }
@@ -124,6 +126,9 @@ enum BackboneTable {
         BackboneRule("patch_embed.proj.bias", [.width], .patchBias),
         BackboneRule("norm.weight", [.width], .finalNormWeight),
         BackboneRule("norm.bias", [.width], .finalNormBias),
+        // DINOv3: Meta's training-only norm of local-crop CLS tokens (never used by the eval pass).
+        BackboneRule("local_cls_norm.weight", [.width], nil, when: .localClsNorm),
+        BackboneRule("local_cls_norm.bias", [.width], nil, when: .localClsNorm),
         BackboneRule("blocks.{i}.norm1.weight", [.width], .norm1Weight),
         BackboneRule("blocks.{i}.norm1.bias", [.width], .norm1Bias),
         BackboneRule("blocks.{i}.attn.qkv.weight", [.qkvRows, .width], .qkvWeight),

@@ -18,6 +18,8 @@ extension Layouts {
         var addedKeys: Set<String> = []
         /// What reading changed beyond moving bytes (`Spelling.readNote`).
         var transformNotes: [String] = []
+        /// Derived tensors reading regenerated, by canonical rule name, with their notes.
+        var regenerated: [String: String] = [:]
     }
 
     /// Locates the model in the key space, reads it into canonical form and checks it is complete.
@@ -70,7 +72,7 @@ extension Layouts {
             let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
                                           prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
             return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, addedKeys: backbone.added,
-                            transformNotes: backbone.transformNotes)
+                            transformNotes: backbone.transformNotes, regenerated: backbone.regenerated)
         }
     }
 

@@ -11,6 +11,9 @@ extension Layouts {
         var headsRule: String?
         /// What reading changed beyond moving bytes (a value transform undone), for conversion reports.
         var transformNotes: [String]
+        /// Derived tensors the input lacked and reading regenerated (DINOv3's periods and bias masks),
+        /// by canonical rule name, with the note a conversion that writes them reports.
+        var regenerated: [String: String] = [:]
     }
 
     /// Reads the backbone tensors `names` (all under `prefix`) of a checkpoint in the `source` layout
@@ -97,7 +100,7 @@ extension Layouts {
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
         var added = Set<String>()
-        var regenerated: [String] = []
+        var regenerated: [String: String] = [:]
         var wrongShape: [String] = []
         var expectedNames = Set<String>()
         let zerosDType = canonical[BackboneTable.telltale]?.dtype ?? .f32
@@ -108,7 +111,8 @@ extension Layouts {
             guard let entry = canonical[name] else {
                 if case .derived = key.spelling(in: layout), let (generated, note) = DINOv3Buffers.regenerate(key, arch, canonical: canonical) {
                     canonical[name] = generated
-                    if !notes.contains(note) { notes.append(note); regenerated.append(note) }
+                    if !notes.contains(note) { notes.append(note) }
+                    regenerated[key.rule.name] = note
                     continue
                 }
                 if let why = key.spelling(in: layout).missingNote {
@@ -138,14 +142,15 @@ extension Layouts {
             throw CkptError.layout(path: c.path, problem: .tensorsDoNotMatch(
                 layout: "\(source.rawValue) \(arch.summary)", missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        var allNotes = transformNotes + regenerated
+        var allNotes = transformNotes
         if layout.kind == .dinov3 {
             var metaNotes: [String] = []
             try DINOv3Buffers.checkMeta(&canonical, arch, path: c.path, notes: &metaNotes)
             notes += metaNotes
             allNotes += metaNotes
         }
-        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: allNotes)
+        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: allNotes,
+                            regenerated: regenerated)
     }
 
     /// The names a canonical key has in the input, for messages.

@@ -16,6 +16,7 @@ extension Layouts {
         // Only Meta's layout stores the mask; transformers and timm have no key bias, which is the
         // masked model's forward pass.
         arch.maskedKeyBias = arch.qkvBias && (layout.kind != .dinov3 || canonical[maskRule.pattern.filled(0)] != nil)
+        arch.localClsNorm = layout.kind == .dinov3 && canonical["local_cls_norm.weight"] != nil
         arch.layerNormEps = 1e-5
         arch.imageSize = 14 * arch.patchSize  // config.json's default 224 at patch 16; no tensor depends on it
         let periods = canonical["rope_embed.periods"]?.shape.first

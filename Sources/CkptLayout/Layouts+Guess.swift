@@ -124,6 +124,7 @@ extension Layouts {
         arch.imageSize = 14 * arch.patchSize
         arch.qkvBias = rules.contains(BackboneTable.rule(.qkvBias).name)
         arch.maskedKeyBias = arch.qkvBias && (layout.kind != .dinov3 || rules.contains("blocks.{i}.attn.qkv.bias_mask"))
+        arch.localClsNorm = layout.kind == .dinov3 && rules.contains("local_cls_norm.weight")
         var rule = rule
         if config?["num_attention_heads"] == nil, let (heads, why) = Architecture.dinov3Heads(width: arch.width, periods: periods) {
             arch.heads = heads

@@ -86,6 +86,8 @@ public enum Layouts {
                 warnings.append("\(checkpoint.path): no \(key.name); writing zeros \(key.shape(arch)) (the \(layout.displayName) model needs one for strict loading; it is unused at inference)")
             }
             if !sameLayout, let note = spelling.writeNote(arch), !notes.contains(note) { notes.append(note) }
+            // A derived tensor regenerated on reading is reported where the target stores it.
+            if !written.isEmpty, let note = a.regenerated[key.rule.name], !notes.contains(note) { notes.append(note) }
             tensors += written
         }
         var conversion = Conversion(detected: a.detected, tensors: tensors, warnings: warnings, notes: notes)

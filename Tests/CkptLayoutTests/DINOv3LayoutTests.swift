@@ -131,4 +131,20 @@ final class DINOv3LayoutTests: XCTestCase {
         let c = Checkpoint(path: "convnext", kind: .safetensors, tensors: [t], metadata: nil, config: nil, files: [])
         XCTAssertThrowsError(try Layouts.detect(c)) { XCTAssertTrue("\($0)".contains("not a ViT"), "\($0)") }
     }
+
+    /// Meta's `local_cls_norm` (training only) is kept in Meta's layout and dropped, with a note, where
+    /// the layout has no place for it; timm's own conversion of the same file drops it too.
+    func testLocalClsNormIsKeptOrDropped() throws {
+        let meta = try Checkpoint.open(Self.path("tiny-dinov3-localnorm", "dinov3.safetensors"))
+        let a = try Layouts.analyze(meta)
+        XCTAssertTrue(try XCTUnwrap(a.detected.architecture).localClsNorm)
+        let toTimm = try Layouts.convertBackbone(a, to: .timm)
+        XCTAssertTrue(toTimm.notes.contains { $0.contains("local_cls_norm dropped: training only") }, "\(toTimm.notes)")
+        let out = try temporaryDirectory(self) + "/timm.safetensors"
+        try LayoutWriter.write(a, layout: .timm, to: out)
+        XCTAssertEqual(try Hashing.sha256(file: out), try Hashing.sha256(file: Self.path("tiny-dinov3-localnorm", "timm.safetensors")))
+        let same = try Layouts.convertBackbone(a, to: .dinov3)
+        XCTAssertEqual(Set(same.tensors.map(\.name)), Set(meta.names))
+        XCTAssertFalse(try Layouts.convertBackbone(a, to: .hf).tensors.contains { $0.name.contains("local_cls_norm") })
+    }
 }

@@ -63,6 +63,9 @@ CASES = OrderedDict([
     ("tiny-dinov3-swiglu-nobias", dict(width=32, depth=2, heads=2, ffn="swiglu", qkv_bias=False)),
 ])
 SIZES = [(64, 64), (64, 96)]
+# Meta's file with local_cls_norm (untie_global_and_local_cls_norm, as the released ViT-L SAT-493M and 7B
+# have it) and timm's conversion of it, which drops the norm; no forward cases (the eval pass never reads it).
+LOCAL_NORM_CASE = ("tiny-dinov3-localnorm", dict(width=32, depth=2, heads=2, ffn="mlp", qkv_bias=True, local_cls_norm=True))
 
 
 @contextlib.contextmanager
@@ -98,7 +101,8 @@ def meta_model(vt, cfg):
         pos_embed_rope_dtype="fp32",
         embed_dim=cfg["width"], depth=cfg["depth"], num_heads=cfg["heads"], ffn_ratio=4,
         qkv_bias=cfg["qkv_bias"], drop_path_rate=0.0, layerscale_init=1.0e-05, norm_layer="layernormbf16",
-        ffn_layer=cfg["ffn"], ffn_bias=True, proj_bias=True, n_storage_tokens=4, mask_k_bias=True)
+        ffn_layer=cfg["ffn"], ffn_bias=True, proj_bias=True, n_storage_tokens=4, mask_k_bias=True,
+        untie_global_and_local_cls_norm=cfg.get("local_cls_norm", False))
     m.init_weights()
     g = torch.Generator().manual_seed(SEED)
     D = cfg["width"]
@@ -214,6 +218,28 @@ def run(repo: str | None):
     for d in list(FORWARD.glob("tiny-dinov3*")):
         shutil.rmtree(d)
     with meta_code(repo) as vt:
+        name, cfg = LOCAL_NORM_CASE
+        log(f"[dinov3] {name}")
+        out = MODELS / name
+        if out.exists():
+            shutil.rmtree(out)
+        out.mkdir(parents=True)
+        meta = meta_model(vt, cfg)
+        sd = OrderedDict((k, v.detach().clone().contiguous()) for k, v in meta.state_dict().items())
+        assert "local_cls_norm.weight" in sd
+        save_file(sd, str(out / "dinov3.safetensors"), metadata={"format": "pt"})
+        from timm.models.eva import checkpoint_filter_fn
+
+        timm_name, timm_kwargs, tm = timm_model(cfg, 128)
+        tm.load_state_dict(checkpoint_filter_fn(OrderedDict(sd), tm), strict=True)
+        save_file(OrderedDict((k, v.detach().contiguous()) for k, v in tm.state_dict().items()),
+                  str(out / "timm.safetensors"), metadata={"format": "pt"})
+        write_json(out / "case.json", OrderedDict([
+            ("case", name), ("generator_version", GENERATOR_VERSION),
+            ("weights", OrderedDict([("model", OrderedDict(cfg, patch=PATCH, registers=4, seed=SEED)), ("heads", cfg["heads"]),
+                                     ("meta", {"commit": DINOV3_COMMIT, "untie_global_and_local_cls_norm": True}),
+                                     ("timm", {"model": timm_name, "create_model_kwargs": timm_kwargs})])),
+            ("versions", versions_record())]))
         for name, cfg in CASES.items():
             log(f"[dinov3] {name}")
             out = MODELS / name
