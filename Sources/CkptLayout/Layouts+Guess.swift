@@ -16,6 +16,12 @@ extension Layouts {
         return (layout.kind, roots)
     }
 
+    /// How many of `names` (prefix stripped) `layout` spells: what tells apart layouts whose keys
+    /// share their first components (timm's DINOv2 and DINOv3 files both start with `blocks.`).
+    package static func spelledCount(_ names: [String], layout: LayoutKind) -> Int {
+        names.filter { BackboneTable.match($0, layout: layout) != nil }.count
+    }
+
     /// The keys a model in backbone `layout` may lack, as the layout spells them, each with why
     /// (HF: `embeddings.mask_token`, "use_mask_token=false").
     package static func optionalKeys(in layout: LayoutKind) -> [(name: String, why: String)] {

@@ -147,4 +147,38 @@ final class DINOv3LayoutTests: XCTestCase {
         XCTAssertEqual(Set(same.tensors.map(\.name)), Set(meta.names))
         XCTAssertFalse(try Layouts.convertBackbone(a, to: .hf).tensors.contains { $0.name.contains("local_cls_norm") })
     }
+
+    /// Meta's file with one tensor's values replaced (F32 little-endian), read as a checkpoint.
+    static func meta(replacing name: String, _ change: (inout [Float]) -> Void) throws -> Checkpoint {
+        let meta = try Checkpoint.open(path("tiny-dinov3", "dinov3.safetensors"))
+        let tensors = try meta.tensors.map { t -> TensorEntry in
+            guard t.name == name else { return t }
+            var values = try t.floatValues()
+            change(&values)
+            let bytes = values.withUnsafeBytes { Array($0) }
+            return TensorEntry(name: t.name, dtype: .f32, shape: t.shape, segments: [.memory(bytes)], sourcePath: "changed")
+        }
+        return Checkpoint(path: "changed", kind: .safetensors, tensors: tensors, metadata: nil, config: nil, files: [])
+    }
+
+    /// Meta's buffers are checked on reading: an uninitialised (NaN) bias mask and periods that are
+    /// not rope_theta's are refused; periods rounded to BF16 (as the released `.pth` files hold them)
+    /// are accepted with a note; a masked key bias holding non-zero values is read as zeros, with a note.
+    func testMetaBuffersAreChecked() throws {
+        XCTAssertThrowsError(try Layouts.detect(Self.meta(replacing: "blocks.0.attn.qkv.bias_mask") { $0 = $0.map { _ in .nan } })) {
+            XCTAssertTrue("\($0)".contains("never initialised"), "\($0)")
+        }
+        XCTAssertThrowsError(try Layouts.detect(Self.meta(replacing: "rope_embed.periods") { $0[1] *= 1.5 })) {
+            XCTAssertTrue("\($0)".contains("are not the periods of rope_theta 100"), "\($0)")
+        }
+        let bf16 = try Layouts.detect(Self.meta(replacing: "rope_embed.periods") { v in
+            v = v.map { Float(bitPattern: ($0.bitPattern &+ 0x7FFF &+ (($0.bitPattern >> 16) & 1)) & 0xFFFF_0000) }
+        })
+        XCTAssertTrue(bf16.notes.contains { $0.contains("rounded") }, "\(bf16.notes)")
+        let key = try Self.meta(replacing: "blocks.1.attn.qkv.bias") { $0[40] = 0.25 }
+        let conversion = try Layouts.convertBackbone(key, to: .dinov3)
+        XCTAssertTrue(conversion.detected.notes.contains { $0.contains("masked by bias_mask: read as zeros") }, "\(conversion.detected.notes)")
+        let bias = try XCTUnwrap(conversion.tensors.first { $0.name == "blocks.1.attn.qkv.bias" }).floatValues()
+        XCTAssertEqual(bias[40], 0)
+    }
 }
