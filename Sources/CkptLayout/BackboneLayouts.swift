@@ -37,6 +37,16 @@ package struct BackboneLayout: Sendable {
     let spellings: [String: Spelling]
     /// The model family this layout stores (`--to hf` picks the row of the source's family).
     package var family: ModelFamily = .dinov2
+    /// A second spelling read as the first (`from` → `to` at the start of a name): transformers 5 keeps
+    /// DINOv3's blocks as `model.layer.*` in memory (a `state_dict()` saved by hand) and `layer.*` in
+    /// the files `save_pretrained` writes. Outputs use the file spelling.
+    var readAlias: (from: String, to: String)? = nil
+
+    /// `local` (a name without the backbone prefix) in this layout's file spelling.
+    func fileSpelling(_ local: String) -> String {
+        guard let alias = readAlias, local.hasPrefix(alias.from) else { return local }
+        return alias.to + local.dropFirst(alias.from.count)
+    }
 
     /// The spelling of `rule` (patterns unfilled).
     func spelling(of rule: BackboneRule) -> Spelling { spellings[rule.name] ?? .renamed(rule.name) }
@@ -234,7 +244,7 @@ extension BackboneLayouts {
             "blocks.{i}.mlp.w3.weight": .renamed("layer.{i}.mlp.down_proj.weight"),
             "blocks.{i}.mlp.w3.bias": .renamed("layer.{i}.mlp.down_proj.bias"),
             "blocks.{i}.ls2.gamma": .renamed("layer.{i}.layer_scale2.lambda1"),
-        ], family: .dinov3)
+        ], family: .dinov3, readAlias: ("model.layer.", "layer."))
 
     /// timm 1.0.31's DINOv3 Eva (`vit_*_patch16_dinov3[_qkvb]`), as its `checkpoint_filter_fn` maps
     /// Meta's keys: no mask token, RoPE buffer or bias mask, `reg_token`, `gamma_1/2`, the qkv bias as

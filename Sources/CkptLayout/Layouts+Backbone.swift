@@ -26,6 +26,7 @@ extension Layouts {
         var missing: [String] = []
         var chunks = Set<Int>()
         var unchunkedBlocks = false
+        var aliased = 0
         // Stored tensors by canonical key and part. A name the layout spells alike for two rules
         // (timm's fc1 for MLP fc1 and SwiGLU w12) waits until the tensors tell the FFN.
         var found: [String: (key: BackboneKey, parts: [Int: TensorEntry])] = [:]
@@ -38,7 +39,8 @@ extension Layouts {
             found[key.name, default: (key, [:])].parts[part] = entry
         }
         for name in names {
-            var local = String(name.dropFirst(prefix.count))
+            var local = layout.fileSpelling(String(name.dropFirst(prefix.count)))
+            if let alias = layout.readAlias, name.dropFirst(prefix.count).hasPrefix(alias.from) { aliased += 1 }
             var chunk: Int?
             if layout.chunkedBlocks {
                 let dechunked = LayoutLocator.dechunked(local)
@@ -62,6 +64,9 @@ extension Layouts {
                 place(m.key, m.part, entry)
             }
             ambiguous = []
+        }
+        if aliased > 0, let alias = layout.readAlias {
+            notes.append("\(aliased) names spelled \(alias.from)* (transformers' in-memory names) read as \(alias.to)*, the names save_pretrained writes")
         }
         if !chunks.isEmpty {
             if unchunkedBlocks { problems.append("blocks are partly chunked (blocks.{c}.{i}.*) and partly not (blocks.{i}.*)") }

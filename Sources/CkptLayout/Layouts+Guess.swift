@@ -64,7 +64,7 @@ extension Layouts {
         var embeddings: [(key: BackboneKey, shape: [Int])] = []
         var patch = 14, grid = 37, registers = 0
         for (name, t) in tensors {
-            let local = spelled.chunkedBlocks ? LayoutLocator.dechunked(name).name : name
+            let local = spelled.chunkedBlocks ? LayoutLocator.dechunked(name).name : spelled.fileSpelling(name)
             let matches = BackboneTable.matches(local, layout: layout)
             guard let (key, _) = matches.first else { continue }
             let dims = key.rule.shape

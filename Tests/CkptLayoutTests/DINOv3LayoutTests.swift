@@ -11,7 +11,8 @@ final class DINOv3LayoutTests: XCTestCase {
     static let models = ["tiny-dinov3", "tiny-dinov3-nobias", "tiny-dinov3-swiglu", "tiny-dinov3-swiglu-nobias"]
     /// Each layout's file in a golden model folder, and the kind it is detected as.
     static let files: [(file: String, kind: LayoutKind)] = [
-        ("dinov3.safetensors", .dinov3), ("dinov3.pth", .dinov3), ("hf", .hfDINOv3), ("timm.safetensors", .timmDINOv3),
+        ("dinov3.safetensors", .dinov3), ("dinov3.pth", .dinov3), ("hf", .hfDINOv3), ("hf-state-dict.safetensors", .hfDINOv3),
+        ("timm.safetensors", .timmDINOv3),
     ]
     /// The upstream-written file of each target layout.
     static let targets: [(kind: LayoutKind, file: String)] = [
@@ -34,7 +35,7 @@ final class DINOv3LayoutTests: XCTestCase {
                 XCTAssertEqual(a.layerNormEps, 1e-5, "\(model)/\(file)")
                 // The head rule: config.json for HF, Meta's periods, else the released-size fallbacks.
                 switch kind {
-                case .hfDINOv3: XCTAssertNil(d.headsRule, "\(model)/\(file)")
+                case .hfDINOv3 where file == "hf": XCTAssertNil(d.headsRule, "\(model)/\(file)")
                 case .dinov3: XCTAssertTrue(d.headsRule?.contains("rope_embed.periods") ?? false, "\(model)/\(file): \(d.headsRule ?? "nil")")
                 default: XCTAssertNotNil(d.headsRule, "\(model)/\(file)")
                 }

@@ -268,6 +268,9 @@ def run(repo: str | None):
                                                             attn_implementation="eager")
             assert not any(info[k] for k in ("missing_keys", "unexpected_keys", "mismatched_keys")), info
             hf = reloaded.eval()
+            # transformers' in-memory names (model.layer.*): a state_dict() saved by hand, not by save_pretrained.
+            save_file(OrderedDict((k, v.detach().contiguous()) for k, v in hf.state_dict().items()),
+                      str(out / "hf-state-dict.safetensors"), metadata={"format": "pt"})
 
             from timm.models.eva import checkpoint_filter_fn
 
@@ -280,6 +283,7 @@ def run(repo: str | None):
                                  ("dinov3_pth", f"models/{name}/dinov3.pth"),
                                  ("hf", f"models/{name}/hf/model.safetensors"),
                                  ("hf_config", f"models/{name}/hf/config.json"),
+                                 ("hf_state_dict", f"models/{name}/hf-state-dict.safetensors"),
                                  ("timm", f"models/{name}/timm.safetensors")])
             weights = OrderedDict([
                 ("model", OrderedDict(cfg, patch=PATCH, registers=4, ffn_hidden=hidden, rope_theta=100.0,
