@@ -15,19 +15,6 @@ public enum ModelFamily: String, Sendable, CaseIterable {
 }
 
 extension Architecture {
-    /// A DINOv3 ViT as Meta releases it: patch 16, 4 storage tokens, eps 1e-5, RoPE base 100, a
-    /// masked key bias when the qkv projection has a bias.
-    public static func dinov3(width: Int, depth: Int, heads: Int, ffn: FFN = .mlp, ffnHidden: Int? = nil,
-                              qkvBias: Bool = true, ropeTheta: Double = 100) -> Architecture {
-        var a = Architecture(width: width, depth: depth, heads: heads, patchSize: 16, imageSize: 224, registers: 4,
-                             ffn: ffn, ffnHidden: ffnHidden, layerNormEps: 1e-5)
-        a.family = .dinov3
-        a.ropeTheta = ropeTheta
-        a.qkvBias = qkvBias
-        a.maskedKeyBias = qkvBias
-        return a
-    }
-
     /// Whether positions enter through RoPE (DINOv3) rather than a learned table.
     public var usesRoPE: Bool { family == .dinov3 }
 
