@@ -128,6 +128,11 @@ public struct DetectedLayout: Sendable {
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [("kind", .string(kind.rawValue)), ("prefix", .string(prefix))]
         if let a = architecture {
+            // DINOv3's facts beyond DINOv2's fields (absent for a DINOv2 model, so its JSON is unchanged).
+            let dinov3: [(String, JSONValue)] = a.family == .dinov3 ? [
+                ("family", .string(a.family.rawValue)), ("rope_theta", .double(a.ropeTheta)), ("qkv_bias", .bool(a.qkvBias)),
+                ("masked_key_bias", .bool(a.maskedKeyBias)), ("local_cls_norm", .bool(a.localClsNorm)),
+            ] : []
             members.append(("architecture", .object([
                 ("name", .string(a.name)),
                 ("width", .int(a.width)),
@@ -140,7 +145,7 @@ public struct DetectedLayout: Sendable {
                 ("ffn", .string(a.ffn.rawValue)),
                 ("ffn_hidden", .int(a.ffnHidden)),
                 ("layer_norm_eps", .double(a.layerNormEps)),
-            ])))
+            ] + dinov3)))
         } else {
             members.append(("architecture", .null))
         }

@@ -33,6 +33,8 @@ final class DINOv3LayoutTests: XCTestCase {
                 XCTAssertEqual(a.ffnHidden, model.contains("swiglu") ? 88 : 128, "\(model)/\(file)")
                 XCTAssertEqual(a.qkvBias, !model.hasSuffix("nobias"), "\(model)/\(file)")
                 XCTAssertEqual(a.layerNormEps, 1e-5, "\(model)/\(file)")
+                XCTAssertEqual(d.json["architecture"]?["family"]?.stringValue, "dinov3", "\(model)/\(file): inspect --json")
+                XCTAssertEqual(d.json["architecture"]?["qkv_bias"]?.boolValue, a.qkvBias, "\(model)/\(file): inspect --json")
                 // The head rule: config.json for HF, Meta's periods, else the released-size fallbacks.
                 switch kind {
                 case .hfDINOv3 where file == "hf": XCTAssertNil(d.headsRule, "\(model)/\(file)")
