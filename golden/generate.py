@@ -4,6 +4,7 @@
     python golden/generate.py [--only SECTION ...]      # SECTION: safetensors, models, pth, images, dicom-inputs, forward,
                                                         #          forward-timm (the timm cases alone), dicom-recipe,
                                                         #          hub (needs models, forward), user-case (needs hub, images)
+    python golden/generate.py --only dinov3 --dinov3-repo PATH   # DINOv3 cases from Meta's code at the pinned commit
     python golden/generate.py forward-case --weights PATH --layout hf|dinov2 --out DIR \
         [--image-size N | --image-size HxW | --images FILE... [--preprocessor JSON]] [--head HEAD] [--batch B] [--no-f64]
 
@@ -22,8 +23,8 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.dont_write_bytecode = True  # keep golden/gen free of __pycache__
 
-SECTIONS = ("safetensors", "models", "pth", "images", "dicom-inputs", "dicom-recipe", "forward", "forward-timm", "hub",
-            "user-case")
+SECTIONS = ("safetensors", "models", "pth", "images", "dicom-inputs", "dicom-recipe", "forward", "forward-timm", "dinov3",
+            "dinov3-images", "hub", "user-case")
 
 
 def main(argv=None):
@@ -47,9 +48,12 @@ def main(argv=None):
         return 0
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--only", action="append", choices=SECTIONS, help="regenerate only this section (repeatable)")
+    ap.add_argument("--dinov3-repo", help="facebookresearch/dinov3 git repository holding the pinned commit "
+                    "(section dinov3 imports Meta's code from it at generation time; nothing is vendored)")
     args = ap.parse_args(argv)
-    # forward already writes the timm cases: forward-timm runs only when asked for by name.
-    only = args.only or [s for s in SECTIONS if s != "forward-timm"]
+    # forward already writes the timm cases: forward-timm runs only when asked for by name; dinov3 needs
+    # --dinov3-repo and runs when asked for or when the repository is given.
+    only = args.only or [s for s in SECTIONS if s not in ("forward-timm", "dinov3") or (s == "dinov3" and args.dinov3_repo)]
     from gen.common import setup_torch
 
     setup_torch()
@@ -101,6 +105,14 @@ def main(argv=None):
             from gen import forward
 
             forward.run_timm()
+        elif sec == "dinov3":
+            from gen import dinov3
+
+            dinov3.run(args.dinov3_repo)
+        elif sec == "dinov3-images":
+            from gen import dinov3
+
+            dinov3.run_images()
         print(f"== {sec}: {time.time() - t:.1f}s", flush=True)
     print(f"== total {time.time() - t0:.1f}s", flush=True)
     return 0

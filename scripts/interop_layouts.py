@@ -38,6 +38,9 @@ def main() -> int:
     ap.add_argument("--ckpt", default=str(REPO / ".build/debug/ckpt"))
     ap.add_argument("--golden", default=os.environ.get("CKPT_GOLDEN", str(REPO / "golden")))
     ap.add_argument("--atol", type=float, default=1e-4, help="max |a-b| allowed between embeddings (float32)")
+    ap.add_argument("--dinov3-repo", help="facebookresearch/dinov3 git repository (golden/gen/dinov3.py's pinned commit): "
+                    "also checks the DINOv3 layouts (Meta's DinoVisionTransformer, DINOv3ViTModel, timm's Eva)")
+    ap.add_argument("--only-dinov3", action="store_true", help="skip the DINOv2 cases")
     args = ap.parse_args()
 
     sys.path.insert(0, args.golden)
@@ -92,7 +95,9 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        cases = ["tiny", "tiny-reg4", "tiny-swiglu", "vits14-reg4-d2", "vitb14-d2", "swiglu-d2"]
+        if args.dinov3_repo:
+            dinov3_checks(args, tmp, failures, rows)
+        cases = [] if args.only_dinov3 else ["tiny", "tiny-reg4", "tiny-swiglu", "vits14-reg4-d2", "vitb14-d2", "swiglu-d2"]
         for name in cases:
             case = json.loads((Path(args.golden) / "models" / name / "case.json").read_text())
             cfg = case["config"]
@@ -164,6 +169,57 @@ def main() -> int:
         return 1
     print("\nall loads strict-clean; all embeddings within", args.atol)
     return 0
+
+
+def dinov3_checks(args, tmp, failures, rows):
+    """Every DINOv3 golden model, from each of its four files (Meta's .safetensors and .pth,
+    transformers' folder, timm's file), converted by ckpt to hf, dinov3 and timm; each output loaded
+    strictly into the upstream class (DINOv3ViTModel.from_pretrained with no missing, unexpected or
+    mismatched keys; Meta's DinoVisionTransformer with the released arguments, load_state_dict
+    strict=True; timm's Eva, strict=True), and its outputs compared with the upstream-written HF
+    model's on the same random 64x96 images."""
+    import json
+
+    import torch
+    from safetensors.torch import load_file
+    from transformers import DINOv3ViTModel
+
+    from gen import dinov3
+
+    x = torch.randn(2, 3, 64, 96, generator=torch.Generator().manual_seed(1))
+
+    def out(kind, m):
+        o = dinov3.outputs(kind, m, x)
+        return o["last_hidden_state"]
+
+    with dinov3.meta_code(args.dinov3_repo) as vt:
+        for name, cfg in dinov3.CASES.items():
+            gold = Path(args.golden) / "models" / name
+            ref = out("hf", DINOv3ViTModel.from_pretrained(str(gold / "hf"), attn_implementation="eager").eval())
+            hidden = json.loads((gold / "case.json").read_text())["weights"]["model"]["ffn_hidden"]
+            for src in ("dinov3.safetensors", "dinov3.pth", "hf", "timm.safetensors"):
+                for to in ("hf", "dinov3", "timm"):
+                    dest = tmp / (f"{name}-{src.replace('.', '_')}-{to}" + ("" if to == "hf" else ".safetensors"))
+                    run([args.ckpt, "convert", "layout", gold / src, "--to", to, "-o", dest])
+                    label = f"{name}: {src} -> {to}"
+                    if to == "hf":
+                        model, info = DINOv3ViTModel.from_pretrained(str(dest), output_loading_info=True, attn_implementation="eager")
+                        bad = {k: v for k, v in info.items() if v and k in ("missing_keys", "unexpected_keys", "mismatched_keys")}
+                        if bad:
+                            failures.append(f"{label}: transformers loading info {bad}")
+                        got = out("hf", model.eval())
+                    elif to == "dinov3":
+                        model = dinov3.meta_model(vt, cfg)
+                        model.load_state_dict(load_file(str(dest)), strict=True)
+                        got = out("meta", model.eval())
+                    else:
+                        _, _, model = dinov3.timm_model(cfg, hidden)
+                        model.load_state_dict(load_file(str(dest)), strict=True)
+                        got = out("timm", model.eval())
+                    diff = (got - ref).abs().max().item()
+                    rows.append((label, (got[:, 0] - ref[:, 0]).abs().max().item(), diff))
+                    if diff > args.atol:
+                        failures.append(f"{label}: outputs differ by {diff:.3g} > {args.atol}")
 
 
 if __name__ == "__main__":

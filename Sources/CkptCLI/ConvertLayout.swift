@@ -36,7 +36,7 @@ extension Ckpt.Convert {
             let conversion = try LayoutWriter.write(analysis, layout: to.kind, to: output, cast: options.cast,
                                                     overwrite: options.force)
             printWarnings(conversion)
-            print("\(output): \(conversion.tensors.count) tensors, \(to.kind.rawValue) \(conversion.detected.architecture!.summary) (from \(conversion.detected.kind.rawValue))")
+            print("\(output): \(conversion.tensors.count) tensors, \((conversion.layout ?? to.kind).rawValue) \(conversion.detected.architecture!.summary) (from \(conversion.detected.kind.rawValue))")
             for note in conversion.notes { print("  note: \(note)") }
         }
     }

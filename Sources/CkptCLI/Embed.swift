@@ -109,7 +109,7 @@ extension Ckpt {
             }
             if let id = FileIdentity.of(path: pixels) { inputs.append(id) }
             try EmbedIO.write(out, to: output, overwrite: force, protecting: inputs)
-            print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)")
+            print("\(model.architecture.summary): \(px.batch) image\(px.batch == 1 ? "" : "s") \(px.height)×\(px.width) → grid \(out.grid.rows)×\(out.grid.columns), \(out.tokens) tokens, \(model.architecture.usesRoPE ? "RoPE" : "interpolation " + convention.rawValue); wrote \(output)")
             printHeadsRule(model)
             printForward(seconds: seconds, gflops: gflops, profile: profile ? out.profile : nil)
         }
@@ -157,7 +157,7 @@ extension Ckpt {
             }
             bar.finish()
             let s = summary
-            print("\(model.architecture.summary): \(s.images) image\(s.images == 1 ? "" : "s") \(s.height)×\(s.width) → grid \(s.grid.rows)×\(s.grid.columns), \(s.tokens) tokens, interpolation \(convention.rawValue); wrote \(output)\(savePixels.map { " and \($0)" } ?? "")")
+            print("\(model.architecture.summary): \(s.images) image\(s.images == 1 ? "" : "s") \(s.height)×\(s.width) → grid \(s.grid.rows)×\(s.grid.columns), \(s.tokens) tokens, \(model.architecture.usesRoPE ? "RoPE" : "interpolation " + convention.rawValue); wrote \(output)\(savePixels.map { " and \($0)" } ?? "")")
             printHeadsRule(model)
             printForward(seconds: s.forwardSeconds,
                          gflops: ViTForward.flops(model.architecture, batch: s.images, height: s.height, width: s.width) / 1e9,

@@ -6,8 +6,8 @@ extension ImageBackend: ExpressibleByArgument {}
 
 /// Flags of the commands that read image files.
 struct ImageOptions: ParsableArguments {
-    @Option(name: .long, help: "Which transformers image processor to reproduce: pil (use_fast=False, default) or torchvision.")
-    var imageBackend: ImageBackend = .pil
+    @Option(name: .long, help: "Which transformers image processor to reproduce: pil (use_fast=False; the default) or torchvision (the default, and the only one, for a DINOv3ViTImageProcessor config).")
+    var imageBackend: ImageBackend?
 
     @Option(name: .long, help: "Refuse images whose header claims more pixels than this (decompression bombs; default: PIL's limit, \(ImageDecoder.defaultMaxPixels)).")
     var maxImagePixels: Int = ImageDecoder.defaultMaxPixels
@@ -26,7 +26,10 @@ struct ImageOptions: ParsableArguments {
 
     /// The processor for `config` (a preprocessor_config.json or a folder holding one).
     func batcher(config: String) throws -> ImageBatcher {
-        let processor = try ImageProcessor(config: PreprocessorConfig.load(contentsOf: config), backend: imageBackend)
+        let loaded = try PreprocessorConfig.load(contentsOf: config)
+        // transformers 5.24 has only a torchvision DINOv3ViTImageProcessor.
+        let backend = imageBackend ?? (loaded.processorClass == .dinov3ViT ? .torchvision : .pil)
+        let processor = try ImageProcessor(config: loaded, backend: backend)
         return ImageBatcher(processor: processor, maxPixels: maxImagePixels)
     }
 }

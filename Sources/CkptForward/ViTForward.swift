@@ -95,10 +95,13 @@ public enum ViTForward {
         let gh = height / p, gw = width / p, n = gh * gw
         let t = 1 + r + n, bt = batch * t
         func embedding(_ role: TensorRole) -> UnsafePointer<Float> { w[Layouts.tensor(role, in: a).name]! }
-        let positions = Layouts.tensor(.positions, in: a)
-        let posPatches = PositionInterpolation.patchPositions(
-            UnsafeBufferPointer(start: w[positions.name]!, count: positions.shape.reduce(1, *)),
-            architecture: a, height: height, width: width, convention: interpolation)
+        // DINOv2 adds a (resampled) position table; DINOv3 has none and rotates q and k instead.
+        let positions = a.usesRoPE ? nil : Layouts.tensor(.positions, in: a)
+        let posPatches = positions.map {
+            PositionInterpolation.patchPositions(UnsafeBufferPointer(start: w[$0.name]!, count: $0.shape.reduce(1, *)),
+                                                 architecture: a, height: height, width: width, convention: interpolation)
+        } ?? []
+        let rope = a.usesRoPE ? RoPE(a, rows: gh, columns: gw) : nil
         let blocks = (0..<a.depth).map { BlockWeights(parts, index: $0, architecture: a) }
         // Widths of the fused qkv rows and of the FFN's first layer, from the table's shapes.
         let qkvWidth = blocks.first?.qkv.outputs ?? 3 * d, ffnWidth = blocks.first?.fc1.outputs ?? 0
@@ -118,10 +121,10 @@ public enum ViTForward {
         var last = [Float](repeating: 0, count: bt * d)
 
         // 1–4: patch embedding (im2col + GEMM), CLS + positions, registers after CLS.
-        let cls = embedding(.classToken), pos0 = w[positions.name]!
+        let cls = embedding(.classToken), pos0 = positions.map { w[$0.name]! }
         for b in 0..<batch {
             let xb = x + b * t * d
-            for i in 0..<d { xb[i] = cls[i] + pos0[i] }
+            if let pos0 { for i in 0..<d { xb[i] = cls[i] + pos0[i] } } else { xb.update(from: cls, count: d) }
             if r > 0 { (xb + d).update(from: embedding(.registerTokens), count: r * d) }
         }
         let patchItems = (n + rows - 1) / rows
@@ -138,8 +141,12 @@ public enum ViTForward {
                         Kernels.linear(cols, rows: count, in: 3 * p * p, weight: embedding(.patchWeight), out: d,
                                        bias: embedding(.patchBias), into: out)
                     }
-                    let dst = x + (b * t + 1 + r + lo) * d, src = pos.baseAddress! + lo * d
-                    clock.time(.rest, worker: worker) { for i in 0..<(count * d) { dst[i] = out[i] + src[i] } }
+                    let dst = x + (b * t + 1 + r + lo) * d
+                    if positions != nil, let src = pos.baseAddress.map({ $0 + lo * d }) {
+                        clock.time(.rest, worker: worker) { for i in 0..<(count * d) { dst[i] = out[i] + src[i] } }
+                    } else {
+                        dst.update(from: out, count: count * d)
+                    }
                 }
             }
         }
@@ -158,6 +165,18 @@ public enum ViTForward {
             }
             clock.time(.qkv, worker: worker) {
                 Kernels.linear(h, rows: count, in: blk.qkv.inputs, blk.qkv.weights, out: blk.qkv.outputs, into: qkv + lo * qkvWidth)
+            }
+            // DINOv3: rotate the patch tokens' queries and keys before the fused attention kernel.
+            if let rope {
+                clock.time(.rest, worker: worker) {
+                    for row in lo..<(lo + count) where row % t > r {
+                        let patch = row % t - 1 - r, q = qkv + row * qkvWidth
+                        for head in 0..<heads {
+                            rope.apply(q + head * hd, patch: patch)
+                            rope.apply(q + d + head * hd, patch: patch)
+                        }
+                    }
+                }
             }
         }
         func residualStage(_ blk: BlockWeights, _ ws: Workspace, _ worker: Int, _ lo: Int, _ count: Int) {
@@ -265,8 +284,9 @@ struct BlockWeights {
         func one(_ role: TensorRole) -> UnsafePointer<Float> { w[Layouts.tensor(role, block: i, in: a).name]![0].baseAddress! }
         func linear(_ weight: TensorRole, _ bias: TensorRole) -> Linear {
             let (name, shape) = Layouts.tensor(weight, block: i, in: a)
-            return Linear(weights: LinearWeights(weight: w[name]!, bias: w[Layouts.tensor(bias, block: i, in: a).name]!),
-                          inputs: shape[1], outputs: shape[0])
+            // The DINOv3 7B's qkv has no bias.
+            let b = Layouts.hasTensor(bias, in: a) ? w[Layouts.tensor(bias, block: i, in: a).name]! : nil
+            return Linear(weights: LinearWeights(weight: w[name]!, bias: b), inputs: shape[1], outputs: shape[0])
         }
         norm1 = (one(.norm1Weight), one(.norm1Bias)); norm2 = (one(.norm2Weight), one(.norm2Bias))
         qkv = linear(.qkvWeight, .qkvBias); proj = linear(.projectionWeight, .projectionBias)
@@ -277,7 +297,7 @@ struct BlockWeights {
     /// The names of every block's linear-layer tensors in a model of `a`, from the table.
     static func linearNames(_ a: Architecture) -> Set<String> {
         let roles: [TensorRole] = [.qkvWeight, .qkvBias, .projectionWeight, .projectionBias, .ffnInWeight, .ffnInBias, .ffnOutWeight, .ffnOutBias]
-        return Set((0..<a.depth).flatMap { i in roles.map { Layouts.tensor($0, block: i, in: a).name } })
+        return Set((0..<a.depth).flatMap { i in roles.filter { Layouts.hasTensor($0, in: a) }.map { Layouts.tensor($0, block: i, in: a).name } })
     }
 
     /// Whether the forward pass takes `entry` in its stored ranges: a block linear's weight whose

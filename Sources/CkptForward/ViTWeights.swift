@@ -29,7 +29,7 @@ public struct ViTWeights: Sendable {
     /// also needs the analysis for something else (the interpolation convention) builds the model from.
     public init(analysis: Layouts.Analysis, heads: Int? = nil, layerNormEps: Double? = nil) throws {
         let checkpoint = analysis.checkpoint
-        let conversion = try Layouts.convertBackbone(analysis, to: .dinov2)
+        let conversion = try Layouts.canonicalBackbone(analysis)
         guard var arch = conversion.detected.architecture else {
             preconditionFailure("convertBackbone returned a backbone without an architecture")
         }

@@ -35,7 +35,7 @@ package struct GoldenCase {
         name = json["case"]?.stringValue ?? FileSystem.baseName(directory)
         conventionName = json["interpolation"]?["convention"]?.stringValue ?? "none"
         convention = PositionInterpolation(rawValue: conventionName)
-        heads = json["weights"]?["synth"]?["heads"]?.intValue
+        heads = json["weights"]?["synth"]?["heads"]?.intValue ?? json["weights"]?["heads"]?.intValue
         let tol = json["tolerance"]
         atol = tol?["atol"]?.doubleValue
         rtol = tol?["rtol"]?.doubleValue

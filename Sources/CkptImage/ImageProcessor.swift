@@ -31,7 +31,23 @@ public struct ImageProcessor: Sendable {
     /// Refuses what the backend's transformers class raises on for every image: box and hamming resampling
     /// in torchvision (no interpolation mode), a zero `image_std` where torchvision's `normalize` checks it.
     public init(config: PreprocessorConfig, backend: ImageBackend = .pil) throws {
-        if backend == .torchvision {
+        if config.processorClass == .dinov3ViT {
+            func refuse(_ key: String, _ reason: String) -> ImageProblem {
+                .config(path: "image_processor_type DINOv3ViTImageProcessor", problem: .unsupportedKey(key: key, reason: reason))
+            }
+            if backend != .torchvision {
+                throw refuse("--image-backend", "transformers 5.24 has only the torchvision DINOv3ViTImageProcessor: pass --image-backend torchvision")
+            }
+            if config.doResize && config.resample != .bilinear {
+                throw refuse("resample", "only bilinear (2), the class default, is implemented for the float resize")
+            }
+            if !config.doRescale {
+                throw refuse("do_rescale", "without rescale transformers resizes the uint8 image and normalize then fails on it")
+            }
+            if case .shortestEdge = config.size, config.doResize {
+                throw refuse("size", "only a fixed {\"height\", \"width\"} size is implemented for DINOv3")
+            }
+        } else if backend == .torchvision {
             func refuse(_ key: String, _ reason: String) -> ImageProblem {
                 .config(path: "--image-backend torchvision", problem: .unsupportedKey(key: key, reason: reason))
             }
@@ -107,6 +123,10 @@ public struct ImageProcessor: Sendable {
     /// for three equal channels).
     func process(plane: [UInt8], channels: Int, width: Int, height: Int, outputChannels: Int,
                  notes: [ConversionNote]) throws -> PixelValues {
+        if config.processorClass == .dinov3ViT {
+            return processRescaledFirst(plane: plane, channels: channels, width: width, height: height,
+                                        outputChannels: outputChannels, notes: notes)
+        }
         var plane = plane
         var (height, width) = (height, width)
         if config.doResize {

@@ -34,11 +34,39 @@ public struct PreprocessorConfig: Equatable, Sendable {
     /// `image_std`, one value per channel.
     public var imageStd: [Double] = [0.26862954, 0.26130258, 0.27577711]
 
+    /// Which transformers class the config is for: its steps and its defaults.
+    public var processorClass = ProcessorClass.bit
+
+    /// The transformers image processors ckpt reproduces.
+    public enum ProcessorClass: String, Sendable {
+        /// `BitImageProcessor` (RAD-DINO, DINOv2): resize the uint8 image, crop, then rescale and normalize.
+        case bit
+        /// `DINOv3ViTImageProcessor` (transformers 5, torchvision only): rescale to float32 first, then an
+        /// antialiased bilinear resize of the float image to a fixed height × width, then normalize.
+        case dinov3ViT = "dinov3-vit"
+    }
+
     /// BitImageProcessor's defaults (transformers 5.24).
     public init() {}
 
+    /// `DINOv3ViTImageProcessor`'s class defaults (transformers 5.24): 224 × 224, bilinear, no crop,
+    /// ImageNet mean and std, and `do_convert_rgb` unset (an RGB image is used as it is).
+    public static var dinov3ViTDefaults: PreprocessorConfig {
+        var c = PreprocessorConfig()
+        c.processorClass = .dinov3ViT
+        c.doConvertRGB = false
+        c.size = .exact(height: 224, width: 224)
+        c.resample = .bilinear
+        c.doCenterCrop = false
+        c.imageMean = [0.485, 0.456, 0.406]
+        c.imageStd = [0.229, 0.224, 0.225]
+        return c
+    }
+
     /// Processor classes whose preprocessing is exactly what ckpt implements.
-    public static let supportedProcessorTypes: Set<String> = ["BitImageProcessor", "BitImageProcessorPil", "BitImageProcessorFast"]
+    public static let supportedProcessorTypes: Set<String> = [
+        "BitImageProcessor", "BitImageProcessorPil", "BitImageProcessorFast", "DINOv3ViTImageProcessor", "DINOv3ViTImageProcessorFast",
+    ]
 
     /// Keys that never change `pixel_values` for a PIL image input: bookkeeping, output container and device
     /// choices. transformers pops or ignores them (image_processing_base.py, processing_utils.ImagesKwargs).
@@ -81,6 +109,7 @@ public struct PreprocessorConfig: Equatable, Sendable {
         if let type = object["image_processor_type"], type != .null {
             guard case .string(let name) = type else { throw fail(.badValue(key: "image_processor_type", expected: "a string")) }
             guard supportedProcessorTypes.contains(name) else { throw fail(.unsupportedProcessor(name: name)) }
+            if name.hasPrefix("DINOv3ViT") { config = dinov3ViTDefaults }
         }
         var doPad = false
         for key in object.keys.sorted() {

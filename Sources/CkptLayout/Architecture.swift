@@ -26,6 +26,17 @@ public struct Architecture: Equatable, Hashable, Sendable {
     public var ffnHidden: Int
     /// LayerNorm epsilon (1e-6 unless `config.json` says otherwise).
     public var layerNormEps: Double
+    /// The model family: DINOv2 (learned position table) or DINOv3 (RoPE, `Architecture+DINOv3.swift`).
+    public var family: ModelFamily = .dinov2
+    /// RoPE base (`rope_theta`, Meta's `pos_embed_rope_base`): DINOv3 only; 100 in every released model.
+    public var ropeTheta: Double = 100
+    /// Whether the blocks' qkv projection has a bias (every DINOv2; not the DINOv3 7B).
+    public var qkvBias: Bool = true
+    /// Whether the key third of the qkv bias is masked to zero (DINOv3's `mask_k_bias`, stored by Meta
+    /// as the `attn.qkv.bias_mask` buffer; transformers and timm have no key bias at all).
+    public var maskedKeyBias: Bool = false
+    /// Whether Meta's file holds `local_cls_norm` (DINOv3 ViT-L SAT-493M and 7B; training only).
+    public var localClsNorm: Bool = false
 
     /// An architecture; `ffnHidden` defaults to 4D for MLP and to `swigluHidden` for SwiGLU.
     public init(width: Int, depth: Int, heads: Int, patchSize: Int = 14, imageSize: Int = 518,
@@ -104,8 +115,10 @@ public struct Architecture: Equatable, Hashable, Sendable {
         return "ViT-D\(width)-L\(depth)-H\(heads)/\(patchSize)"
     }
 
-    /// e.g. `ViT-B/14, 518 px (37×37), 0 registers, MLP, 12 blocks`.
+    /// e.g. `ViT-B/14, 518 px (37×37), 0 registers, MLP, 12 blocks`, or for DINOv3
+    /// `DINOv3 ViT-S/16, RoPE θ 100, 4 registers, MLP, 12 blocks`.
     public var summary: String {
-        "\(name), \(imageSize) px (\(gridSize)×\(gridSize)), \(registers) register\(registers == 1 ? "" : "s"), \(ffn == .mlp ? "MLP" : "SwiGLU"), \(depth) blocks"
+        if family == .dinov3 { return dinov3Summary }
+        return "\(name), \(imageSize) px (\(gridSize)×\(gridSize)), \(registers) register\(registers == 1 ? "" : "s"), \(ffn == .mlp ? "MLP" : "SwiGLU"), \(depth) blocks"
     }
 }

@@ -15,6 +15,7 @@ enum Dim: Sendable, Equatable {
     case patch  // p
     case ffnInRows  // fc1: 4D; w12: 2H
     case ffnHidden  // fc2 / w3 input: 4D or H
+    case ropePeriods  // DINOv3's rope_embed.periods: head_dim / 4
 
     func value(_ a: Architecture) -> Int {
         switch self {
@@ -27,6 +28,7 @@ enum Dim: Sendable, Equatable {
         case .patch: return a.patchSize
         case .ffnInRows: return a.ffn == .mlp ? a.ffnHidden : 2 * a.ffnHidden
         case .ffnHidden: return a.ffnHidden
+        case .ropePeriods: return a.headDim / 4
         }
     }
 }
@@ -37,6 +39,11 @@ enum RuleCondition: Sendable, Equatable {
     case registers  // R > 0
     case mlp
     case swiglu
+    case learnedPositions  // DINOv2's position table
+    case rope  // DINOv3
+    case qkvBias  // every DINOv2; DINOv3 but the 7B
+    case maskedKeyBias  // DINOv3's mask_k_bias with a qkv bias
+    case localClsNorm  // DINOv3's training-only norm of the local crops' CLS (Meta's files only)
 
     func holds(_ a: Architecture) -> Bool {
         switch self {
@@ -44,6 +51,11 @@ enum RuleCondition: Sendable, Equatable {
         case .registers: return a.registers > 0
         case .mlp: return a.ffn == .mlp
         case .swiglu: return a.ffn == .swiglu
+        case .learnedPositions: return !a.usesRoPE
+        case .rope: return a.usesRoPE
+        case .qkvBias: return a.qkvBias
+        case .maskedKeyBias: return a.usesRoPE && a.qkvBias && a.maskedKeyBias
+        case .localClsNorm: return a.usesRoPE && a.localClsNorm
         }
     }
 
@@ -52,7 +64,7 @@ enum RuleCondition: Sendable, Equatable {
         switch self {
         case .mlp: return ffn == .mlp
         case .swiglu: return ffn == .swiglu
-        case .always, .registers: return true
+        case .always, .registers, .learnedPositions, .rope, .qkvBias, .maskedKeyBias, .localClsNorm: return true
         }
     }
 }
@@ -103,17 +115,24 @@ enum BackboneTable {
     /// Order: the original module's `state_dict` order (and `golden/SYNTH.md`'s).
     static let rules: [BackboneRule] = [
         BackboneRule("cls_token", [.one, .one, .width], .classToken),
-        BackboneRule("pos_embed", [.one, .tokens, .width], .positions),
+        BackboneRule("pos_embed", [.one, .tokens, .width], .positions, when: .learnedPositions),
         BackboneRule("register_tokens", [.one, .registers, .width], .registerTokens, when: .registers),
         BackboneRule("mask_token", [.one, .width], nil),
+        // DINOv3: Meta's saved RoPE buffer; derived from rope_theta and the head width.
+        BackboneRule("rope_embed.periods", [.ropePeriods], nil, when: .rope),
         BackboneRule("patch_embed.proj.weight", [.width, .channels, .patch, .patch], .patchWeight),
         BackboneRule("patch_embed.proj.bias", [.width], .patchBias),
         BackboneRule("norm.weight", [.width], .finalNormWeight),
         BackboneRule("norm.bias", [.width], .finalNormBias),
+        // DINOv3: Meta's training-only norm of local-crop CLS tokens (never used by the eval pass).
+        BackboneRule("local_cls_norm.weight", [.width], nil, when: .localClsNorm),
+        BackboneRule("local_cls_norm.bias", [.width], nil, when: .localClsNorm),
         BackboneRule("blocks.{i}.norm1.weight", [.width], .norm1Weight),
         BackboneRule("blocks.{i}.norm1.bias", [.width], .norm1Bias),
         BackboneRule("blocks.{i}.attn.qkv.weight", [.qkvRows, .width], .qkvWeight),
-        BackboneRule("blocks.{i}.attn.qkv.bias", [.qkvRows], .qkvBias),
+        BackboneRule("blocks.{i}.attn.qkv.bias", [.qkvRows], .qkvBias, when: .qkvBias),
+        // DINOv3: Meta's saved mask of the qkv bias (ones, zeros over the key third, ones).
+        BackboneRule("blocks.{i}.attn.qkv.bias_mask", [.qkvRows], nil, when: .maskedKeyBias),
         BackboneRule("blocks.{i}.attn.proj.weight", [.width, .width], .projectionWeight),
         BackboneRule("blocks.{i}.attn.proj.bias", [.width], .projectionBias),
         BackboneRule("blocks.{i}.ls1.gamma", [.width], .scale1),

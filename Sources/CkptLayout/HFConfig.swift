@@ -9,6 +9,7 @@ public enum HFConfig {
     ///   - dtype: the weights' dtype, recorded as `dtype` ("float32", "float16", "bfloat16").
     ///   - useMaskToken: false for weights without `embeddings.mask_token` (plain Dinov2Model only).
     public static func json(for a: Architecture, dtype: DType = .f32, useMaskToken: Bool = true) -> JSONValue {
+        if a.family == .dinov3 { return dinov3JSON(for: a, dtype: dtype) }
         let registers = a.registers > 0
         var m: [(String, JSONValue)] = [
             ("apply_layernorm", .bool(true)),

@@ -11,6 +11,15 @@ public enum LayoutKind: String, Sendable, CaseIterable {
     /// `_reg4_` variants): the original's keys without `mask_token`, registers as `reg_token`, SwiGLU
     /// as `fc1`/`fc2`, and for register models the class position folded into `cls_token`.
     case timm
+    /// Meta's DINOv3 ViT (`dinov3.models.vision_transformer.DinoVisionTransformer`, torch hub):
+    /// `storage_tokens`, `rope_embed.periods`, fused qkv with its `bias_mask`, SwiGLU as `w1`/`w2`/`w3`.
+    case dinov3
+    /// transformers' `DINOv3ViTModel` file (`model_type` dinov3_vit): q/k/v/o projections, no key bias,
+    /// no RoPE buffer. `convert layout --to hf` writes it for a DINOv3 source.
+    case hfDINOv3 = "hf-dinov3"
+    /// timm's DINOv3 Eva (`vit_*_patch16_dinov3[_qkvb]`): `reg_token`, `gamma_1/2`, `q_bias`/`v_bias`,
+    /// SwiGLU as `fc1_g`/`fc1_x`/`fc2`. `convert layout --to timm` writes it for a DINOv3 source.
+    case timmDINOv3 = "timm-dinov3"
     /// A `DINOHead` state dict (`mlp.*` plus the weight-normed `last_layer`).
     case dinoHead = "dino-head"
     /// A DINOv2 training checkpoint: `teacher.`/`student.` then `backbone.`/`dino_head.`/`ibot_head.`.
@@ -118,6 +127,11 @@ public struct DetectedLayout: Sendable {
     public var json: JSONValue {
         var members: [(String, JSONValue)] = [("kind", .string(kind.rawValue)), ("prefix", .string(prefix))]
         if let a = architecture {
+            // DINOv3's facts beyond DINOv2's fields (absent for a DINOv2 model, so its JSON is unchanged).
+            let dinov3: [(String, JSONValue)] = a.family == .dinov3 ? [
+                ("family", .string(a.family.rawValue)), ("rope_theta", .double(a.ropeTheta)), ("qkv_bias", .bool(a.qkvBias)),
+                ("masked_key_bias", .bool(a.maskedKeyBias)), ("local_cls_norm", .bool(a.localClsNorm)),
+            ] : []
             members.append(("architecture", .object([
                 ("name", .string(a.name)),
                 ("width", .int(a.width)),
@@ -130,7 +144,7 @@ public struct DetectedLayout: Sendable {
                 ("ffn", .string(a.ffn.rawValue)),
                 ("ffn_hidden", .int(a.ffnHidden)),
                 ("layer_norm_eps", .double(a.layerNormEps)),
-            ])))
+            ] + dinov3)))
         } else {
             members.append(("architecture", .null))
         }

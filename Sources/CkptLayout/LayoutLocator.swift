@@ -69,7 +69,7 @@ enum LayoutLocator {
     static func fit(_ location: LayoutLocation, _ sorted: [String]) -> (unexplained: Int, missing: Int) {
         let layout = BackboneLayouts.layout(location.kind)!
         let local = sorted.filter { $0.hasPrefix(location.prefix) }.map { name -> String in
-            let plain = String(name.dropFirst(location.prefix.count))
+            let plain = layout.fileSpelling(String(name.dropFirst(location.prefix.count)))
             return layout.chunkedBlocks ? dechunked(plain).name : plain
         }
         let unexplained = local.filter { BackboneTable.match($0, layout: location.kind) == nil }.count
@@ -91,7 +91,7 @@ enum LayoutLocator {
             var group: String?
             for layout in BackboneLayouts.all {
                 for strip in strips where name.hasPrefix(strip) {
-                    let local = String(name.dropFirst(strip.count))
+                    let local = layout.fileSpelling(String(name.dropFirst(strip.count)))
                     if BackboneTable.match(local, layout: layout.kind) != nil || (layout.chunkedBlocks && dechunked(local).chunk != nil) {
                         group = "\(layout.label) keys" + (strip.isEmpty ? "" : " under \"\(strip)\"")
                         break

@@ -25,6 +25,9 @@ public enum LayoutProblem: Equatable, Sendable {
     case inconsistent([String])
     /// The requested part is not in this checkpoint (e.g. a head from a backbone-only file).
     case notPresent(String)
+    /// The target layout cannot hold what the model needs (a DINOv2 model in a DINOv3 layout, a
+    /// non-zero key bias in timm's Eva): each line names the tensor or the model and why. Nothing is written.
+    case cannotConvert([String])
     /// The checkpoint is a `kind` checkpoint (`summary`), and `command` reads only the `accepted` layouts.
     case wrongLayout(kind: LayoutKind, summary: String, command: String, accepted: [LayoutKind])
 }
@@ -56,6 +59,8 @@ extension LayoutProblem: CustomStringConvertible {
                 + accepted.map(\.rawValue).joined(separator: " or ")
         case let .notPresent(what):
             return what
+        case let .cannotConvert(reasons):
+            return "cannot convert: " + reasons.joined(separator: "; ")
         }
     }
 

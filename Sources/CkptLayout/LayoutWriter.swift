@@ -130,7 +130,7 @@ public enum LayoutWriter {
         }
         // config.json records the weights' dtype (the patch embedding's) and whether the keys HF may
         // lack (the mask token) were written.
-        let hf = BackboneLayouts.hf
+        let hf = try BackboneLayouts.layout(.hf, for: arch.family, path: checkpoint.path)
         let dtype = tensors.first { $0.name == hf.telltale }?.dtype ?? .f32
         let optional = Set(BackboneTable.rules.filter { hf.spelling(of: $0).missingNote != nil }.flatMap { hf.spelling(of: $0).names })
         let useMask = conversion.tensors.contains { optional.contains($0.name) }

@@ -23,6 +23,8 @@ extension Layouts {
         /// for Hugging Face weights (folder, `model.safetensors`, classifier), `dinov2` for the original layout
         /// and for anything that is not a backbone layout (a training checkpoint's teacher).
         public var positionInterpolation: PositionInterpolation { detected.kind.interpolationConvention ?? .dinov2 }
+        /// Derived tensors reading regenerated, by canonical rule name, with their notes.
+        var regenerated: [String: String] = [:]
     }
 
     #if DEBUG
@@ -42,6 +44,11 @@ extension Layouts {
         let names = Set(sorted)
         let found = LayoutLocator.candidates(names, sorted: sorted)
         if found.isEmpty {
+            if let convnext = sorted.first(where: { $0.contains(".dwconv.") || $0.hasPrefix("downsample_layers.") }) {
+                // Meta's DINOv3 ConvNeXt (and transformers' dinov3_convnext): recognised, and refused by name.
+                throw LayoutError(path: c.path, problem: .notPresent(
+                    "a ConvNeXt checkpoint (\(convnext), e.g. a DINOv3 ConvNeXt): not a ViT; ckpt reads DINOv2 and DINOv3 vision transformers"))
+            }
             let (recognised, unrecognised) = LayoutLocator.explain(sorted)
             throw LayoutError(path: c.path, problem: .unrecognised(
                 recognised: recognised, unrecognised: unrecognised, known: LayoutKind.allCases))
@@ -79,7 +86,7 @@ extension Layouts {
             let detected = DetectedLayout(kind: location.kind, architecture: backbone.arch, head: nil,
                                           prefix: location.prefix, notes: notes, headsRule: backbone.headsRule)
             return Analysis(checkpoint: c, detected: detected, backbone: backbone.tensors, head: nil, addedKeys: backbone.added,
-                            transformNotes: backbone.transformNotes)
+                            transformNotes: backbone.transformNotes, regenerated: backbone.regenerated)
         }
     }
 

@@ -11,6 +11,9 @@ extension Layouts {
         var headsRule: String?
         /// What reading changed beyond moving bytes (a value transform undone), for conversion reports.
         var transformNotes: [String]
+        /// Derived tensors the input lacked and reading regenerated (DINOv3's periods and bias masks),
+        /// by canonical rule name, with the note a conversion that writes them reports.
+        var regenerated: [String: String] = [:]
     }
 
     /// Reads the backbone tensors `names` (all under `prefix`) of a checkpoint in the `source` layout
@@ -23,6 +26,7 @@ extension Layouts {
         var missing: [String] = []
         var chunks = Set<Int>()
         var unchunkedBlocks = false
+        var aliased = 0
         // Stored tensors by canonical key and part. A name the layout spells alike for two rules
         // (timm's fc1 for MLP fc1 and SwiGLU w12) waits until the tensors tell the FFN.
         var found: [String: (key: BackboneKey, parts: [Int: TensorEntry])] = [:]
@@ -35,7 +39,8 @@ extension Layouts {
             found[key.name, default: (key, [:])].parts[part] = entry
         }
         for name in names {
-            var local = String(name.dropFirst(prefix.count))
+            var local = layout.fileSpelling(String(name.dropFirst(prefix.count)))
+            if let alias = layout.readAlias, name.dropFirst(prefix.count).hasPrefix(alias.from) { aliased += 1 }
             var chunk: Int?
             if layout.chunkedBlocks {
                 let dechunked = LayoutLocator.dechunked(local)
@@ -49,6 +54,19 @@ extension Layouts {
             }
             if first.key.block != nil, chunk == nil { unchunkedBlocks = true }
             if matches.count > 1 { ambiguous.append((c[name]!, matches)) } else { place(first.key, first.part, c[name]!) }
+        }
+        // A name that only one FFN's rules spell (HF DINOv3's gate_proj, timm's fc1_g) tells the FFN of
+        // the names both spell (up_proj, fc2): place those by it before the parts are assembled.
+        let ffnConditions = Set(found.values.map(\.key.rule.condition).filter { $0 == .mlp || $0 == .swiglu })
+        if ffnConditions.count == 1, let told = ffnConditions.first, !ambiguous.isEmpty {
+            for (entry, matches) in ambiguous {
+                let m = matches.first { $0.key.rule.condition == told } ?? matches[0]
+                place(m.key, m.part, entry)
+            }
+            ambiguous = []
+        }
+        if aliased > 0, let alias = layout.readAlias {
+            notes.append("\(aliased) names spelled \(alias.from)* (transformers' in-memory names) read as \(alias.to)*, the names save_pretrained writes")
         }
         if !chunks.isEmpty {
             if unchunkedBlocks { problems.append("blocks are partly chunked (blocks.{c}.{i}.*) and partly not (blocks.{i}.*)") }
@@ -75,13 +93,19 @@ extension Layouts {
         }
 
         var arch = try architecture(of: canonical, path: c.path, spell: { spelling(of: $0, prefix: prefix, source: source) })
-        // config.json's use_mask_token is checked against the keys the layout may lack.
-        let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
-        let headsRule = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
+        let headsRule: String?
+        if layout.family == .dinov3 {
+            headsRule = try readDINOv3Facts(c, canonical: canonical, arch: &arch, layout: layout)
+        } else {
+            // config.json's use_mask_token is checked against the keys the layout may lack.
+            let optionalPresent = BackboneTable.rules.contains { layout.spelling(of: $0).missingNote != nil && canonical[$0.name] != nil }
+            headsRule = try crossCheckConfig(c, arch: &arch, hasMask: optionalPresent)
+        }
         if let headsRule { notes.append("heads: " + Architecture.assumedHeadsText(arch.heads, rule: headsRule)) }
 
         // Strict check against the table: every missing key, unexpected key and wrong shape at once.
         var added = Set<String>()
+        var regenerated: [String: String] = [:]
         var wrongShape: [String] = []
         var expectedNames = Set<String>()
         let zerosDType = canonical[BackboneTable.telltale]?.dtype ?? .f32
@@ -90,6 +114,12 @@ extension Layouts {
             expectedNames.insert(name)
             let shape = key.shape(arch)
             guard let entry = canonical[name] else {
+                if case .derived = key.spelling(in: layout), let (generated, note) = DINOv3Buffers.regenerate(key, arch, canonical: canonical) {
+                    canonical[name] = generated
+                    if !notes.contains(note) { notes.append(note) }
+                    regenerated[key.rule.name] = note
+                    continue
+                }
                 if let why = key.spelling(in: layout).missingNote {
                     // A key the layout may lack (HF's mask token with use_mask_token=false, none at all in
                     // some layouts): zeros stand in, which is what released checkpoints hold anyway.
@@ -117,7 +147,15 @@ extension Layouts {
             throw LayoutError(path: c.path, problem: .tensorsDoNotMatch(
                 layout: source, architecture: arch.summary, missing: missing, unexpected: unexpected.sorted(), wrongShape: wrongShape))
         }
-        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: transformNotes)
+        var allNotes = transformNotes
+        if layout.kind == .dinov3 {
+            var metaNotes: [String] = []
+            try DINOv3Buffers.checkMeta(&canonical, arch, path: c.path, notes: &metaNotes)
+            notes += metaNotes
+            allNotes += metaNotes
+        }
+        return ReadBackbone(tensors: canonical, arch: arch, added: added, headsRule: headsRule, transformNotes: allNotes,
+                            regenerated: regenerated)
     }
 
     /// The names a canonical key has in the input, for messages.

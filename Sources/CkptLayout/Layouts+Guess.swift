@@ -15,6 +15,12 @@ extension Layouts {
         return (layout.kind, roots)
     }
 
+    /// How many of `names` (prefix stripped) `layout` spells: what tells apart layouts whose keys
+    /// share their first components (timm's DINOv2 and DINOv3 files both start with `blocks.`).
+    package static func spelledCount(_ names: [String], layout: LayoutKind) -> Int {
+        names.filter { BackboneTable.match($0, layout: layout) != nil }.count
+    }
+
     /// The keys a model in backbone `layout` may lack, as the layout spells them, each with why
     /// (HF: `embeddings.mask_token`, "use_mask_token=false").
     package static func optionalKeys(in layout: LayoutKind) -> [(name: String, why: String)] {
@@ -57,7 +63,7 @@ extension Layouts {
         var embeddings: [(key: BackboneKey, shape: [Int])] = []
         var patch = 14, grid = 37, registers = 0
         for (name, t) in tensors {
-            let local = spelled.chunkedBlocks ? LayoutLocator.dechunked(name).name : name
+            let local = spelled.chunkedBlocks ? LayoutLocator.dechunked(name).name : spelled.fileSpelling(name)
             let matches = BackboneTable.matches(local, layout: layout)
             guard let (key, _) = matches.first else { continue }
             let dims = key.rule.shape
@@ -99,8 +105,9 @@ extension Layouts {
             }
             swiglu = votes[.swiglu, default: 0] > votes[.mlp, default: 0]
         }
-        let arch = Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
+        var arch = Architecture(width: width, depth: depth, heads: heads, patchSize: patch, imageSize: grid * patch,
                                 registers: registers, ffn: swiglu ? .swiglu : .mlp, ffnHidden: mode(hidden))
+        if spelled.family == .dinov3 { return guessDINOv3(&arch, tensors, layout: spelled, rule: rule, config: config) }
         return (arch, rule)
     }
 
@@ -109,5 +116,25 @@ extension Layouts {
         var counts: [Int: Int] = [:]
         for v in values { counts[v, default: 0] += 1 }
         return counts.max { $0.value != $1.value ? $0.value < $1.value : $0.key < $1.key }?.key
+    }
+
+    /// The DINOv3 facts of a damaged backbone in a DINOv3 layout: qkv bias and its mask from the names
+    /// present, heads from Meta's periods (or the released sizes) when no config gives them.
+    static func guessDINOv3(_ arch: inout Architecture, _ tensors: [String: TensorEntry], layout: BackboneLayout,
+                            rule: String?, config: JSONValue?) -> (architecture: Architecture, headsRule: String?) {
+        let rules = Set(tensors.keys.compactMap { BackboneTable.match($0, layout: layout.kind)?.key.rule.name })
+        let periods = tensors.first { BackboneTable.match($0.key, layout: layout.kind)?.key.rule.name == "rope_embed.periods" }?.value.shape.first
+        arch.family = .dinov3
+        arch.layerNormEps = 1e-5
+        arch.imageSize = 14 * arch.patchSize
+        arch.qkvBias = rules.contains(BackboneTable.rule(.qkvBias).name)
+        arch.maskedKeyBias = arch.qkvBias && (layout.kind != .dinov3 || rules.contains("blocks.{i}.attn.qkv.bias_mask"))
+        arch.localClsNorm = layout.kind == .dinov3 && rules.contains("local_cls_norm.weight")
+        var rule = rule
+        if config?["num_attention_heads"] == nil, let (heads, why) = Architecture.dinov3Heads(width: arch.width, periods: periods) {
+            arch.heads = heads
+            rule = why
+        }
+        return (arch, rule)
     }
 }

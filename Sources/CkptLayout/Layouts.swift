@@ -44,6 +44,8 @@ public enum Layouts {
         /// What the conversion did beyond renaming and regrouping bytes (e.g. a value transform),
         /// for the conversion report.
         public let notes: [String]
+        /// The backbone layout written (`--to hf` of a DINOv3 model is `hf-dinov3`); nil for a head.
+        public internal(set) var layout: LayoutKind?
 
         init(detected: DetectedLayout, tensors: [TensorEntry], warnings: [String], notes: [String] = []) {
             self.detected = detected
@@ -62,7 +64,7 @@ public enum Layouts {
     /// The backbone of an analysed checkpoint in `target` layout (any of `LayoutKind.backbones`): the
     /// checkpoint is not read again.
     public static func convertBackbone(_ a: Analysis, to target: LayoutKind) throws -> Conversion {
-        guard let layout = BackboneLayouts.layout(target) else {
+        guard let requested = BackboneLayouts.layout(target) else {
             preconditionFailure("a backbone is written in a backbone layout, not \(target.rawValue)")
         }
         let checkpoint = a.checkpoint
@@ -70,10 +72,12 @@ public enum Layouts {
             throw LayoutError(path: checkpoint.path, problem: .notPresent(
                 "no backbone: this is \(a.detected.kind == .dinoHead ? "a DINOHead" : "a \(a.detected.kind.rawValue) checkpoint without one")"))
         }
+        // hf and timm name one row per model family; a layout of the other family is refused.
+        let layout = try BackboneLayouts.layout(requested.kind, for: arch.family, path: checkpoint.path)
         var tensors: [TensorEntry] = []
         var warnings: [String] = []
         // Value transforms undone on reading and done again on writing the same layout cancel out.
-        let sameLayout = target == a.detected.kind
+        let sameLayout = layout.kind == a.detected.kind
         var notes = sameLayout ? [] : a.transformNotes
         for key in BackboneTable.keys(for: arch) {
             let spelling = key.spelling(in: layout)
@@ -82,9 +86,13 @@ public enum Layouts {
                 warnings.append("\(checkpoint.path): no \(key.name); writing zeros \(key.shape(arch)) (the \(layout.displayName) model needs one for strict loading; it is unused at inference)")
             }
             if !sameLayout, let note = spelling.writeNote(arch), !notes.contains(note) { notes.append(note) }
+            // A derived tensor regenerated on reading is reported where the target stores it.
+            if !written.isEmpty, let note = a.regenerated[key.rule.name], !notes.contains(note) { notes.append(note) }
             tensors += written
         }
-        return Conversion(detected: a.detected, tensors: tensors, warnings: warnings, notes: notes)
+        var conversion = Conversion(detected: a.detected, tensors: tensors, warnings: warnings, notes: notes)
+        conversion.layout = layout.kind
+        return conversion
     }
 
     /// `headTensors` with the detection result.

@@ -1,3 +1,5 @@
+import CkptCheckpoint
+import CkptCore
 
 /// What a backbone tensor is to the forward pass: the one fact the pass needs from `BackboneTable`
 /// besides a tensor's name and shape, so it never spells a key itself. An MLP and a SwiGLU model
@@ -30,5 +32,24 @@ extension Layouts {
         let key = BackboneKey(rule: BackboneTable.rule(role, for: a), block: block)
         precondition(key.rule.perBlock == (block != nil), "\(role) is \(key.rule.perBlock ? "" : "not ")a block tensor")
         return (key.name, key.shape(a))
+    }
+}
+
+extension Layouts {
+    /// Whether a model of `a` has a tensor playing `role` (the DINOv3 7B has no qkv bias, DINOv3 no
+    /// position table).
+    package static func hasTensor(_ role: TensorRole, in a: Architecture) -> Bool {
+        BackboneTable.rules.contains { $0.role == role && $0.condition.holds(a) }
+    }
+
+    /// The backbone of an analysed checkpoint in canonical form (the table's own names: original
+    /// DINOv2 names and DINOv3's extra rules), in table order: what the forward pass reads, for any
+    /// model family.
+    package static func canonicalBackbone(_ a: Analysis) throws -> Conversion {
+        guard let backbone = a.backbone, let arch = a.detected.architecture else {
+            throw LayoutError(path: a.checkpoint.path, problem: .notPresent(
+                "no backbone: this is \(a.detected.kind == .dinoHead ? "a DINOHead" : "a \(a.detected.kind.rawValue) checkpoint without one")"))
+        }
+        return Conversion(detected: a.detected, tensors: BackboneTable.keys(for: arch).map { backbone[$0.name]! }, warnings: [])
     }
 }

@@ -26,7 +26,7 @@ final class InspectCommandTests: XCTestCase {
             "  bytes:      \(bytes) (\(bytes) B)",
             "  metadata:   format=pt",
             // Not a model: the layout section says so and the tensors are still listed.
-            "  layout:     unrecognised (not a recognised checkpoint layout (hf, dinov2, timm, dino-head, dinov2-train))",
+            "  layout:     unrecognised (not a recognised checkpoint layout (hf, dinov2, timm, dinov3, hf-dinov3, timm-dinov3, dino-head, dinov2-train))",
         ])
         let tensorLines = lines.dropFirst(6).filter { !$0.isEmpty }
         XCTAssertEqual(tensorLines.count, golden.tensors.count)
