@@ -59,6 +59,7 @@ PROBE = {"inspect": ["inspect"], "convert": ["convert", "hf-to-dinov2"], "manife
 DICOM_FILES = ("RG1_UNCI.dcm", "RG1_J2KR.dcm")
 XRAY = (2765, 2505)  # width, height of the X-ray-sized test images (a typical chest radiograph scan)
 IMAGES_EMBEDDED = 16
+DINOV3_IMAGE = 592  # 37 × 16: RAD-DINO's 37×37 grid at DINOv3's patch 16
 
 ARCHS = {  # width, depth, FFN hidden (SwiGLU for g: golden/SYNTH.md)
     "vits14": (384, 12, 4 * 384), "vitb14": (768, 12, 4 * 768), "vitl14": (1024, 24, 4 * 1024),
@@ -283,6 +284,14 @@ class Inputs:
             shutil.copyfile(self.raddino_config() / "preprocessor_config.json", d / "preprocessor_config.json")
         return d
 
+    def dinov3_hf(self) -> Path:
+        """A DINOv3 ViT-B/16 as transformers' DINOv3ViTModel.save_pretrained writes it (make_inputs.py dinov3-hf)."""
+        d = self.dir / "dinov3-vitb16-hf"
+        if not (d / "model.safetensors").exists():
+            self.log(f"making {d} (transformers DINOv3ViTModel save_pretrained)")
+            self._py("dinov3-hf", d)
+        return d
+
     def pixels(self, batch: int, size: int = 518) -> Path:
         p = self.dir / (f"pixels-b{batch}.safetensors" if size == 518 else f"pixels-b{batch}-{size}px.safetensors")
         if not p.exists():
@@ -341,7 +350,7 @@ def main():
                     help="where the environment sets no OPENBLAS_CORETYPE, also run ckpt with this one (e.g. Haswell)")
     ap.add_argument("--ckpt-note", default="", help="how the ckpt binary was built, when not from this tree's HEAD")
     ap.add_argument("--only", default="",
-                    help="comma list of: sgemm,inspect,verify,convert,embed,preprocess,embed-images,scaling,dicom "
+                    help="comma list of: sgemm,inspect,verify,convert,embed,preprocess,embed-images,embed-dinov3,scaling,dicom "
                          "(dicom runs only when named)")
     ap.add_argument("--keep", action="store_true", help="keep the large inputs (ViT-L, ViT-g) afterwards")
     ap.add_argument("--out", default=str(BENCH / "results"), help="writes OUT.md and OUT.json")
@@ -499,6 +508,23 @@ def main():
                 alternate(f"embed-b{b}", cmds, args.runs, args.warmup, logdir, log)
                 record(f"embed-b{b}", cmds, batch=b, gflop=forward_gflop(args.arch, b))
                 o.unlink(missing_ok=True)
+
+    # --- embed-dinov3: a DINOv3 ViT-B/16 (RoPE) through the same GEMMs and attention kernel ---------------------
+    if want("embed-dinov3"):
+        if not available["embed"]:
+            skip("embed-dinov3", "ckpt embed missing")
+        else:
+            model = inputs.dinov3_hf()
+            # 592 px: a 37×37 grid, RAD-DINO's token count (1369 patches), so the row compares with embed-b1.
+            px = inputs.pixels(1, DINOV3_IMAGE)
+            o = outdir / "embed-dinov3-b1.safetensors"
+            cmds = ckpt_cmds("embed", "ckpt embed DINOv3 b1", outputs=[o], parse=parse_ckpt_embed,
+                             model=model, pixels=px, out=o, threads=args.threads) + [
+                Cmd("PyTorch DINOv3ViTModel b1", [args.python, PEERS / "torch_embed.py", model, px, args.threads],
+                    peer_env, parse=parse_json_line)]
+            alternate("embed-dinov3-b1", cmds, args.runs, args.warmup, logdir, log)
+            record("embed-dinov3-b1", cmds, batch=1, gflop=forward_gflop("vitb14", 1, DINOV3_IMAGE, 16))
+            o.unlink(missing_ok=True)
 
     # --- preprocess: one X-ray-sized image to RAD-DINO's 518×518 pixel_values ---------------------------------
     if want("preprocess"):
@@ -737,6 +763,16 @@ def render(R) -> str:
             L.append(f"| {pt['label']} (forward alone, {pt.get('attn_implementation', '?')} attention) | PyTorch's own | "
                      f"{gflop / pt['median_s']:.1f} | {gflop / fwd:.1f} | {gflop / fwd / nat:.0%} of OpenBLAS native |")
         L.append("")
+    for name in [n for n in W if n.startswith("embed-dinov3")]:
+        cmds = table(name, W[name]["commands"][-1]["label"])
+        pt = cmds[-1]
+        fwd = pt.get("forward_s_median")
+        for c in ckpt_rows(cmds):
+            if fwd:
+                targets.append((f"embed DINOv3 b1 {c['label'].split(' ', 4)[-1]}",
+                                f"{ratio(c['median_s'], fwd):.2f}× PyTorch's DINOv3ViTModel forward alone "
+                                f"({fmt_s(c['median_s'])} whole process vs {fmt_s(fwd)})",
+                                "the DINOv2 path's ratio (embed b1 above)", ""))
     for name in [n for n in W if n.startswith("preprocess-")]:
         cmds = table(name, W[name]["commands"][-1]["label"])
         peer = cmds[-1]

@@ -13,6 +13,9 @@ golden/gen/models.py (`original_to_hf`, `hf_config_kwargs`), so nothing here re-
                                                     structure plus film grain), written by Pillow: PNG as
                                                     RAD-DINO's release stores scans, JPEG at quality 95
     make_inputs.py raddino-config OUT_DIR           RAD-DINO's preprocessor_config.json (golden/images/configs)
+    make_inputs.py dinov3-hf OUT_DIR                a DINOv3 ViT-B/16 (768 wide, 12 blocks, 12 heads, 4 registers,
+                                                    MLP, released arguments) as transformers' DINOv3ViTModel
+                                                    save_pretrained writes it, weights drawn from torch seed 0
 
 Run with the peers' Python (torch, transformers, safetensors, numpy) and GOLDEN_DIR=<repo>/golden.
 """
@@ -148,6 +151,17 @@ def cmd_raddino_config(out_dir: str) -> None:
     shutil.copyfile(GOLDEN_DIR / "images" / "configs" / "rad-dino.json", d / "preprocessor_config.json")
 
 
+def cmd_dinov3_hf(out_dir: str) -> None:
+    import torch
+    from transformers import DINOv3ViTConfig, DINOv3ViTModel
+
+    torch.manual_seed(0)
+    config = DINOv3ViTConfig(patch_size=16, hidden_size=768, intermediate_size=3072, num_hidden_layers=12,
+                             num_attention_heads=12, layer_norm_eps=1e-5, rope_theta=100.0, query_bias=True,
+                             key_bias=False, value_bias=True, num_register_tokens=4, use_gated_mlp=False)
+    DINOv3ViTModel(config).eval().save_pretrained(out_dir)
+
+
 def main(argv):
     if len(argv) >= 3 and argv[0] == "synth":
         cmd_synth(argv[1], argv[2])
@@ -159,9 +173,12 @@ def main(argv):
         cmd_xray(int(argv[1]), int(argv[2]), int(argv[3]), argv[4])
     elif len(argv) == 2 and argv[0] == "raddino-config":
         cmd_raddino_config(argv[1])
+    elif len(argv) == 2 and argv[0] == "dinov3-hf":
+        cmd_dinov3_hf(argv[1])
     else:
         sys.exit(__doc__)
 
 
 if __name__ == "__main__":
     main(sys.argv[1:])
+

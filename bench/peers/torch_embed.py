@@ -1,4 +1,5 @@
-"""Peer for `ckpt embed`: transformers Dinov2Model on the CPU, as a user runs it.
+"""Peer for `ckpt embed`: transformers' model for HF_DIR (AutoModel: Dinov2Model, or DINOv3ViTModel for the
+DINOv3 workload) on the CPU, as a user runs it.
 
     python torch_embed.py HF_DIR PIXELS.safetensors THREADS [FORWARDS]
 
@@ -17,13 +18,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
 import torch  # noqa: E402
 from safetensors.torch import load_file  # noqa: E402
-from transformers import Dinov2Model  # noqa: E402
+from transformers import AutoModel  # noqa: E402
 
 hf_dir, pixels, threads = sys.argv[1], sys.argv[2], int(sys.argv[3])
 forwards = int(sys.argv[4]) if len(sys.argv) > 4 else 2
 torch.set_num_threads(threads)
 t1 = time.perf_counter()
-model = Dinov2Model.from_pretrained(hf_dir).eval()
+model = AutoModel.from_pretrained(hf_dir).eval()
 px = load_file(pixels)["pixel_values"]
 t2 = time.perf_counter()
 times = []
@@ -36,5 +37,5 @@ print(json.dumps({
     "import_s": t1 - t0, "load_s": t2 - t1, "forward_times_s": times, "forward_s": min(times),
     "batch": int(px.shape[0]), "threads": torch.get_num_threads(),
     "attn_implementation": model.config._attn_implementation, "torch": torch.__version__,
-    "pooler_shape": list(out.pooler_output.shape),
+    "pooler_shape": list(out.pooler_output.shape), "model_class": type(model).__name__,
 }))
