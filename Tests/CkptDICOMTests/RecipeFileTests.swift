@@ -70,12 +70,12 @@ final class RecipeFileTests: XCTestCase {
         XCTAssertGreaterThanOrEqual(checked, 14)
     }
 
-    /// pydicom-data's folder: `$CKPT_PYDICOM_DATA`, else the golden environment beside the checkout
-    /// (`../gvenv`, as on the development machine); nil when neither holds RG1.
+    /// pydicom-data's folder, `$CKPT_PYDICOM_DATA` (scripts/test.sh sets it from .venv); nil when it does
+    /// not hold RG1.
     static var pydicomData: String? {
-        let candidates = [ProcessInfo.processInfo.environment["CKPT_PYDICOM_DATA"],
-                          PackagePaths.root + "/../gvenv/lib/python3.11/site-packages/data_store/data"]
-        return candidates.compactMap { $0 }.first { FileManager.default.fileExists(atPath: $0 + "/RG1_UNCI.dcm") }
+        ProcessInfo.processInfo.environment["CKPT_PYDICOM_DATA"].flatMap {
+            FileManager.default.fileExists(atPath: $0 + "/RG1_UNCI.dcm") ? $0 : nil
+        }
     }
 
     /// NEMA WG04 RG1/RG3 and MR2 at full size (uncompressed and JPEG 2000 lossless must be exact; JPEG 2000
