@@ -129,7 +129,7 @@ let package = Package(
         .testTarget(name: "CkptForwardTests", dependencies: ["CkptForward", "CkptKit", "CkptTestSupport", "CVecMath"]),
         .testTarget(name: "CkptVerifyTests", dependencies: ["CkptVerify", "CkptKit", "CkptTestSupport"]),
         .testTarget(name: "CkptImageTests", dependencies: ["CkptImage", "CkptCore", "CkptTestSupport"]),
-        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptImage", "CkptTestSupport"]),
+        .testTarget(name: "CkptDICOMTests", dependencies: ["CkptDICOM", "CkptKit", "CkptTestSupport"]),
         // ckpt-measure: a child's own wall time and peak RSS (for bench/ and the memory-bound tests).
         .executableTarget(name: "ckpt-measure", path: "Tests/CkptMeasure"),
         .testTarget(name: "CkptCLITests", dependencies: ["CkptKit", "CkptTestSupport"]),

@@ -123,7 +123,7 @@ final class DINOv3LayoutTests: XCTestCase {
         for target in [LayoutKind.timm, .hf] {
             XCTAssertThrowsError(try Layouts.convertBackbone(bad, to: target)) { error in
                 XCTAssertTrue("\(error)".contains("blocks.1.attn.qkv.bias has a key bias"), "\(error)")
-                XCTAssertEqual((error as? CkptError)?.exitCode, 2)
+                XCTAssertEqual((error as? any CkptProblem)?.exitCode, 2)
             }
         }
         XCTAssertNoThrow(try Layouts.convertBackbone(unmasked(keyValue: 0), to: .timm))
