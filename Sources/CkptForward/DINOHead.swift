@@ -22,8 +22,13 @@ public struct DINOHead: Sendable {
     /// teacher `dino_head`. Keys and shapes are checked by `Layouts` against `HeadTable`; this pass
     /// computes DINOv2's three linear layers, so it refuses any other depth.
     public init(checkpoint: Checkpoint) throws {
-        source = checkpoint.path
-        let conversion = try Layouts.convertHead(checkpoint, weightNorm: .legacy)
+        try self.init(analysis: Layouts.analyze(checkpoint))
+    }
+
+    /// The DINOHead of an analysed checkpoint (its layout is not analysed again).
+    package init(analysis: Layouts.Analysis) throws {
+        source = analysis.checkpoint.path
+        let conversion = try Layouts.convertHead(analysis, weightNorm: .legacy)
         guard let h = conversion.detected.head else { preconditionFailure("convertHead returned no head architecture") }
         var problems: [String] = []
         if h.layers != 3 { problems.append("the DINOHead has \(h.layers) linear layers; the forward pass computes DINOv2's 3") }

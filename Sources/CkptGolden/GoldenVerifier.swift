@@ -72,7 +72,7 @@ public enum GoldenVerifier {
                               heads: Int? = nil, interpolation: PositionInterpolation? = nil,
                               pixels: EmbedIO.Pixels? = nil) throws -> GoldenReport {
         try verify(analysis: Layouts.analyze(weights), case: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol,
-                   minCosine: minCosine, threads: threads, head: head, heads: heads, interpolation: interpolation,
+                   minCosine: minCosine, threads: threads, head: head.map(DINOHead.init(checkpoint:)), heads: heads, interpolation: interpolation,
                    pixels: pixels)
     }
 
@@ -80,7 +80,7 @@ public enum GoldenVerifier {
     /// both: neither the checkpoint's layout nor `golden.json` is read twice).
     package static func verify(analysis: Layouts.Analysis, case spec: GoldenCase, atol: Double? = nil,
                                rtol: Double? = nil, minCosine: Double? = nil, threads: Int? = nil,
-                               head: Checkpoint? = nil, heads: Int? = nil, interpolation: PositionInterpolation? = nil,
+                               head: DINOHead? = nil, heads: Int? = nil, interpolation: PositionInterpolation? = nil,
                                pixels: EmbedIO.Pixels? = nil) throws -> GoldenReport {
         let model = try ViTWeights(analysis: analysis, heads: heads ?? spec.heads)
         return try verify(model: model, spec: spec, atol: atol, rtol: rtol, minCosine: minCosine, threads: threads,
@@ -92,11 +92,11 @@ public enum GoldenVerifier {
                               minCosine: Double? = nil, threads: Int? = nil, head: Checkpoint? = nil,
                               interpolation: PositionInterpolation? = nil) throws -> GoldenReport {
         try verify(model: model, spec: GoldenCase(directory: goldenDir), atol: atol, rtol: rtol, minCosine: minCosine,
-                   threads: threads, head: head, interpolation: interpolation, pixels: nil)
+                   threads: threads, head: head.map(DINOHead.init(checkpoint:)), interpolation: interpolation, pixels: nil)
     }
 
     static func verify(model: ViTWeights, spec: GoldenCase, atol: Double?, rtol: Double?, minCosine: Double?,
-                       threads: Int?, head: Checkpoint?, interpolation: PositionInterpolation?,
+                       threads: Int?, head: DINOHead?, interpolation: PositionInterpolation?,
                        pixels given: EmbedIO.Pixels?) throws -> GoldenReport {
         func tolerance(_ given: Double?, _ recorded: Double?, _ field: String) throws -> Double {
             guard let value = given ?? recorded else {
@@ -114,9 +114,9 @@ public enum GoldenVerifier {
                                      source: given == nil ? spec.pixelsPath : "pixel_values of \(spec.directory)")
         let expected = try Checkpoint.open(spec.expectedPath)
         if expected[EmbedIO.Name.head] != nil {
-            let headCheckpoint = try head ?? spec.headPath.map { try Checkpoint.open($0) }
-            guard let headCheckpoint else { throw GoldenCaseError(path: spec.jsonPath, problem: .noHeadWeights) }
-            out.headOutput = try DINOHead(checkpoint: headCheckpoint).apply(out.poolerOutput, rows: out.batch)
+            let headModel = try head ?? spec.headPath.map { try DINOHead(checkpoint: Checkpoint.open($0)) }
+            guard let headModel else { throw GoldenCaseError(path: spec.jsonPath, problem: .noHeadWeights) }
+            out.headOutput = try headModel.apply(out.poolerOutput, rows: out.batch)
         }
         var results: [GoldenReport.OutputResult] = []
         for ref in expected.tensors {

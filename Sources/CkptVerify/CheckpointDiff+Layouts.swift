@@ -9,22 +9,28 @@ extension CheckpointDiff {
     /// computes values, see `Layouts.Conversion.notes`, can differ in the last bits). When either
     /// layout cannot be detected the tensors are compared by name as they are.
     public static func diff(_ a: Checkpoint, _ b: Checkpoint, atol: Double?) throws -> CheckpointDiff {
-        let da = try? Layouts.detect(a)
-        let db = try? Layouts.detect(b)
+        try diff(a, b, analyses: (try? Layouts.analyze(a), try? Layouts.analyze(b)), atol: atol)
+    }
+
+    /// `diff(_:_:atol:)` with each side's layout analysis already made (nil: not detected).
+    package static func diff(_ a: Checkpoint, _ b: Checkpoint, analyses: (Layouts.Analysis?, Layouts.Analysis?),
+                             atol: Double?) throws -> CheckpointDiff {
+        let da = analyses.0?.detected
+        let db = analyses.1?.detected
         var right = b.tensors
         var mapped = false
-        if let da, let db {
+        if let da, let db, let ab = analyses.1 {
             switch da.kind {
             case .dinoHead:
                 if let ha = da.head, let hb = db.head, db.kind != .dinoHead || hb.weightNorm != ha.weightNorm {
-                    right = try Layouts.headTensors(b, weightNorm: ha.weightNorm)
+                    right = try Layouts.convertHead(ab, weightNorm: ha.weightNorm).tensors
                     mapped = true
                 }
             case .dinov2Train:
                 break  // compared by name: both sides keep every branch and buffer
             default:
                 if db.architecture != nil, db.kind != da.kind || db.prefix != da.prefix {
-                    right = try Layouts.backboneTensors(b, as: da.kind).map { $0.renamed(da.prefix + $0.name) }
+                    right = try Layouts.convertBackbone(ab, to: da.kind).tensors.map { $0.renamed(da.prefix + $0.name) }
                     mapped = true
                 }
             }

@@ -1,5 +1,6 @@
 import CkptCheckpoint
 import CkptCore
+import CkptForward
 import CkptLayout
 
 /// `ckpt verify --release`: each checkpoint of a release bundle as `StrictVerifier` checks one file,
@@ -45,16 +46,22 @@ public enum ReleaseVerifier {
         problems += listing.missing.map { ReleaseProblem(.missingFile, file: $0, "not in the folder; every bundle holds it") }
         problems += listing.unknown.map { ReleaseProblem(.unknownFile, file: $0, "not a file of a release bundle") }
 
-        // Each checkpoint, as `ckpt verify` checks one file.
+        // Each checkpoint opened, and its layout analysed once, for its own report and the bundle's checks alike.
         var checkpoints: [ReleaseBundle.Part: Checkpoint] = [:]
-        var reports: [(ReleaseBundle.Part, StrictReport)] = []
+        var results: [ReleaseBundle.Part: Result<Layouts.Analysis, any Error>] = [:]
         for part in ReleaseBundle.Part.allCases where !listing.missing.contains(part.rawValue) {
-            let checkpoint: Checkpoint
-            do { checkpoint = try ReleaseBundle.open(part, in: dir) } catch let error as any CkptProblem {
+            do { checkpoints[part] = try ReleaseBundle.open(part, in: dir) } catch let error as any CkptProblem {
                 problems.append(ReleaseProblem(.unreadable, file: part.rawValue, "\(error)"))
                 continue
             }
-            checkpoints[part] = checkpoint
+            results[part] = Result { try Layouts.analyze(checkpoints[part]!) }
+        }
+        var analyses = results.compactMapValues { try? $0.get() }
+
+        // Each checkpoint, as `ckpt verify` checks one file.
+        var reports: [(ReleaseBundle.Part, StrictReport)] = []
+        for part in ReleaseBundle.Part.allCases {
+            guard let checkpoint = checkpoints[part], let analysis = results[part] else { continue }
             var partManifest: (Manifest, path: String)? = nil
             if let (release, path) = options.manifest {
                 if let m = release.manifest(of: part) { partManifest = (m, path) } else {
@@ -63,8 +70,8 @@ public enum ReleaseVerifier {
             }
             // The golden case's head_output is checked against the bundle's own head.
             var golden = part == .hf ? options.golden : nil
-            if golden != nil, golden?.head == nil, !listing.missing.contains(ReleaseBundle.Part.head.rawValue) {
-                golden?.head = try? ReleaseBundle.open(.head, in: dir)
+            if golden != nil, golden?.head == nil, let head = analyses[.head] {
+                golden?.head = try? DINOHead(analysis: head)
             }
             let spec = options.raddino ? ExpectationSpec.parse(part.raddinoSpec) : nil
             let partOptions = StrictVerifier.Options(
@@ -72,17 +79,15 @@ public enum ReleaseVerifier {
                 golden: golden, threads: options.threads, progress: options.progress)
             // config.json against the tensors first: with a conflict the HF folder has no layout to map
             // or run, so its findings are the conflicts themselves.
-            if part == .hf {
-                do { _ = try Layouts.detect(checkpoint) } catch let error as LayoutError {
-                    if case let .configConflict(conflicts) = error.problem {
-                        problems += conflicts.map { ReleaseProblem(.config, file: ReleaseBundle.configName, $0) }
-                        checkpoints[part] = nil
-                        continue
-                    }
-                } catch {}
+            if part == .hf, case let .failure(error as LayoutError) = analysis,
+               case let .configConflict(conflicts) = error.problem {
+                problems += conflicts.map { ReleaseProblem(.config, file: ReleaseBundle.configName, $0) }
+                checkpoints[part] = nil
+                analyses[part] = nil
+                continue
             }
             do {
-                var report = try StrictVerifier.verify(checkpoint, options: partOptions)
+                var report = try StrictVerifier.verify(checkpoint, analysis: analysis, options: partOptions)
                 // Named by its file in the bundle: the bundle's folder heads the report.
                 report.path = part.rawValue
                 reports.append((part, report))
@@ -93,10 +98,11 @@ public enum ReleaseVerifier {
 
         // The bundle as a whole.
         if let hf = checkpoints[.hf], let backbone = checkpoints[.backbone] {
-            problems += sameBackbone(hf, backbone)
+            problems += sameBackbone(hf, backbone, analyses: (analyses[.hf], analyses[.backbone]))
         }
-        if let head = checkpoints[.head], let backbone = checkpoints[.hf] ?? checkpoints[.backbone],
-           let h = (try? Layouts.detect(head))?.head, let b = (try? Layouts.detect(backbone))?.architecture, h.inDim != b.width {
+        let backboneAnalysis = checkpoints[.hf] != nil ? analyses[.hf] : analyses[.backbone]
+        if checkpoints[.head] != nil, let h = analyses[.head]?.detected.head,
+           let b = backboneAnalysis?.detected.architecture, h.inDim != b.width {
             problems.append(ReleaseProblem(.headWidth, file: ReleaseBundle.Part.head.rawValue,
                                            "the head takes \(h.inDim)-wide input, the backbone gives \(b.width)",
                                            expected: .int(b.width), actual: .int(h.inDim)))
@@ -112,10 +118,11 @@ public enum ReleaseVerifier {
 
     /// The HF and original-layout backbones hold the same tensors, bit for bit (B mapped into A's layout,
     /// as `ckpt diff` does).
-    static func sameBackbone(_ hf: Checkpoint, _ backbone: Checkpoint) -> [ReleaseProblem] {
+    static func sameBackbone(_ hf: Checkpoint, _ backbone: Checkpoint,
+                             analyses: (Layouts.Analysis?, Layouts.Analysis?)) -> [ReleaseProblem] {
         let file = ReleaseBundle.Part.backbone.rawValue
         let diff: CheckpointDiff
-        do { diff = try CheckpointDiff.diff(hf, backbone, atol: nil) } catch {
+        do { diff = try CheckpointDiff.diff(hf, backbone, analyses: analyses, atol: nil) } catch {
             return [ReleaseProblem(.layoutsDiffer, file: file, "cannot be compared with model.safetensors: \(error)")]
         }
         guard !diff.identical else { return [] }

@@ -1,6 +1,7 @@
 import CkptCheckpoint
 import CkptGolden
 import CkptCore
+import CkptForward
 import CkptLayout
 /// `ckpt verify`: checks a checkpoint against an expectation and reports every problem at once.
 public enum StrictVerifier {
@@ -58,10 +59,10 @@ public enum StrictVerifier {
         /// Relative tolerance override.
         public var rtol: Double?
         /// The DINOHead for a case with `head_output` (nil: the file the case names); a release bundle's own.
-        public var head: Checkpoint?
+        public var head: DINOHead?
 
         /// A golden check of `directory`, with optional tolerance overrides.
-        public init(directory: String, atol: Double? = nil, rtol: Double? = nil, head: Checkpoint? = nil) {
+        public init(directory: String, atol: Double? = nil, rtol: Double? = nil, head: DINOHead? = nil) {
             self.directory = directory
             self.atol = atol
             self.rtol = rtol
@@ -84,12 +85,21 @@ public enum StrictVerifier {
 
     /// Checks `checkpoint`. Problems in the tensors are in the report; only unreadable input throws.
     public static func verify(_ checkpoint: Checkpoint, options: Options) throws -> StrictReport {
+        try verify(checkpoint, analysis: Result { try Layouts.analyze(checkpoint) }, options: options)
+    }
+
+    /// Checks `checkpoint` with its layout analysis already made (a release bundle analyses each file once
+    /// for all its checks): the analysis, or the layout error that stood in its way.
+    package static func verify(_ checkpoint: Checkpoint, analysis result: Result<Layouts.Analysis, any Error>,
+                               options: Options) throws -> StrictReport {
         var problems: [VerifyProblem] = []
         // The one analysis of the checkpoint: detection here, the golden forward pass below.
         var analysis: Layouts.Analysis? = nil
         var detectionError = ""
-        do { analysis = try Layouts.analyze(checkpoint) } catch let error as LayoutError {
-            detectionError = "\(error.problem)"
+        switch result {
+        case let .success(a): analysis = a
+        case let .failure(error as LayoutError): detectionError = "\(error.problem)"
+        case let .failure(error): throw error
         }
         let detected = analysis?.detected
         let (expected, expectation, layout) = try expectation(for: checkpoint, options: options, detected: detected,

@@ -30,6 +30,13 @@ final class AnalysisCountTests: XCTestCase {
             ("verify --golden", ["verify", root + "/models/tiny/hf", "--golden", tinyImages], 1),
             // Two files: the checkpoint and the one it is compared with, each once.
             ("verify --like", ["verify", root + "/models/tiny/dinov2.safetensors", "--like", root + "/models/tiny/hf"], 2),
+            ("diff", ["diff", root + "/models/tiny/hf", root + "/models/tiny/dinov2.safetensors"], 2),
+            // A release bundle: three files, each analysed once for its report, the cross-file checks and the
+            // golden case's head.
+            ("verify --release --golden", ["verify", "--release", root + "/hub/cache/models--ckpt-golden--tiny-release/"
+                + "snapshots/ed5b701be0e5fa5b0d643ff6a84642f64b4b05ba", "--golden", root + "/user-cases/tiny-release-images"], 3),
+            ("embed DINOv3", ["embed", root + "/models/tiny-dinov3/hf", "--pixels",
+                              root + "/forward/tiny-dinov3-64x96/pixels.safetensors", "-o", tmp.file("d3.safetensors")], 1),
         ]
         for (label, arguments, expected) in cases {
             XCTAssertEqual(try analyses(arguments), expected, label)
