@@ -13,14 +13,14 @@ kind=${1:-address}
 
 # ASan: the library's unit tests (one target per module), the hostile corpus, input changes and crash safety.
 # (SIGKILL trials are left to the plain run: they time the process and ASan only slows them.)
-ASAN_FILTER='Ckpt(Format|Pth|Checkpoint|Layout|Forward|Verify|Image)Tests|ImageCommandTests|HostileCorpusTests|InputChangeTests|SpecialFileTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
+ASAN_FILTER='Ckpt(Core|Pth|Checkpoint|Layout|Forward|Verify|Image|DICOM)Tests|ImageCommandTests|HostileCorpusTests|HostileDICOMTests|ConvertDicomCommandTests|InputChangeTests|SpecialFileTests|CrashSafetyTests/test(FileSize|FullDisk|Unwritable|SourceChanging|Output|Destination)'
 # TSan: suites whose code runs on several threads of ours: the two-worker SHA-256 of manifests, the
-# reader under concurrent file changes, and the forward pass (its workers are ours; the sgemm calls
+# reader under concurrent file changes, the card recipe's row-parallel B-spline passes, and the forward pass (its workers are ours; the sgemm calls
 # inside them are OpenBLAS's, uninstrumented) on a golden case with interpolation and 2 threads.
 # Also the one-read pass (file digest and tensor digests + value scan on two threads, also inside
 # verify --manifest) and embed --image (the next batch is decoded on a background thread while the
 # forward pass runs).
-TSAN_FILTER='ManifestTests|OneReadHashingTests|StrictVerifierTests/testManifestPassReportsValuesLikeThePlainScan|ImageCommandTests/testEmbedImagesMatchesGoldenCase|InputChangeTests|ForwardGoldenTests/testUnmodifiedWeightsPassTheDefectCase|VecMathTests'
+TSAN_FILTER='ManifestTests|OneReadHashingTests|StrictVerifierTests/testManifestPassReportsValuesLikeThePlainScan|ImageCommandTests/testEmbedImagesMatchesGoldenCase|InputChangeTests|ForwardGoldenTests/testUnmodifiedWeightsPassTheDefectCase|VecMathTests|RecipeGoldenTests'
 
 case $kind in
     address) scratch=.build-asan; filter=${2-$ASAN_FILTER} ;;
