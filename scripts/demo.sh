@@ -52,6 +52,9 @@ step "$ckpt" verify "$tiny/hf" --golden golden/forward/tiny-images-hf
 step "$ckpt" convert dicom golden/dicom/inputs/rg1_crop.dcm -o "$work/rg1.png"
 step "$ckpt" embed "$tiny/hf" --image golden/dicom/inputs/rg1_crop.dcm "$work/rg1.png" \
     --preprocessor golden/images/configs/rad-dino.json -o "$work/dicom-embeddings.safetensors"
+# A golden case of DICOM files: the prepared pixels against SimpleITK's, pixel_values against transformers' on
+# SimpleITK's PNGs, the embeddings against PyTorch's.
+step "$ckpt" verify "$tiny/hf" --golden golden/forward/tiny-dicom-hf
 echo
 echo "demo finished: every step above exited 0"
 
