@@ -282,16 +282,35 @@ struct BlockWeights {
 
     init(_ w: [String: [UnsafeBufferPointer<Float>]], index i: Int, architecture a: Architecture) {
         func one(_ role: TensorRole) -> UnsafePointer<Float> { w[Layouts.tensor(role, block: i, in: a).name]![0].baseAddress! }
-        func linear(_ weight: TensorRole, _ bias: TensorRole) -> Linear {
+        func linear(_ weight: TensorRole, _ bias: TensorRole, parts: Int = 1) -> Linear {
             let (name, shape) = Layouts.tensor(weight, block: i, in: a)
             // The DINOv3 7B's qkv has no bias.
             let b = Layouts.hasTensor(bias, in: a) ? w[Layouts.tensor(bias, block: i, in: a).name]! : nil
-            return Linear(weights: LinearWeights(weight: w[name]!, bias: b), inputs: shape[1], outputs: shape[0])
+            return Linear(weights: LinearWeights(weight: Self.split(w[name]!, parts: parts, inputs: shape[1]), bias: b),
+                          inputs: shape[1], outputs: shape[0])
         }
         norm1 = (one(.norm1Weight), one(.norm1Bias)); norm2 = (one(.norm2Weight), one(.norm2Bias))
-        qkv = linear(.qkvWeight, .qkvBias); proj = linear(.projectionWeight, .projectionBias)
-        fc1 = linear(.ffnInWeight, .ffnInBias); fc2 = linear(.ffnOutWeight, .ffnOutBias)
+        qkv = linear(.qkvWeight, .qkvBias, parts: 3); proj = linear(.projectionWeight, .projectionBias)
+        fc1 = linear(.ffnInWeight, .ffnInBias, parts: a.ffn == .swiglu ? 2 : 1); fc2 = linear(.ffnOutWeight, .ffnOutBias)
         ls1 = one(.scale1); ls2 = one(.scale2)
+    }
+
+    /// A fused weight (qkv's [q; k; v], SwiGLU's [gate; up]) as its `parts` equal row blocks, whichever way the
+    /// file stored it: one GEMM per part, so a layout that stores the parts apart (transformers' q/k/v) runs
+    /// the very same products, and gives the same bits, as one that fuses them.
+    static func split(_ blocks: [UnsafeBufferPointer<Float>], parts: Int, inputs: Int) -> [UnsafeBufferPointer<Float>] {
+        let rows = blocks.reduce(0) { $0 + $1.count } / max(inputs, 1)
+        guard parts > 1, blocks.count != parts, rows % parts == 0 else { return blocks }
+        let partCount = rows / parts * inputs
+        var out: [UnsafeBufferPointer<Float>] = []
+        for block in blocks {
+            // Each stored block is whole parts here (a fused tensor, or a triple's members).
+            guard block.count % partCount == 0 else { return blocks }
+            for start in stride(from: 0, to: block.count, by: partCount) {
+                out.append(UnsafeBufferPointer(rebasing: block[start..<(start + partCount)]))
+            }
+        }
+        return out
     }
 
     /// The names of every block's linear-layer tensors in a model of `a`, from the table.
