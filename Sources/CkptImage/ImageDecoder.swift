@@ -46,8 +46,7 @@ public enum ImageDecoder {
                   &header, &pixels, $0.baseAddress!, messageCapacity)
         }
         defer { ckpt_image_free(pixels) }
-        // Up to the first NUL, never past the buffer (a message that fills it has none).
-        let text = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let text = String(cMessage: message)
         let name = format.rawValue
         switch status {
         case CKPT_IMG_OK:

@@ -1,4 +1,5 @@
 import CImageCodecs
+import CkptCore
 
 /// 8-bit grayscale PNG encoding through libpng (the C shim's `ckpt_png_encode_gray8`); the bytes are the
 /// caller's to write (atomically, through the core's `AtomicOutput`).
@@ -34,7 +35,7 @@ public enum PNGEncoder {
             // The shim wrote exactly `size` bytes into this buffer.
             return Array(UnsafeBufferPointer(start: out, count: size))
         case CKPT_IMG_NO_MEMORY: throw ImageProblem.outOfMemory(path: path)
-        default: throw ImageProblem.notProcessable(path: path, reason: "libpng could not encode: \(String(cString: message))")
+        default: throw ImageProblem.notProcessable(path: path, reason: "libpng could not encode: \(String(cMessage: message))")
         }
     }
 }

@@ -1,19 +1,15 @@
 import CDICOMCodecs
+import CkptCore
 
 /// Runs the C side of a codec and turns its status into a `DICOMProblem`.
 enum CodecCall {
     static let messageCapacity = 512
 
-    /// The NUL-terminated message a C codec wrote.
-    static func text(_ message: [CChar]) -> String {
-        String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// Calls `body` with a message buffer; throws for any status but OK.
     static func run(codec: String, path: String, _ body: (UnsafeMutablePointer<CChar>, Int) -> ckpt_dcm_status) throws {
         var message = [CChar](repeating: 0, count: messageCapacity)
         let status = message.withUnsafeMutableBufferPointer { body($0.baseAddress!, messageCapacity) }
-        let text = CodecCall.text(message)
+        let text = String(cMessage: message)
         switch status {
         case CKPT_DCM_OK: return
         case CKPT_DCM_TOO_LARGE:

@@ -1,3 +1,4 @@
+import CkptCore
 import CDICOMCodecs
 import CImageCodecs
 
@@ -123,7 +124,7 @@ enum PixelDecoder {
                              $0.baseAddress!, CodecCall.messageCapacity)
         }
         defer { ckpt_image_free(pixels) }
-        let text = CodecCall.text(message)
+        let text = String(cMessage: message)
         switch status {
         case CKPT_IMG_OK: break
         case CKPT_IMG_UNSUPPORTED:
