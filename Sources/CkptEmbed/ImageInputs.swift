@@ -8,10 +8,20 @@ public struct ImageSource: Equatable, Sendable {
     public let path: String
     /// Lowercase hex SHA-256 of the file's bytes, hashed from the same mapping the decoder read.
     public let sha256: String
+    /// For a DICOM file, the card recipe's 8-bit image the processor ran on; nil for an image file.
+    package let prepared: Prepared?
 
-    package init(path: String, sha256: String) {
+    /// A DICOM file's prepared image: its size and the SHA-256 of its pixels (what a golden case records).
+    package struct Prepared: Equatable, Sendable {
+        package let width: Int
+        package let height: Int
+        package let sha256: String
+    }
+
+    package init(path: String, sha256: String, prepared: Prepared? = nil) {
         self.path = path
         self.sha256 = sha256
+        self.prepared = prepared
     }
 }
 
@@ -65,11 +75,15 @@ public enum ImageInputs {
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
         let bytes = try FileSystem.readFile(path)
         let sha = try Hashing.sha256(bytes: bytes)
+        var prepared: ImageSource.Prepared? = nil
         let image = try bytes.withUnsafeBytes { raw in
-            if DICOMReader.looksLikeDICOM(raw) { return try DICOMConversion.decodedImage(raw, path: path, maxPixels: maxPixels) }
-            return try ImageDecoder.decode(bytes: raw, path: path, maxPixels: maxPixels)
+            guard DICOMReader.looksLikeDICOM(raw) else { return try ImageDecoder.decode(bytes: raw, path: path, maxPixels: maxPixels) }
+            let image = try DICOMConversion.decodedImage(raw, path: path, maxPixels: maxPixels)
+            prepared = ImageSource.Prepared(width: image.width, height: image.height,
+                                            sha256: try Hashing.sha256(bytes: image.nativeSamples ?? []))
+            return image
         }
-        return (image, ImageSource(path: path, sha256: sha))
+        return (image, ImageSource(path: path, sha256: sha, prepared: prepared))
     }
 }
 

@@ -131,25 +131,28 @@ public enum GoldenImageCheck {
         }
         let pixels = EmbedIO.Pixels(values: batch.values, batch: batch.count, height: batch.height, width: batch.width)
         return Result(pixels: pixels, sources: batch.sources, differing: differing, maxAbs: maxAbs, shape: batch.shape,
-                      expectedShape: expectedShape, prepared: try preparedChecks(images, paths: paths, casePath: path))
+                      expectedShape: expectedShape, prepared: try preparedChecks(images, sources: batch.sources, casePath: path))
     }
 
-    /// `images.prepared_sha256` (one per image file; null for a file that is not DICOM): each DICOM file
-    /// prepared with the default card recipe, as `preprocess` does, and its pixels hashed.
-    static func preparedChecks(_ images: JSONValue, paths: [String], casePath: String) throws -> [PreparedCheck] {
+    /// `images.prepared_sha256` (one per image file; null for a file that is not DICOM) against each DICOM
+    /// file's card-recipe image as the batch prepared it (the file is not read again).
+    static func preparedChecks(_ images: JSONValue, sources: [ImageSource], casePath: String) throws -> [PreparedCheck] {
         guard let list = images["prepared_sha256"] else { return [] }
-        guard let items = list.arrayValue, items.count == paths.count else {
+        guard let items = list.arrayValue, items.count == sources.count else {
             throw GoldenCaseError(path: casePath, problem: .field(
                 name: "images.prepared_sha256", found: JSONWriter.compact(list),
                 expected: "one SHA-256 string (or null) per file in images.files"))
         }
         var out: [PreparedCheck] = []
-        for (path, item) in zip(paths, items) {
+        for (source, item) in zip(sources, items) {
             guard let expected = item.stringValue else { continue }
-            let image = try DICOMReader.read(contentsOf: path).image
-            let prepared = try CardRecipe.radDINO.prepare(image, source: path)
-            out.append(PreparedCheck(path: path, width: prepared.width, height: prepared.height,
-                                     sha256: try Hashing.sha256(bytes: prepared.pixels), expectedSHA256: expected))
+            guard let prepared = source.prepared else {
+                throw GoldenCaseError(path: casePath, problem: .field(
+                    name: "images.prepared_sha256", found: JSONWriter.compact(item),
+                    expected: "null for \(source.path), which is not a DICOM file"))
+            }
+            out.append(PreparedCheck(path: source.path, width: prepared.width, height: prepared.height,
+                                     sha256: prepared.sha256, expectedSHA256: expected))
         }
         return out
     }
