@@ -1,5 +1,6 @@
 // libpng behind a setjmp boundary that never reaches Swift. Messages go to the caller's buffer.
 #include "ckpt_image_codecs.h"
+#include "png_messages.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -12,26 +13,7 @@ typedef struct {
     size_t size;
     size_t offset;
     int truncated;
-    char *message;
-    size_t message_capacity;
 } png_source;
-
-static void copy_message(char *dst, size_t capacity, const char *text) {
-    if (capacity == 0) return;
-    snprintf(dst, capacity, "%s", text ? text : "");
-}
-
-static void on_error(png_structp png, png_const_charp text) {
-    png_source *source = (png_source *)png_get_error_ptr(png);
-    copy_message(source->message, source->message_capacity, text);
-    png_longjmp(png, 1);
-}
-
-// Warnings (e.g. a bad iCCP profile) are not failures for PIL either; they are dropped, never printed.
-static void on_warning(png_structp png, png_const_charp text) {
-    (void)png;
-    (void)text;
-}
 
 static void read_bytes(png_structp png, png_bytep out, size_t count) {
     png_source *source = (png_source *)png_get_io_ptr(png);
@@ -45,7 +27,8 @@ static void read_bytes(png_structp png, png_bytep out, size_t count) {
 
 ckpt_img_status ckpt_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_png_header *header,
                                 uint8_t **pixels, char *message, size_t message_capacity) {
-    png_source source = {data, size, 0, 0, message, message_capacity};
+    png_source source = {data, size, 0, 0};
+    const ckpt_png_message out_message = {message, message_capacity};
     // volatile: these are read after a longjmp back into this frame.
     uint8_t *volatile buffer = NULL;
     png_bytep *volatile rows = NULL;
@@ -55,9 +38,10 @@ ckpt_img_status ckpt_png_decode(const uint8_t *data, size_t size, uint64_t max_p
 
     *pixels = NULL;
     memset(header, 0, sizeof *header);
-    copy_message(message, message_capacity, "");
+    ckpt_png_set_message(&out_message, "");
 
-    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, &source, on_error, on_warning);
+    png = png_create_read_struct(PNG_LIBPNG_VER_STRING, (png_voidp)&out_message, ckpt_png_on_error,
+                                 ckpt_png_on_warning);
     if (!png) return CKPT_IMG_NO_MEMORY;
     info = png_create_info_struct(png);
     if (!info) {
@@ -142,14 +126,14 @@ ckpt_img_status ckpt_png_decode(const uint8_t *data, size_t size, uint64_t max_p
     header->row_bytes = row_bytes;
     if (height != 0 && row_bytes > SIZE_MAX / height) {
         early = CKPT_IMG_NO_MEMORY;
-        copy_message(message, message_capacity, "image size overflows");
+        ckpt_png_set_message(&out_message, "image size overflows");
         png_longjmp(png, 1);
     }
     buffer = malloc(row_bytes * height ? row_bytes * height : 1);
     rows = malloc(sizeof(png_bytep) * (height ? height : 1));
     if (!buffer || !rows) {
         early = CKPT_IMG_NO_MEMORY;
-        copy_message(message, message_capacity, "cannot allocate the pixel buffer");
+        ckpt_png_set_message(&out_message, "cannot allocate the pixel buffer");
         png_longjmp(png, 1);
     }
     for (png_uint_32 y = 0; y < height; y++) rows[y] = buffer + (size_t)y * row_bytes;

@@ -1,5 +1,6 @@
 // libpng's writer behind the same setjmp boundary as the decoder: errors become a status and a message.
 #include "ckpt_image_codecs.h"
+#include "png_messages.h"
 
 #include <png.h>
 #include <setjmp.h>
@@ -12,24 +13,7 @@ typedef struct {
     size_t size;
     size_t capacity;
     int out_of_memory;
-    char *message;
-    size_t message_capacity;
 } png_sink;
-
-static void sink_message(png_sink *sink, const char *text) {
-    if (sink->message_capacity == 0) return;
-    snprintf(sink->message, sink->message_capacity, "%s", text ? text : "");
-}
-
-static void on_write_error(png_structp png, png_const_charp text) {
-    sink_message((png_sink *)png_get_error_ptr(png), text);
-    png_longjmp(png, 1);
-}
-
-static void on_write_warning(png_structp png, png_const_charp text) {
-    (void)png;
-    (void)text;
-}
 
 static void write_bytes(png_structp png, png_bytep bytes, size_t count) {
     png_sink *sink = (png_sink *)png_get_io_ptr(png);
@@ -58,19 +42,21 @@ static void flush_nothing(png_structp png) { (void)png; }
 
 ckpt_img_status ckpt_png_encode_gray8(const uint8_t *pixels, uint32_t width, uint32_t height, int compression_level,
                                       uint8_t **out, size_t *out_size, char *message, size_t message_capacity) {
-    png_sink sink = {NULL, 0, 0, 0, message, message_capacity};
+    png_sink sink = {NULL, 0, 0, 0};
+    const ckpt_png_message out_message = {message, message_capacity};
     png_structp png;
     png_infop info;
 
     *out = NULL;
     *out_size = 0;
-    sink_message(&sink, "");
+    ckpt_png_set_message(&out_message, "");
     if (width == 0 || height == 0) {
-        sink_message(&sink, "an image with no pixels has no PNG");
+        ckpt_png_set_message(&out_message, "an image with no pixels has no PNG");
         return CKPT_IMG_UNSUPPORTED;
     }
 
-    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, &sink, on_write_error, on_write_warning);
+    png = png_create_write_struct(PNG_LIBPNG_VER_STRING, (png_voidp)&out_message, ckpt_png_on_error,
+                                  ckpt_png_on_warning);
     if (!png) return CKPT_IMG_NO_MEMORY;
     info = png_create_info_struct(png);
     if (!info) {
