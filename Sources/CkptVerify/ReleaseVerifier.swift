@@ -50,11 +50,13 @@ public enum ReleaseVerifier {
         var checkpoints: [ReleaseBundle.Part: Checkpoint] = [:]
         var results: [ReleaseBundle.Part: Result<Layouts.Analysis, any Error>] = [:]
         for part in ReleaseBundle.Part.allCases where !listing.missing.contains(part.rawValue) {
-            do { checkpoints[part] = try ReleaseBundle.open(part, in: dir) } catch let error as any CkptProblem {
+            let checkpoint: Checkpoint
+            do { checkpoint = try ReleaseBundle.open(part, in: dir) } catch let error as any CkptProblem {
                 problems.append(ReleaseProblem(.unreadable, file: part.rawValue, "\(error)"))
                 continue
             }
-            results[part] = Result { try Layouts.analyze(checkpoints[part]!) }
+            checkpoints[part] = checkpoint
+            results[part] = Result { try Layouts.analyze(checkpoint) }
         }
         var analyses = results.compactMapValues { try? $0.get() }
 
