@@ -157,7 +157,7 @@ if Context.environment["CKPT_FUZZ"] == "1" {
         .executableTarget(name: "FuzzZstd", dependencies: ["CkptKit", "FuzzSupport", "CZstd"], path: "Fuzz/Sources/FuzzZstd"),
         .executableTarget(name: "FuzzHFFolder", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzHFFolder"),
         .executableTarget(name: "FuzzManifest", dependencies: ["CkptKit", "FuzzSupport"], path: "Fuzz/Sources/FuzzManifest"),
-        .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
+        .executableTarget(name: "FuzzImage", dependencies: ["CkptImage", "CkptCore", "FuzzSupport"], path: "Fuzz/Sources/FuzzImage"),
         .executableTarget(name: "FuzzDICOM", dependencies: ["CkptDICOM", "FuzzSupport"], path: "Fuzz/Sources/FuzzDICOM"),
     ]
 }

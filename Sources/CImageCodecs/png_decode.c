@@ -93,6 +93,10 @@ ckpt_img_status ckpt_png_open(const uint8_t *data, size_t size, uint64_t max_pix
     png_set_read_fn(png, &reader->source, read_bytes);
     // Strict like PIL, which checks the CRC of every chunk it reads: a bad CRC is an error, not a warning.
     png_set_crc_action(png, PNG_CRC_ERROR_QUIT, PNG_CRC_ERROR_QUIT);
+    // Like PIL, whose zlib inflates with a 32 KiB window whatever the stream's header declares: by default
+    // libpng keeps to the declared window and refuses a stream whose matches reach further back ("invalid
+    // distance too far back"), which PIL decodes (golden/images' gray8-window256.png).
+    png_set_option(png, PNG_MAXIMUM_INFLATE_WINDOW, PNG_OPTION_ON);
     // Our own pixel limit (checked below) replaces libpng's 1,000,000-pixel width/height default.
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(png, info);

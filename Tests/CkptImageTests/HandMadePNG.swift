@@ -1,3 +1,5 @@
+import CkptCore
+
 /// PNG files built byte by byte for tests: chunks with their CRC, and zlib streams of stored (uncompressed)
 /// deflate blocks, so a test can put any filter byte, stream length or checksum into a file.
 enum HandMadePNG {
@@ -5,18 +7,9 @@ enum HandMadePNG {
 
     static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
 
-    static func crc(_ bytes: [UInt8]) -> UInt32 {
-        var c: UInt32 = 0xFFFF_FFFF
-        for b in bytes {
-            c ^= UInt32(b)
-            for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-        }
-        return ~c
-    }
-
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
-        return be32(UInt32(data.count)) + body + be32(crc(body))
+        return be32(UInt32(data.count)) + body + be32(CRC32.checksum(body))
     }
 
     static func adler32(_ bytes: [UInt8]) -> UInt32 {
