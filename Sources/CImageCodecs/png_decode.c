@@ -97,6 +97,10 @@ ckpt_img_status ckpt_png_open(const uint8_t *data, size_t size, uint64_t max_pix
     // libpng keeps to the declared window and refuses a stream whose matches reach further back ("invalid
     // distance too far back"), which PIL decodes (golden/images' gray8-window256.png).
     png_set_option(png, PNG_MAXIMUM_INFLATE_WINDOW, PNG_OPTION_ON);
+    // Only IHDR, PLTE, tRNS and the image data make the pixels (PIL applies no other chunk to them), so every
+    // other chunk is skipped unread, its CRC still checked: libpng would allocate the length a text or
+    // profile chunk claims (up to 2 GiB) before finding the file shorter, and inflate profiles for nothing.
+    png_set_keep_unknown_chunks(png, PNG_HANDLE_CHUNK_NEVER, NULL, -1);
     // Our own pixel limit (checked below) replaces libpng's 1,000,000-pixel width/height default.
     png_set_user_limits(png, PNG_UINT_31_MAX, PNG_UINT_31_MAX);
     png_read_info(png, info);

@@ -6,7 +6,8 @@ import XCTest
 /// (`Tests/Corpus/hostile-images/`, made by `scripts/make_hostile_images.py`). Each run must exit 2 with
 /// the file's path and the case's expected words in its `ckpt: error:` message, write nothing, and stay
 /// within 64 MiB of peak RSS: a header that lies about the image size is refused before pixel memory
-/// is touched. Peak RSS is ckpt's own `ru_maxrss`, read by `ckpt-measure` (`MeasuredRun`).
+/// is touched. Peak RSS is ckpt's own `ru_maxrss`, read by `ckpt-measure` (`MeasuredRun`), which also caps
+/// the address space at 1 GiB: a length a file claims is never allocated on trust, even untouched.
 final class HostileImageTests: XCTestCase {
     func testEveryHostileImageIsRefusedWithinTheMemoryBound() throws {
         let corpus = try HostileFileCorpus("hostile-images")
@@ -26,7 +27,7 @@ final class HostileImageTests: XCTestCase {
                 let scratch = try TemporaryDirectory("ckpt-hostile-image")
                 let input = corpus.folder + "/" + c.path
                 let output = scratch.file("out.safetensors")
-                let run = try MeasuredRun.run(arguments(input, output), in: scratch)
+                let run = try MeasuredRun.run(arguments(input, output), in: scratch, addressSpaceMiB: 1024)
                 let name = "\(label) on \(c.path) (\(c.why))"
                 XCTAssertEqual(run.code, 2, "\(name): exit \(run.code); stderr: \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains("ckpt: error: ") && run.stderr.contains(input),

@@ -1,7 +1,11 @@
 /* ckpt-measure: runs one command and reports its wall time and peak RSS, from a process small enough not
  * to inflate it. Used by bench/bench.py and by the tests that bound ckpt's memory (HostileImageTests).
  *
- *   measure STDOUT_FILE STDERR_FILE COMMAND [ARGS...]   -> "<wall seconds> <peak RSS KiB> <exit code>"
+ *   measure [--address-space-mib N] STDOUT_FILE STDERR_FILE COMMAND [ARGS...]
+ *       -> "<wall seconds> <peak RSS KiB> <exit code>"
+ *
+ * --address-space-mib caps the command's virtual memory (RLIMIT_AS): an allocation a hostile file asks for
+ * then fails even where overcommit would hand it out untouched (and unseen by the peak RSS).
  *
  * Why not spawn from the Python driver: on exec Linux folds the old address space's high-water RSS into
  * the child's ru_maxrss, and a vfork/posix_spawn child starts in the driver's (about 18 MiB; a test process:
@@ -11,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -23,7 +28,16 @@ static double now(void) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 4) { fprintf(stderr, "usage: %s STDOUT STDERR COMMAND [ARGS...]\n", argv[0]); return 64; }
+    long address_space_mib = 0;
+    if (argc > 2 && strcmp(argv[1], "--address-space-mib") == 0) {
+        address_space_mib = strtol(argv[2], NULL, 10);
+        argv += 2;
+        argc -= 2;
+    }
+    if (argc < 4 || address_space_mib < 0) {
+        fprintf(stderr, "usage: measure [--address-space-mib N] STDOUT STDERR COMMAND [ARGS...]\n");
+        return 64;
+    }
     int in = open("/dev/null", O_RDONLY);
     int out = open(argv[1], O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = open(argv[2], O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -33,6 +47,10 @@ int main(int argc, char **argv) {
     if (pid < 0) { perror("measure: fork"); return 2; }
     if (pid == 0) {
         dup2(in, 0); dup2(out, 1); dup2(err, 2);
+        if (address_space_mib > 0) {
+            struct rlimit limit = {(rlim_t)address_space_mib << 20, (rlim_t)address_space_mib << 20};
+            if (setrlimit(RLIMIT_AS, &limit) != 0) { perror("measure: setrlimit"); _exit(127); }
+        }
         execvp(argv[3], argv + 3);
         perror("measure: exec");
         _exit(127);

@@ -13,11 +13,15 @@ struct MeasuredRun {
     /// Bytes written to stdout and stderr: the command's legitimate output.
     let printedBytes: Int
 
-    /// Runs `ckpt arguments…`, with its output in files of `scratch`.
-    static func run(_ arguments: [String], in scratch: TemporaryDirectory, timeout: TimeInterval = 120) throws -> MeasuredRun {
+    /// Runs `ckpt arguments…`, with its output in files of `scratch`; `addressSpaceMiB` caps its virtual
+    /// memory (not under a sanitizer, whose shadow memory alone is terabytes of address space).
+    static func run(_ arguments: [String], in scratch: TemporaryDirectory, timeout: TimeInterval = 120,
+                    addressSpaceMiB: Int? = nil) throws -> MeasuredRun {
         let measure = URL(fileURLWithPath: CkptProcess.executable).deletingLastPathComponent().path + "/ckpt-measure"
         let stdoutPath = scratch.file("stdout.txt"), stderrPath = scratch.file("stderr.txt")
-        let run = try CkptProcess.run(arguments, wrapper: [measure, stdoutPath, stderrPath], timeout: timeout)
+        let sanitized = [".build-asan", ".build-tsan"].contains { CkptProcess.executable.contains($0) }
+        let limit = addressSpaceMiB.map { sanitized ? [] : ["--address-space-mib", String($0)] } ?? []
+        let run = try CkptProcess.run(arguments, wrapper: [measure] + limit + [stdoutPath, stderrPath], timeout: timeout)
         let fields = run.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
         guard run.status == 0, fields.count == 3, let rss = Int(fields[1]), let code = Int32(fields[2]) else {
             XCTFail("ckpt-measure failed: \(run.summary) \(run.stderr)")
