@@ -188,6 +188,15 @@ package enum PillowResampler {
             let one = Double(1 << precision)
             weights = k.map { value in value < 0 ? Int32(-0.5 + value * one) : Int32(0.5 + value * one) }
         }
+
+        /// Whether every output's taps lie in `0..<inSize` and number at most `ksize`: what the C passes rely on
+        /// to stay inside the buffers they are given.
+        func taps(within inSize: Int) -> Bool {
+            weights.count == bounds.count / 2 * ksize && stride(from: 0, to: bounds.count, by: 2).allSatisfy { i in
+                let first = Int(bounds[i]), count = Int(bounds[i + 1])
+                return count == 0 || (first >= 0 && count > 0 && count <= ksize && first + count <= inSize)
+            }
+        }
     }
 
     /// Runs `body` over `0..<count` split into contiguous chunks on up to two threads. Each index writes
@@ -235,6 +244,7 @@ package enum PillowResampler {
         let channels = image.channels, outWidth = coefficients.bounds.count / 2, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
         let inRow = image.width * channels, outRow = outWidth * channels
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= image.height && coefficients.taps(within: image.width))
         let scratchCount = ckpt_resample_horizontal_scratch(image.width, outWidth)
         withPassPointers(&out, image.pixels, coefficients) { p in
             forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
@@ -257,6 +267,7 @@ package enum PillowResampler {
     static func verticalPass(_ image: Plane, outHeight: Int, coefficients: Coefficients, kernel: Kernel = .best)
         -> Plane
     {
+        precondition(coefficients.bounds.count == 2 * outHeight && coefficients.taps(within: image.height))
         let rowLength = image.width * image.channels, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: outHeight * rowLength)
         withPassPointers(&out, image.pixels, coefficients) { p in
