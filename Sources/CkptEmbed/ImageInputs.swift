@@ -70,18 +70,21 @@ public enum ImageInputs {
     }
 
     /// Reads `path` once, hashes the bytes and decodes the same bytes, so the recorded SHA-256 is that
-    /// of what was decoded. A DICOM file (recognised by content, before any image signature: many carry a
-    /// TIFF header in their preamble) becomes the card recipe's 8-bit image, as PIL opens the recipe's PNG.
+    /// of what was decoded; the hash runs on a second thread beside the decode (both only read the bytes).
+    /// A DICOM file (recognised by content, before any image signature: many carry a TIFF header in their
+    /// preamble) becomes the card recipe's 8-bit image, as PIL opens the recipe's PNG.
     static func decode(_ path: String, maxPixels: Int) throws -> (DecodedImage, ImageSource) {
         let bytes = try FileSystem.readFile(path)
-        let sha = try Hashing.sha256(bytes: bytes)
-        var prepared: ImageSource.Prepared? = nil
-        let image = try bytes.withUnsafeBytes { raw in
-            guard DICOMReader.looksLikeDICOM(raw) else { return try ImageDecoder.decode(bytes: raw, path: path, maxPixels: maxPixels) }
-            let image = try DICOMConversion.decodedImage(raw, path: path, maxPixels: maxPixels)
-            prepared = ImageSource.Prepared(width: image.width, height: image.height,
-                                            sha256: try Hashing.sha256(bytes: image.nativeSamples ?? []))
-            return image
+        let (sha, (image, prepared)) = try bothAtOnce({ try Hashing.sha256(bytes: bytes) }) {
+            try bytes.withUnsafeBytes { raw -> (DecodedImage, ImageSource.Prepared?) in
+                guard DICOMReader.looksLikeDICOM(raw) else {
+                    return (try ImageDecoder.decode(bytes: raw, path: path, maxPixels: maxPixels), nil)
+                }
+                let image = try DICOMConversion.decodedImage(raw, path: path, maxPixels: maxPixels)
+                let prepared = ImageSource.Prepared(width: image.width, height: image.height,
+                                                    sha256: try Hashing.sha256(bytes: image.nativeSamples ?? []))
+                return (image, prepared)
+            }
         }
         return (image, ImageSource(path: path, sha256: sha, prepared: prepared))
     }

@@ -18,8 +18,31 @@ public enum ImageDecoder {
     public static func decode(bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int = defaultMaxPixels) throws
         -> DecodedImage
     {
+        try decode(bytes: bytes, path: path, maxPixels: maxPixels, pngPath: .wholeOrRows)
+    }
+
+    /// How a PNG's image data is decoded: libpng row by row, or inflated in one call (non-interlaced 8- and
+    /// 16-bit images) with libpng's rows when that fails, so that every error is libpng's.
+    package enum PNGPath {
+        case rows, wholeOrRows
+        /// The one-call inflate alone, failing where `wholeOrRows` falls back (for tests of that path).
+        case wholeOnly
+
+        var c: ckpt_png_path {
+            switch self {
+            case .rows: return CKPT_PNG_ROWS
+            case .wholeOrRows: return CKPT_PNG_WHOLE_OR_ROWS
+            case .wholeOnly: return CKPT_PNG_WHOLE_ONLY
+            }
+        }
+    }
+
+    /// `decode(bytes:path:maxPixels:)` with the PNG path chosen (tests compare the paths).
+    package static func decode(bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int, pngPath: PNGPath) throws
+        -> DecodedImage
+    {
         switch try ImageFormat.sniff(bytes, path: path) {
-        case .png: return try decodePNG(bytes, path: path, maxPixels: maxPixels)
+        case .png: return try decodePNG(bytes, path: path, maxPixels: maxPixels, pngPath: pngPath)
         case .jpeg: return try decodeJPEG(bytes, path: path, maxPixels: maxPixels)
         }
     }
@@ -28,31 +51,48 @@ public enum ImageDecoder {
 
     private static let messageCapacity = 512
 
-    /// A C decoder of the shim: `(data, size, max_pixels, header, pixels, message, message_capacity)`.
-    private typealias Codec<Header> = (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<Header>?,
-                                       UnsafeMutablePointer<UnsafeMutablePointer<UInt8>?>?, UnsafeMutablePointer<CChar>?, Int)
-        -> ckpt_img_status
+    /// A C decoder of the shim: `open` reads the header into `Header` and makes a reader, `read` decodes the
+    /// pixels into a buffer of the header's `buffer_bytes`, `close` releases the reader.
+    private struct Codec<Header: CodecHeader> {
+        let format: ImageFormat
+        let open: (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<Header>?, UnsafeMutablePointer<OpaquePointer?>?,
+                   UnsafeMutablePointer<CChar>?, Int) -> ckpt_img_status
+        let read: (OpaquePointer?, UnsafeMutablePointer<UInt8>?, Int, UnsafeMutablePointer<CChar>?, Int) -> ckpt_img_status
+        let close: (OpaquePointer?) -> Void
+    }
 
-    /// Runs the C decoder `codec` on `bytes`, turns its status into an `ImageProblem`, and copies the
-    /// malloc'ed pixels out; `header` is what the decoder read.
+    /// Runs `codec` on `bytes`: the pixels are decoded straight into the array returned (`row_bytes`
+    /// apart), and every status other than success becomes an `ImageProblem`; `header` is what was read.
     private static func runCodec<Header: CodecHeader>(
-        _ format: ImageFormat, _ codec: Codec<Header>, bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int,
-        header: inout Header
+        _ codec: Codec<Header>, bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int, header: inout Header
     ) throws -> [UInt8] {
         var message = [CChar](repeating: 0, count: messageCapacity)
-        var pixels: UnsafeMutablePointer<UInt8>? = nil
-        let status = message.withUnsafeMutableBufferPointer {
-            codec(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(max(maxPixels, 0)),
-                  &header, &pixels, $0.baseAddress!, messageCapacity)
+        var reader: OpaquePointer? = nil
+        defer { codec.close(reader) }
+        let opened = message.withUnsafeMutableBufferPointer {
+            codec.open(bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), bytes.count, UInt64(max(maxPixels, 0)),
+                       &header, &reader, $0.baseAddress!, messageCapacity)
         }
-        defer { ckpt_image_free(pixels) }
+        try check(opened, codec.format, header: header, message: message, path: path, maxPixels: maxPixels)
+        let (count, capacity) = (header.row_bytes * Int(header.height), max(header.buffer_bytes, 1))
+        let format = codec.format, read = header
+        return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
+            let status = message.withUnsafeMutableBufferPointer {
+                codec.read(reader, buffer.baseAddress, buffer.count, $0.baseAddress!, messageCapacity)
+            }
+            try check(status, format, header: read, message: message, path: path, maxPixels: maxPixels)
+            initialized = count
+        }
+    }
+
+    /// The `ImageProblem` of a C status, with the library's `message`.
+    private static func check<Header: CodecHeader>(
+        _ status: ckpt_img_status, _ format: ImageFormat, header: Header, message: [CChar], path: String, maxPixels: Int
+    ) throws {
+        if status == CKPT_IMG_OK { return }
         let text = String(cMessage: message)
         let name = format.rawValue
         switch status {
-        case CKPT_IMG_OK:
-            guard let pixels else { throw ImageProblem.outOfMemory(path: path) }
-            // The C side allocated exactly `row_bytes * height` bytes for these rows.
-            return Array(UnsafeBufferPointer(start: pixels, count: header.row_bytes * Int(header.height)))
         case CKPT_IMG_TRUNCATED: throw ImageProblem.truncated(path: path, format: name, detail: text)
         case CKPT_IMG_CRC: throw ImageProblem.crcMismatch(path: path, detail: text)
         case CKPT_IMG_TOO_MANY_PIXELS:
@@ -65,9 +105,14 @@ public enum ImageDecoder {
 
     // MARK: - PNG
 
-    private static func decodePNG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
+    private static func decodePNG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int, pngPath: PNGPath) throws
+        -> DecodedImage
+    {
         var header = ckpt_png_header()
-        let raw = try runCodec(.png, ckpt_png_decode, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
+        let codec = Codec<ckpt_png_header>(
+            format: .png, open: ckpt_png_open,
+            read: { ckpt_png_read($0, $1, $2, pngPath.c, $3, $4) }, close: ckpt_png_close)
+        let raw = try runCodec(codec, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
         let width = Int(header.width), height = Int(header.height), count = width * height
         let depth = Int(header.bit_depth)
         let rowBytes = header.row_bytes
@@ -161,7 +206,8 @@ public enum ImageDecoder {
 
     private static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
         var header = ckpt_jpeg_header()
-        var samples = try runCodec(.jpeg, ckpt_jpeg_decode, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
+        let codec = Codec<ckpt_jpeg_header>(format: .jpeg, open: ckpt_jpeg_open, read: ckpt_jpeg_read, close: ckpt_jpeg_close)
+        var samples = try runCodec(codec, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
         let mode: DecodedImage.Mode
         switch header.channels {
         case 1: mode = .gray
@@ -182,6 +228,7 @@ private protocol CodecHeader {
     var width: UInt32 { get }
     var height: UInt32 { get }
     var row_bytes: Int { get }
+    var buffer_bytes: Int { get }
 }
 
 extension ckpt_png_header: CodecHeader {}

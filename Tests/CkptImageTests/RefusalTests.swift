@@ -9,37 +9,16 @@ final class RefusalTests: XCTestCase {
     /// zlib checksum was computed (the chunk CRC is still right).
     static func smallPNG(declared: (UInt32, UInt32)? = nil, corruptSample: Bool = false) -> [UInt8] {
         let (width, height): (UInt32, UInt32) = (3, 2)
-        func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
-        func crc(_ bytes: [UInt8]) -> UInt32 {
-            var c: UInt32 = 0xFFFF_FFFF
-            for b in bytes {
-                c ^= UInt32(b)
-                for _ in 0..<8 { c = c & 1 != 0 ? 0xEDB8_8320 ^ (c >> 1) : c >> 1 }
-            }
-            return ~c
-        }
-        func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
-            let body = Array(type.utf8) + data
-            return be32(UInt32(data.count)) + body + be32(crc(body))
-        }
-        // Stored (uncompressed) deflate block inside a zlib stream: rows of filter byte 0 + RGB samples.
+        // Rows of filter byte 0 + RGB samples, in one stored deflate block.
         var raw: [UInt8] = []
         for y in 0..<Int(height) {
             raw.append(0)
             for i in 0..<(Int(width) * 3) { raw.append(UInt8((i * 40 + y * 7) & 0xFF)) }
         }
-        var adlerA: UInt32 = 1, adlerB: UInt32 = 0
-        for b in raw { adlerA = (adlerA + UInt32(b)) % 65521; adlerB = (adlerB + adlerA) % 65521 }
-        let n = UInt16(raw.count)
-        if corruptSample { raw[2] ^= 0x01 }
-        var zlib: [UInt8] = [0x78, 0x01, 0x01, UInt8(n & 0xFF), UInt8(n >> 8), UInt8(~n & 0xFF), UInt8(~n >> 8)]
-        zlib += raw
-        zlib += be32(adlerB << 16 | adlerA)
-        var file: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
-        file += chunk("IHDR", be32(declared?.0 ?? width) + be32(declared?.1 ?? height) + [8, 2, 0, 0, 0])
-        file += chunk("IDAT", zlib)
-        file += chunk("IEND", [])
-        return file
+        var zlib = HandMadePNG.storedZlib(raw)
+        if corruptSample { zlib[7 + 2] ^= 0x01 }  // after the 2-byte zlib and 5-byte block headers
+        return HandMadePNG.file(width: declared?.0 ?? width, height: declared?.1 ?? height, depth: 8, colorType: 2,
+                                stream: zlib)
     }
 
     func decode(_ bytes: [UInt8], maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> DecodedImage {

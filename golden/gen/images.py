@@ -135,8 +135,9 @@ ADAM7 = [(0, 0, 8, 8), (4, 0, 8, 8), (0, 4, 4, 8), (2, 0, 4, 4), (0, 2, 2, 4), (
 
 
 def png_bytes(samples: np.ndarray, color_type: int, depth: int, *, interlace=False, plte=None, trns=None,
-              chunks_before_plte=()) -> bytes:
-    """samples: [H, W, C] ints (palette indices for colour type 3)."""
+              chunks_before_plte=(), declared_window=None) -> bytes:
+    """samples: [H, W, C] ints (palette indices for colour type 3). `declared_window` rewrites the zlib header to
+    claim that window size (bytes) while the stream keeps its 32 KiB matches."""
     H, W, C = samples.shape
     bpp = max(1, (C * depth) // 8)
     ihdr = struct.pack(">IIBBBBB", W, H, depth, color_type, 0, 0, 1 if interlace else 0)
@@ -156,7 +157,12 @@ def png_bytes(samples: np.ndarray, color_type: int, depth: int, *, interlace=Fal
         out += _chunk(b"PLTE", np.asarray(plte, dtype=np.uint8).tobytes())
     if trns is not None:
         out += _chunk(b"tRNS", trns)
-    out += _chunk(b"IDAT", zlib.compress(raw, 9))
+    stream = bytearray(zlib.compress(raw, 9))
+    if declared_window is not None:
+        stream[0] = (declared_window.bit_length() - 9) << 4 | 8  # CINFO = log2(window) - 8, CM = deflate
+        stream[1] &= 0xE0
+        stream[1] |= (31 - (stream[0] << 8 | stream[1]) % 31) % 31  # FCHECK
+    out += _chunk(b"IDAT", bytes(stream))
     return out + _chunk(b"IEND", b"")
 
 
@@ -237,6 +243,11 @@ def png_inputs():
     rgba = np.concatenate([pattern(25, 39, 3, 207, 65536), alpha_channel(25, 39, 208, 65536)], -1)
     add("rgba16-adam7", png_bytes(rgba, 6, 16, interlace=True), "RGBA 16-bit, Adam7")
     add("rgb8-1x1", png_bytes(np.array([[[200, 100, 50]]]), 2, 8), "RGB 8-bit, 1x1")
+    # The same row 30 times: with the filter types cycling, zlib's matches reach 5 rows (3,005 bytes) back.
+    s = np.repeat(pattern(1, 600, 1, 210, 256), 30, axis=0)
+    add("gray8-window256", png_bytes(s, 0, 8, declared_window=256),
+        "grayscale 8-bit whose zlib header declares a 256-byte window while its matches reach 3,005 bytes back: "
+        "PIL inflates with a 32 KiB window whatever the header says (libpng's default refuses: too far back)")
     # ancillary chunks PIL keeps in info but does not apply to the pixels
     icc = srgb_icc_profile()
     extra = [(b"gAMA", struct.pack(">I", 100000)),  # gamma 1.0: far from sRGB, so applying it would show
@@ -543,10 +554,10 @@ def run():
     # Pillow warns on convert("RGB") of palette images whose tRNS is bytes; that conversion is the point here.
     warnings.filterwarnings("ignore", message="Palette images with Transparency")
 
-    # Everything here is regenerated except the hand-written README.md.
+    # Everything here is regenerated except the hand-written README.md and dinov3/ (the dinov3-images section's).
     if OUT.exists():
         for p in OUT.iterdir():
-            if p.name != "README.md":
+            if p.name not in ("README.md", "dinov3"):
                 shutil.rmtree(p) if p.is_dir() else p.unlink()
     (OUT / "inputs").mkdir(parents=True)
     inputs = png_inputs() + jpeg_inputs() + real_inputs()

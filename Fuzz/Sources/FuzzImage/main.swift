@@ -1,3 +1,4 @@
+import CkptCore
 import CkptImage
 import FuzzSupport
 #if canImport(Glibc)
@@ -11,7 +12,10 @@ import Glibc
 //  - an accepted image has 1 ≤ width × height ≤ the pixel limit, and samples for every pixel of its mode;
 //  - the same image with a limit one pixel below its size is refused as tooManyPixels, from the header;
 //  - both RGB conversions give width × height × 3 bytes;
-//  - preprocessing with either backend gives exactly 3 × 16 × 16 finite values.
+//  - preprocessing with either backend gives exactly 3 × 16 × 16 finite values;
+//  - a PNG decodes to the same pixels, or the same error, through the one-call inflate as through libpng's
+//    rows, also with every chunk CRC made right (so that mutations of the image data reach the inflate
+//    and the unfiltering instead of stopping at a CRC).
 
 /// Small enough that a lying header cannot make a fuzz run allocate much: 4 MiB of RGB.
 let maxPixels = 1 << 20
@@ -23,9 +27,43 @@ func refused(_ body: () throws -> Void) -> ImageProblem? {
     return nil
 }
 
+/// What a decode through `path` gave: the pixels, or the error's text.
+func outcome(_ bytes: UnsafeRawBufferPointer, _ path: ImageDecoder.PNGPath) -> String {
+    do {
+        let image = try ImageDecoder.decode(bytes: bytes, path: "fuzz", maxPixels: maxPixels, pngPath: path)
+        return "\(image.width)x\(image.height) \(image.mode) \(image.convertedToRGB().pixels) \(image.gray16Values ?? [])"
+    } catch {
+        return "\(error)"
+    }
+}
+
+/// `bytes` with the CRC of every whole chunk after the PNG signature recomputed.
+func withChunkCRCsMadeRight(_ bytes: UnsafeRawBufferPointer) -> [UInt8] {
+    var out = Array(bytes)
+    var at = 8
+    while at + 12 <= out.count {
+        let length = Int(out[at]) << 24 | Int(out[at + 1]) << 16 | Int(out[at + 2]) << 8 | Int(out[at + 3])
+        guard length <= out.count - at - 12 else { break }
+        let crc = CRC32.checksum(out[at + 4..<at + 8 + length])
+        for i in 0..<4 { out[at + 8 + length + i] = UInt8(truncatingIfNeeded: crc >> (24 - 8 * i)) }
+        at += 12 + length
+    }
+    return out
+}
+
+/// The one-call inflate of a PNG's image data hands whatever it cannot decode cleanly to libpng.
+func checkPNGPaths(_ input: UnsafeRawBufferPointer) {
+    guard input.count > 8, input[0] == 0x89, input[1] == 0x50 else { return }
+    precondition(outcome(input, .wholeOrRows) == outcome(input, .rows), "the PNG paths differ")
+    withChunkCRCsMadeRight(input).withUnsafeBytes { fixed in
+        precondition(outcome(fixed, .wholeOrRows) == outcome(fixed, .rows), "the PNG paths differ (CRCs made right)")
+    }
+}
+
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = UnsafeRawBufferPointer(start: data, count: size)
+    checkPNGPaths(input)
     var decoded: DecodedImage? = nil
     if refused({ decoded = try ImageDecoder.decode(bytes: input, path: "fuzz", maxPixels: maxPixels) }) != nil { return 0 }
     guard let image = decoded else { fatalError("decode returned nothing and threw nothing") }

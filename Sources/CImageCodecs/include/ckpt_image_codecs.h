@@ -25,6 +25,7 @@ typedef struct {
     int interlaced;       ///< 1 for Adam7
     int channels;         ///< samples per pixel in the returned buffer
     size_t row_bytes;     ///< bytes per row in the returned buffer
+    size_t buffer_bytes;  ///< bytes `ckpt_png_read` needs (at least row_bytes * height: it may inflate into it)
     int palette_count;    ///< PLTE entries (0...256)
     uint8_t palette[256 * 3];
     int trns_count;       ///< tRNS alpha entries for palette images
@@ -33,11 +34,29 @@ typedef struct {
     uint16_t trns_gray, trns_red, trns_green, trns_blue;
 } ckpt_png_header;
 
-/// Decodes a whole PNG held in memory. On CKPT_IMG_OK `*pixels` is a malloc'ed buffer of
-/// `row_bytes * height` bytes for the caller to release with ckpt_image_free; otherwise it is NULL and
-/// `message` holds the library's text (always NUL-terminated).
-ckpt_img_status ckpt_png_decode(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_png_header *header,
-                                uint8_t **pixels, char *message, size_t message_capacity);
+/// A PNG being read: its header is read, its pixels are not yet.
+typedef struct ckpt_png_reader ckpt_png_reader;
+
+/// Reads a PNG held in memory up to its image data: the header, palette and tRNS, and the pixel limit
+/// `max_pixels`, checked before anything is allocated for the pixels. On CKPT_IMG_OK `*reader` is the reader
+/// for ckpt_png_read, to release with ckpt_png_close; otherwise it is NULL and `message` holds the library's
+/// text (always NUL-terminated). `data` must outlive the reader.
+ckpt_img_status ckpt_png_open(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_png_header *header,
+                              ckpt_png_reader **reader, char *message, size_t message_capacity);
+
+/// How ckpt_png_read decodes the image data.
+typedef enum {
+    CKPT_PNG_ROWS = 0,            ///< libpng reads every row
+    CKPT_PNG_WHOLE_OR_ROWS = 1,   ///< one-call inflate for non-interlaced 8/16-bit images; libpng rows when it fails
+    CKPT_PNG_WHOLE_ONLY = 2,      ///< one-call inflate or CKPT_IMG_CORRUPT (for tests: that path alone)
+} ckpt_png_path;
+
+/// Decodes the pixels into `pixels`, which holds `capacity >= header.buffer_bytes` bytes: row y starts at
+/// `y * row_bytes`. Call it once per reader.
+ckpt_img_status ckpt_png_read(ckpt_png_reader *reader, uint8_t *pixels, size_t capacity, ckpt_png_path path,
+                              char *message, size_t message_capacity);
+
+void ckpt_png_close(ckpt_png_reader *reader);
 
 /// What the JPEG frame header says, and how the pixels came back.
 typedef struct {
@@ -48,10 +67,25 @@ typedef struct {
     int saw_adobe_marker;
     int channels;         ///< samples per pixel returned: 1 gray, 3 RGB, 4 CMYK (as libjpeg outputs it)
     size_t row_bytes;
+    size_t buffer_bytes;  ///< bytes `ckpt_jpeg_read` needs: row_bytes * height
 } ckpt_jpeg_header;
 
-/// Decodes a whole JPEG held in memory with libjpeg's defaults (islow IDCT, fancy upsampling), which
-/// is what Pillow asks for when no draft mode is set.
+/// A JPEG being read: its header is read, its pixels are not yet.
+typedef struct ckpt_jpeg_reader ckpt_jpeg_reader;
+
+/// Reads a JPEG held in memory up to its scans and starts libjpeg's decompression with its defaults (islow
+/// IDCT, fancy upsampling), which is what Pillow asks for when no draft mode is set. Like ckpt_png_open.
+ckpt_img_status ckpt_jpeg_open(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_jpeg_header *header,
+                               ckpt_jpeg_reader **reader, char *message, size_t message_capacity);
+
+/// Decodes the pixels into `pixels`, which holds `capacity >= header.buffer_bytes` bytes. Call it once.
+ckpt_img_status ckpt_jpeg_read(ckpt_jpeg_reader *reader, uint8_t *pixels, size_t capacity, char *message,
+                               size_t message_capacity);
+
+void ckpt_jpeg_close(ckpt_jpeg_reader *reader);
+
+/// ckpt_jpeg_open and ckpt_jpeg_read in one call, into a malloc'ed buffer of `row_bytes * height` bytes for
+/// the caller to release with ckpt_image_free (NULL unless CKPT_IMG_OK).
 ckpt_img_status ckpt_jpeg_decode(const uint8_t *data, size_t size, uint64_t max_pixels, ckpt_jpeg_header *header,
                                  uint8_t **pixels, char *message, size_t message_capacity);
 
