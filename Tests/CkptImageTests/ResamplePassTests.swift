@@ -9,18 +9,6 @@ final class ResamplePassTests: XCTestCase {
     typealias Plane = PillowResampler.Plane
     typealias Coefficients = PillowResampler.Coefficients
 
-    /// SplitMix64, so that a failing case can be replayed from its printed seed.
-    struct Generator: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static func clip8(_ sum: Int32, _ precision: Int32) -> UInt8 {
         let v = sum >> precision
         return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)
@@ -60,7 +48,7 @@ final class ResamplePassTests: XCTestCase {
         return out
     }
 
-    static func randomPlane(width: Int, height: Int, channels: Int, using rng: inout Generator) -> Plane {
+    static func randomPlane(width: Int, height: Int, channels: Int, using rng: inout SplitMix64) -> Plane {
         // Half the images are black and white only, which drives the negative lobes into both clamps.
         let binary = Bool.random(using: &rng)
         let pixels = (0..<width * height * channels).map { _ in
@@ -69,7 +57,7 @@ final class ResamplePassTests: XCTestCase {
         return Plane(pixels: pixels, width: width, height: height, channels: channels)
     }
 
-    static func randomCoefficients(inSize: Int, outSize: Int, using rng: inout Generator) -> (Coefficients, String) {
+    static func randomCoefficients(inSize: Int, outSize: Int, using rng: inout SplitMix64) -> (Coefficients, String) {
         let filter = [ResampleFilter.bilinear, .bicubic, .lanczos, .box, .hamming].randomElement(using: &rng)!
         let arithmetic: ResampleArithmetic = Bool.random(using: &rng) ? .pillow : .torch
         // A quarter of the cases read a box inside the image (the `box` of Image.resize), as resizeCore allows.
@@ -89,7 +77,7 @@ final class ResamplePassTests: XCTestCase {
     }
 
     func testPassesMatchTheScalarLoops() {
-        var rng = Generator(state: 0x5EED_2026)
+        var rng = SplitMix64(seed: 0x5EED_2026)
         var compared = 0
         for trial in 0..<400 {
             let seed = rng.state
@@ -129,7 +117,7 @@ final class ResamplePassTests: XCTestCase {
     /// Large enough that `forEachRow` splits the rows between two workers (work > 2,000,000): each worker's
     /// first row and buffer offsets are right.
     func testTwoWorkerSplitMatchesTheScalarLoops() {
-        var rng = Generator(state: 0xB16_5EED)
+        var rng = SplitMix64(seed: 0xB16_5EED)
         for channels in [1, 3] {
             let image = Self.randomPlane(width: 1001, height: 600, channels: channels, using: &rng)
             let horizontal = Coefficients(inSize: 1001, in0: 0, in1: 1001, outSize: 211, filter: .bicubic, arithmetic: .pillow)
@@ -143,3 +131,6 @@ final class ResamplePassTests: XCTestCase {
         }
     }
 }
+
+/// PNGInflatePathTests' generator as a RandomNumberGenerator: a failing case is replayed from its printed `state`.
+extension SplitMix64: RandomNumberGenerator {}
