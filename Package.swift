@@ -64,7 +64,10 @@ let package = Package(
             name: "CDeflate", path: "Sources/CDeflate", pkgConfig: "libdeflate",
             providers: [.apt(["libdeflate-dev"])]),
         .target(name: "CImageCodecs", dependencies: ["CPng", "CJpeg", "CDeflate"]),
-        .target(name: "CkptImage", dependencies: ["CkptCore", "CImageCodecs"]),
+        // The resampling passes' inner loops (16 rows or columns per vector), compiled for the baseline and, on
+        // x86-64, for AVX2 chosen at run time.
+        .target(name: "CResample"),
+        .target(name: "CkptImage", dependencies: ["CkptCore", "CImageCodecs", "CResample"]),
         // DICOM codecs: Debian's zlib1g-dev (deflated datasets), libcharls-dev (JPEG-LS) and
         // libopenjp2-7-dev (JPEG 2000). Every call into them, and all their error handling, stays in
         // the C shim CDICOMCodecs; JPEG baseline reuses CImageCodecs' libjpeg-turbo decoder.

@@ -141,19 +141,35 @@ public struct ImageProcessor: Sendable {
             (top, left) = origin(height, width, config.cropHeight, config.cropWidth)
             (outHeight, outWidth) = (config.cropHeight, config.cropWidth)
         }
-        let table = (0..<3).map { valueTable(channel: $0) }
-        // Pixels the crop adds outside the image are zeros in uint8 before the float steps.
-        var values = [Float](repeating: 0, count: outputChannels * outHeight * outWidth)
-        values.withUnsafeMutableBufferPointer { out in
+        let tables = (0..<outputChannels).map { valueTable(channel: $0) }
+        // The crop's rows and columns that lie inside the image; pixels the crop adds outside it are zeros in
+        // uint8 before the float steps, so they become each table's value for 0.
+        let inRows = max(0, -top)..<max(max(0, -top), min(outHeight, height - top))
+        let inColumns = max(0, -left)..<max(max(0, -left), min(outWidth, width - left))
+        // Every value is written below (each row of each channel in full), so the array starts uninitialized.
+        let values = [Float](unsafeUninitializedCapacity: outputChannels * outHeight * outWidth) { out, initialized in
+            initialized = out.count
             plane.withUnsafeBufferPointer { src in
                 for c in 0..<outputChannels {
-                    let t = table[c], plane = c * outHeight * outWidth, sc = channels == 1 ? 0 : c
-                    for y in 0..<outHeight {
-                        let sy = y + top
-                        for x in 0..<outWidth {
-                            let sx = x + left
-                            let v = sy >= 0 && sy < height && sx >= 0 && sx < width ? src[(sy * width + sx) * channels + sc] : 0
-                            out[plane + y * outWidth + x] = t[Int(v)]
+                    tables[c].withUnsafeBufferPointer { t in
+                        let zero = t[0], sc = channels == 1 ? 0 : c
+                        for y in 0..<outHeight {
+                            // In bounds: y < outHeight, and the row's pixels inColumns lie in the image's row y + top.
+                            guard let base = out.baseAddress else { return }  // a crop of no pixels
+                            let row = base + (c * outHeight + y) * outWidth
+                            guard inRows.contains(y), !inColumns.isEmpty else {
+                                row.initialize(repeating: zero, count: outWidth)
+                                continue
+                            }
+                            row.initialize(repeating: zero, count: inColumns.lowerBound)
+                            let line = src.baseAddress! + ((y + top) * width + inColumns.lowerBound + left) * channels + sc
+                            let target = row + inColumns.lowerBound
+                            if channels == 1 {  // the gray case, with a unit stride the compiler can unroll
+                                for x in 0..<inColumns.count { (target + x).initialize(to: t[Int(line[x])]) }
+                            } else {
+                                for x in 0..<inColumns.count { (target + x).initialize(to: t[Int(line[x * channels])]) }
+                            }
+                            (row + inColumns.upperBound).initialize(repeating: zero, count: outWidth - inColumns.upperBound)
                         }
                     }
                 }

@@ -1,3 +1,4 @@
+import CResample
 import Dispatch
 import Glibc
 
@@ -187,12 +188,15 @@ package enum PillowResampler {
             let one = Double(1 << precision)
             weights = k.map { value in value < 0 ? Int32(-0.5 + value * one) : Int32(0.5 + value * one) }
         }
-    }
 
-    @inline(__always)
-    static func clip8(_ ss: Int32, precision: Int32) -> UInt8 {
-        let v = ss >> precision
-        return v < 0 ? 0 : v > 255 ? 255 : UInt8(v)
+        /// Whether every output's taps lie in `0..<inSize` and number at most `ksize`: what the C passes rely on
+        /// to stay inside the buffers they are given.
+        func taps(within inSize: Int) -> Bool {
+            weights.count == bounds.count / 2 * ksize && stride(from: 0, to: bounds.count, by: 2).allSatisfy { i in
+                let first = Int(bounds[i]), count = Int(bounds[i + 1])
+                return count == 0 || (first >= 0 && count > 0 && count <= ksize && first + count <= inSize)
+            }
+        }
     }
 
     /// Runs `body` over `0..<count` split into contiguous chunks on up to two threads. Each index writes
@@ -224,42 +228,33 @@ package enum PillowResampler {
         }
     }
 
-    static func horizontalPass(_ image: Plane, rows: Range<Int>, coefficients: Coefficients) -> Plane {
+    /// Which compiled copy of the C passes runs: the widest the CPU has, or the portable one (for tests, which
+    /// check that both give the scalar loop's bits).
+    enum Kernel {
+        case best, portable
+
+        var path: ckpt_resample_path { self == .best ? CKPT_RESAMPLE_BEST : CKPT_RESAMPLE_PORTABLE }
+    }
+
+    /// Resample.c's horizontal pass (ImagingResampleHorizontal_8bpc) over `rows` of `image`, each output
+    /// `clip8(half + Σ pixel·weight)` per channel; `ckpt_resample_horizontal` sums sixteen rows at a time.
+    static func horizontalPass(_ image: Plane, rows: Range<Int>, coefficients: Coefficients, kernel: Kernel = .best)
+        -> Plane
+    {
         let channels = image.channels, outWidth = coefficients.bounds.count / 2, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: rows.count * outWidth * channels)
         let inRow = image.width * channels, outRow = outWidth * channels
-        let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
+        precondition(rows.lowerBound >= 0 && rows.upperBound <= image.height && coefficients.taps(within: image.width))
+        let scratchCount = ckpt_resample_horizontal_scratch(image.width, outWidth)
         withPassPointers(&out, image.pixels, coefficients) { p in
             forEachRow(rows.count, work: rows.count * outWidth * ksize * channels) { part in
-                for yy in part {
-                    let line = p.source + (yy + rows.lowerBound) * inRow
-                    let target = p.out + yy * outRow
-                    for xx in 0..<outWidth {
-                        let xmin = Int(p.bounds[2 * xx]), count = Int(p.bounds[2 * xx + 1])
-                        let w = p.weights + xx * ksize
-                        let start = line + xmin * channels
-                        if channels == 3 {
-                            var s0 = half, s1 = half, s2 = half
-                            for x in 0..<count {
-                                let c = w[x], px = start + 3 * x
-                                s0 &+= Int32(px[0]) &* c
-                                s1 &+= Int32(px[1]) &* c
-                                s2 &+= Int32(px[2]) &* c
-                            }
-                            target[3 * xx] = clip8(s0, precision: precision)
-                            target[3 * xx + 1] = clip8(s1, precision: precision)
-                            target[3 * xx + 2] = clip8(s2, precision: precision)
-                        } else if channels == 1 {
-                            var acc = half
-                            for x in 0..<count { acc &+= Int32(start[x]) &* w[x] }
-                            target[xx] = clip8(acc, precision: precision)
-                        } else {
-                            for ch in 0..<channels {
-                                var acc = half
-                                for x in 0..<count { acc &+= Int32(start[channels * x + ch]) &* w[x] }
-                                target[channels * xx + ch] = clip8(acc, precision: precision)
-                            }
-                        }
+                // Each worker transposes its blocks of rows in a buffer of its own.
+                var scratch = [UInt8](repeating: 0, count: scratchCount)
+                scratch.withUnsafeMutableBufferPointer { buffer in
+                    withUnsafePointer(to: p.axis(coefficients)) { axis in
+                        ckpt_resample_horizontal(
+                            p.source + (rows.lowerBound + part.lowerBound) * inRow, p.out + part.lowerBound * outRow,
+                            part.count, channels, image.width, outWidth, axis, buffer.baseAddress!, kernel.path)
                     }
                 }
             }
@@ -267,26 +262,18 @@ package enum PillowResampler {
         return Plane(pixels: out, width: outWidth, height: rows.count, channels: channels)
     }
 
-    static func verticalPass(_ image: Plane, outHeight: Int, coefficients: Coefficients) -> Plane {
+    /// Resample.c's vertical pass (ImagingResampleVertical_8bpc): output row y from input rows
+    /// `bounds[2y] ..< bounds[2y] + bounds[2y + 1]`; `ckpt_resample_vertical` sums sixteen columns at a time.
+    static func verticalPass(_ image: Plane, outHeight: Int, coefficients: Coefficients, kernel: Kernel = .best)
+        -> Plane
+    {
+        precondition(coefficients.bounds.count == 2 * outHeight && coefficients.taps(within: image.height))
         let rowLength = image.width * image.channels, ksize = coefficients.ksize
         var out = [UInt8](repeating: 0, count: outHeight * rowLength)
-        let precision = coefficients.precision, half: Int32 = 1 << (precision - 1)
         withPassPointers(&out, image.pixels, coefficients) { p in
             forEachRow(outHeight, work: outHeight * rowLength * ksize) { part in
-                // One accumulator row per worker: the sums run over input rows in order, as in C.
-                var acc = [Int32](repeating: 0, count: rowLength)
-                acc.withUnsafeMutableBufferPointer { a in
-                    for yy in part {
-                        let ymin = Int(p.bounds[2 * yy]), count = Int(p.bounds[2 * yy + 1])
-                        let w = p.weights + yy * ksize
-                        for i in 0..<rowLength { a[i] = half }
-                        for y in 0..<count {
-                            let c = w[y], line = p.source + (ymin + y) * rowLength
-                            for i in 0..<rowLength { a[i] &+= Int32(line[i]) &* c }
-                        }
-                        let target = p.out + yy * rowLength
-                        for i in 0..<rowLength { target[i] = clip8(a[i], precision: precision) }
-                    }
+                withUnsafePointer(to: p.axis(coefficients)) { axis in
+                    ckpt_resample_vertical(p.source, p.out, rowLength, part.lowerBound, part.count, axis, kernel.path)
                 }
             }
         }
@@ -331,4 +318,11 @@ struct PassBuffers: @unchecked Sendable {  // two workers write disjoint rows of
     let source: UnsafePointer<UInt8>
     let weights: UnsafePointer<Int32>
     let bounds: UnsafePointer<Int32>
+
+    /// The C passes' view of `coefficients`, whose weights and bounds these pointers lend.
+    func axis(_ coefficients: PillowResampler.Coefficients) -> ckpt_resample_axis {
+        let precision = coefficients.precision
+        return ckpt_resample_axis(bounds: bounds, weights: weights, ksize: coefficients.ksize,
+                                  half: 1 << (precision - 1), precision: precision)
+    }
 }
