@@ -78,6 +78,9 @@ case("bomb.png", png(100000, 100000, idat=zlib.compress(b"\0" * 300001)), "pixel
 case("lying-header.png", png(12000, 12000, idat=zlib.compress(b"\0" * 36001)), "Not enough image data",
      "a header claiming 144 M pixels (under the limit) with one row of data: refused without touching "
      "the 432 MB the header asks for")
+case("rgba16-lying-header.png", png(13000, 13000, color=6, depth=16, idat=zlib.compress(b"\0" * 104001)),
+     "not enough memory", "a 16-bit RGBA header of 169 M pixels (under the limit) with one row of data: its "
+     "1.35 GB buffer does not fit the 1 GiB address space the test allows, which is refused, not a crash")
 case("zero-width.png", png(0, 12, gradient(1, 12)), "PNG", "a PNG of width 0")
 case("text-chunk-2gib.png", VALID[:33] + struct.pack(">I", 0x7FFFFFF0) + b"tEXt" + b"Comment\0" + b"x" * 64,
      "truncated", "a tEXt chunk claiming 2 GiB in a 109-byte file: skipped unread (no text chunk matters for the "

@@ -75,6 +75,10 @@ public enum ImageDecoder {
         }
         try check(opened, codec.format, header: header, message: message, path: path, maxPixels: maxPixels)
         let (count, capacity) = (header.row_bytes * Int(header.height), max(header.buffer_bytes, 1))
+        // Swift stops the process when an array cannot be allocated: a probe first turns a buffer that does not
+        // fit (an address-space limit, strict overcommit) into the decoder's out-of-memory error.
+        guard let probe = malloc(capacity) else { throw ImageProblem.outOfMemory(path: path) }
+        free(probe)
         let format = codec.format, read = header
         return try [UInt8](unsafeUninitializedCapacity: capacity) { buffer, initialized in
             let status = message.withUnsafeMutableBufferPointer {
