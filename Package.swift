@@ -14,9 +14,10 @@ import PackageDescription
 // container, which every writer writes and whose tensor vocabulary every format produces, so it stays in the
 // core rather than in a module of its own that all others would import anyway.
 // Formats over the core: CkptPth (the torch.save reader: pickle interpreter, zip), CkptImage (PNG/JPEG to
-// transformers' pixel_values: libpng, libjpeg-turbo, Pillow's resampling), CkptDICOM (DICOM files to the image
-// SimpleITK reads: parser, pixel semantics, geometry; RLE, JPEG lossless and 12-bit DCT in Swift; zlib, CharLS and
-// OpenJPEG behind the CDICOMCodecs shim; and RAD-DINO's card recipe, whose 8-bit output is a CkptImage image).
+// transformers' pixel_values: libpng with libdeflate, libjpeg-turbo, Pillow's resampling with CResample's vector
+// passes), CkptDICOM (DICOM files to the image SimpleITK reads: parser, pixel semantics, geometry; RLE, JPEG
+// lossless and 12-bit DCT in Swift; zlib, CharLS and OpenJPEG behind the CDICOMCodecs shim; and RAD-DINO's card
+// recipe, whose 8-bit output is a CkptImage image).
 // CkptCheckpoint: one logical checkpoint over any input. CkptLayout: key tables, layout detection and
 // conversion, the release writer, synthetic models. CkptForward: the reference forward pass (the only module
 // over OpenBLAS and libmvec). CkptEmbed: images to embeddings (batching, prefetch, pixel files with SHA-256

@@ -53,7 +53,8 @@ int ckpt_png_idat_decode(const uint8_t *data, size_t size, size_t offset, uint8_
     while (size - chunk >= 12 && is_idat(data + chunk + 4)) {
         uint32_t length = big_endian32(data + chunk);
         if (length > 0x7fffffffu || length > size - chunk - 12) return 0;
-        if (libdeflate_crc32(0, data + chunk + 4, 4 + (size_t)length) != big_endian32(data + chunk + 8 + length)) return 0;
+        uint32_t crc = libdeflate_crc32(0, data + chunk + 4, 4 + (size_t)length);
+        if (crc != big_endian32(data + chunk + 8 + length)) return 0;
         total += length;
         count += 1;
         chunk += 12 + (size_t)length;

@@ -55,9 +55,10 @@ public enum ImageDecoder {
     /// pixels into a buffer of the header's `buffer_bytes`, `close` releases the reader.
     private struct Codec<Header: CodecHeader> {
         let format: ImageFormat
-        let open: (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<Header>?, UnsafeMutablePointer<OpaquePointer?>?,
-                   UnsafeMutablePointer<CChar>?, Int) -> ckpt_img_status
-        let read: (OpaquePointer?, UnsafeMutablePointer<UInt8>?, Int, UnsafeMutablePointer<CChar>?, Int) -> ckpt_img_status
+        let open: (UnsafePointer<UInt8>?, Int, UInt64, UnsafeMutablePointer<Header>?,
+                   UnsafeMutablePointer<OpaquePointer?>?, UnsafeMutablePointer<CChar>?, Int) -> ckpt_img_status
+        let read: (OpaquePointer?, UnsafeMutablePointer<UInt8>?, Int, UnsafeMutablePointer<CChar>?, Int)
+            -> ckpt_img_status
         let close: (OpaquePointer?) -> Void
     }
 
@@ -109,8 +110,9 @@ public enum ImageDecoder {
 
     // MARK: - PNG
 
-    private static func decodePNG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int, pngPath: PNGPath) throws
-        -> DecodedImage
+    private static func decodePNG(
+        _ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int, pngPath: PNGPath
+    ) throws -> DecodedImage
     {
         var header = ckpt_png_header()
         let codec = Codec<ckpt_png_header>(
@@ -210,7 +212,8 @@ public enum ImageDecoder {
 
     private static func decodeJPEG(_ bytes: UnsafeRawBufferPointer, path: String, maxPixels: Int) throws -> DecodedImage {
         var header = ckpt_jpeg_header()
-        let codec = Codec<ckpt_jpeg_header>(format: .jpeg, open: ckpt_jpeg_open, read: ckpt_jpeg_read, close: ckpt_jpeg_close)
+        let codec = Codec<ckpt_jpeg_header>(
+            format: .jpeg, open: ckpt_jpeg_open, read: ckpt_jpeg_read, close: ckpt_jpeg_close)
         var samples = try runCodec(codec, bytes: bytes, path: path, maxPixels: maxPixels, header: &header)
         let mode: DecodedImage.Mode
         switch header.channels {

@@ -162,14 +162,16 @@ public struct ImageProcessor: Sendable {
                                 continue
                             }
                             row.initialize(repeating: zero, count: inColumns.lowerBound)
-                            let line = src.baseAddress! + ((y + top) * width + inColumns.lowerBound + left) * channels + sc
+                            let first = (y + top) * width + inColumns.lowerBound + left
+                            let line = src.baseAddress! + first * channels + sc
                             let target = row + inColumns.lowerBound
                             if channels == 1 {  // the gray case, with a unit stride the compiler can unroll
                                 for x in 0..<inColumns.count { (target + x).initialize(to: t[Int(line[x])]) }
                             } else {
                                 for x in 0..<inColumns.count { (target + x).initialize(to: t[Int(line[x * channels])]) }
                             }
-                            (row + inColumns.upperBound).initialize(repeating: zero, count: outWidth - inColumns.upperBound)
+                            let after = outWidth - inColumns.upperBound
+                            (row + inColumns.upperBound).initialize(repeating: zero, count: after)
                         }
                     }
                 }

@@ -5,7 +5,9 @@ import CkptCore
 enum HandMadePNG {
     static let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
 
-    static func be32(_ v: UInt32) -> [UInt8] { [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)] }
+    static func be32(_ v: UInt32) -> [UInt8] {
+        [UInt8(v >> 24), UInt8(v >> 16 & 0xFF), UInt8(v >> 8 & 0xFF), UInt8(v & 0xFF)]
+    }
 
     static func chunk(_ type: String, _ data: [UInt8]) -> [UInt8] {
         let body = Array(type.utf8) + data
@@ -13,8 +15,12 @@ enum HandMadePNG {
     }
 
     static func adler32(_ bytes: [UInt8]) -> UInt32 {
-        var a: UInt32 = 1, b: UInt32 = 0
-        for byte in bytes { a = (a + UInt32(byte)) % 65521; b = (b + a) % 65521 }
+        var a: UInt32 = 1
+        var b: UInt32 = 0
+        for byte in bytes {
+            a = (a + UInt32(byte)) % 65521
+            b = (b + a) % 65521
+        }
         return b << 16 | a
     }
 
@@ -36,8 +42,10 @@ enum HandMadePNG {
 
     /// A PNG of the given header whose image data is `stream` split into IDAT chunks of `split` bytes (one
     /// chunk when nil), with `beforeData` chunks (PLTE, tRNS, …) after IHDR.
-    static func file(width: UInt32, height: UInt32, depth: UInt8, colorType: UInt8, interlace: UInt8 = 0,
-                     beforeData: [[UInt8]] = [], stream: [UInt8], split: Int? = nil) -> [UInt8] {
+    static func file(
+        width: UInt32, height: UInt32, depth: UInt8, colorType: UInt8, interlace: UInt8 = 0,
+        beforeData: [[UInt8]] = [], stream: [UInt8], split: Int? = nil
+    ) -> [UInt8] {
         var file = signature + chunk("IHDR", be32(width) + be32(height) + [depth, colorType, 0, 0, interlace])
         for c in beforeData { file += c }
         let step = max(split ?? stream.count, 1)

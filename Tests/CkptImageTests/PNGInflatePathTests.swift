@@ -11,10 +11,13 @@ final class PNGInflatePathTests: XCTestCase {
     func outcome(_ bytes: [UInt8], _ path: ImageDecoder.PNGPath) -> String {
         do {
             let image = try bytes.withUnsafeBytes {
-                try ImageDecoder.decode(bytes: $0, path: "test.png", maxPixels: ImageDecoder.defaultMaxPixels, pngPath: path)
+                try ImageDecoder.decode(
+                    bytes: $0, path: "test.png", maxPixels: ImageDecoder.defaultMaxPixels, pngPath: path)
             }
-            let samples = try Hashing.sha256(bytes: image.nativeSamples ?? image.gray16Values!.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
-            return "\(image.width)x\(image.height) \(image.mode) \(String(describing: image.transparency)) samples \(samples) "
+            let samples = try Hashing.sha256(
+                bytes: image.nativeSamples ?? image.gray16Values!.flatMap { [UInt8($0 >> 8), UInt8($0 & 0xFF)] })
+            return
+                "\(image.width)x\(image.height) \(image.mode) \(String(describing: image.transparency)) samples \(samples) "
                 + "RGB \(try Hashing.sha256(bytes: image.convertedToRGB().pixels))"
         } catch {
             return "error: \(error)"
@@ -26,7 +29,9 @@ final class PNGInflatePathTests: XCTestCase {
 
     func testEveryGoldenPNGDecodesTheSameOnBothPaths() throws {
         let golden = try GoldenImages.load()
-        var whole = 0, rowsOnly = 0, multiChunk = 0
+        var whole = 0
+        var rowsOnly = 0
+        var multiChunk = 0
         for entry in golden.entries("images") {
             let file = entry["file"] as! String
             guard file.hasSuffix(".png") else { continue }
@@ -41,7 +46,8 @@ final class PNGInflatePathTests: XCTestCase {
                 whole += 1
                 if bytes.count > 100_000 { multiChunk += 1 }
             } else {
-                XCTAssertTrue(outcome(bytes, .wholeOnly).hasPrefix("error"), "\(file): interlaced or packed must use libpng")
+                XCTAssertTrue(
+                    outcome(bytes, .wholeOnly).hasPrefix("error"), "\(file): interlaced or packed must use libpng")
                 rowsOnly += 1
             }
         }
@@ -69,10 +75,12 @@ final class PNGInflatePathTests: XCTestCase {
                 }
                 for split in [nil, 1, 7, 100] as [Int?] {
                     let stream = HandMadePNG.storedZlib(raw, block: 50)
-                    let bytes = HandMadePNG.file(width: UInt32(width), height: UInt32(height), depth: kind.depth,
-                                                 colorType: kind.colorType, beforeData: kind.colorType == 3 ? [palette] : [],
-                                                 stream: stream, split: split)
-                    let label = "type \(kind.colorType) depth \(kind.depth) \(width)x\(height) split \(String(describing: split))"
+                    let bytes = HandMadePNG.file(
+                        width: UInt32(width), height: UInt32(height), depth: kind.depth,
+                        colorType: kind.colorType, beforeData: kind.colorType == 3 ? [palette] : [],
+                        stream: stream, split: split)
+                    let label =
+                        "type \(kind.colorType) depth \(kind.depth) \(width)x\(height) split \(String(describing: split))"
                     let rows = outcome(bytes, .rows)
                     XCTAssertFalse(rows.hasPrefix("error"), "\(label): \(rows)")
                     XCTAssertEqual(outcome(bytes, .wholeOnly), rows, label)
@@ -91,8 +99,9 @@ final class PNGInflatePathTests: XCTestCase {
             for x in 0..<(width * 3) { raw.append(UInt8((x * 31 + y * 17) & 0xFF)) }
         }
         func png(_ stream: [UInt8], split: Int? = nil, beforeData: [[UInt8]] = []) -> [UInt8] {
-            HandMadePNG.file(width: UInt32(width), height: UInt32(height), depth: 8, colorType: 2, beforeData: beforeData,
-                             stream: stream, split: split)
+            HandMadePNG.file(
+                width: UInt32(width), height: UInt32(height), depth: 8, colorType: 2, beforeData: beforeData,
+                stream: stream, split: split)
         }
         var badFilter = raw
         badFilter[2 * (width * 3 + 1)] = 5
@@ -104,7 +113,10 @@ final class PNGInflatePathTests: XCTestCase {
             ("wrong Adler-32", png(HandMadePNG.storedZlib(raw, adler: 0x1234_5678))),
             ("stream one row short", png(HandMadePNG.storedZlib(oneRowShort))),
             ("stream one row long", png(HandMadePNG.storedZlib(oneRowLong))),
-            ("garbage IDAT after the stream", png(HandMadePNG.storedZlib(raw) + [1, 2, 3, 4], split: HandMadePNG.storedZlib(raw).count)),
+            (
+                "garbage IDAT after the stream",
+                png(HandMadePNG.storedZlib(raw) + [1, 2, 3, 4], split: HandMadePNG.storedZlib(raw).count)
+            ),
             ("stream with no end", png(Array(HandMadePNG.storedZlib(raw).dropLast(4)))),
             ("not zlib", png([0x78, 0x02] + HandMadePNG.storedZlib(raw).dropFirst(2))),
         ]
@@ -114,11 +126,14 @@ final class PNGInflatePathTests: XCTestCase {
         badCRC[secondIDAT + 8 + 20 - 1 + 4] ^= 0xFF
         cases.append(("CRC of the second IDAT", badCRC))
         let stream = HandMadePNG.storedZlib(raw)
-        let interrupted = Array(png(Array(stream.prefix(20))).dropLast(12)) + HandMadePNG.chunk("tEXt", Array("a\0b".utf8))
+        let interrupted =
+            Array(png(Array(stream.prefix(20))).dropLast(12)) + HandMadePNG.chunk("tEXt", Array("a\0b".utf8))
             + HandMadePNG.chunk("IDAT", Array(stream.dropFirst(20))) + HandMadePNG.chunk("IEND", [])
         cases.append(("a tEXt chunk between IDATs", interrupted))
         // Every truncation of the image data.
-        for end in stride(from: 33 + 8, to: good.count - 12, by: 3) { cases.append(("cut at \(end)", Array(good.prefix(end)))) }
+        for end in stride(from: 33 + 8, to: good.count - 12, by: 3) {
+            cases.append(("cut at \(end)", Array(good.prefix(end))))
+        }
         var differing = 0
         for (label, bytes) in cases {
             let rows = outcome(bytes, .rows)
@@ -138,7 +153,9 @@ final class PNGInflatePathTests: XCTestCase {
         var idats: [(data: Int, length: Int)] = []
         var at = 8
         while at + 12 <= original.count {
-            let length = Int(original[at]) << 24 | Int(original[at + 1]) << 16 | Int(original[at + 2]) << 8 | Int(original[at + 3])
+            let length =
+                Int(original[at]) << 24 | Int(original[at + 1]) << 16 | Int(original[at + 2]) << 8
+                | Int(original[at + 3])
             if String(decoding: original[at + 4..<at + 8], as: UTF8.self) == "IDAT" { idats.append((at + 8, length)) }
             at += 12 + length
         }

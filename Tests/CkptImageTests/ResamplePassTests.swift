@@ -1,5 +1,6 @@
-@testable import CkptImage
 import XCTest
+
+@testable import CkptImage
 
 /// The C passes (`ckpt_resample_horizontal`/`vertical`, both compiled copies) against the scalar loops of
 /// Resample.c written out plainly here: the same bytes for random sizes, channel counts, filters, both
@@ -16,15 +17,20 @@ final class ResamplePassTests: XCTestCase {
 
     /// ImagingResampleHorizontal_8bpc, one sum per output pixel and channel.
     static func referenceHorizontal(_ image: Plane, rows: Range<Int>, _ k: Coefficients) -> [UInt8] {
-        let outWidth = k.bounds.count / 2, channels = image.channels, half: Int32 = 1 << (k.precision - 1)
+        let outWidth = k.bounds.count / 2
+        let channels = image.channels
+        let half: Int32 = 1 << (k.precision - 1)
         var out: [UInt8] = []
         for y in rows {
             for xx in 0..<outWidth {
-                let xmin = Int(k.bounds[2 * xx]), count = Int(k.bounds[2 * xx + 1])
+                let xmin = Int(k.bounds[2 * xx])
+                let count = Int(k.bounds[2 * xx + 1])
                 for c in 0..<channels {
                     var sum = half
                     for x in 0..<count {
-                        sum &+= Int32(image.pixels[(y * image.width + xmin + x) * channels + c]) &* k.weights[xx * k.ksize + x]
+                        sum &+=
+                            Int32(image.pixels[(y * image.width + xmin + x) * channels + c])
+                            &* k.weights[xx * k.ksize + x]
                     }
                     out.append(clip8(sum, k.precision))
                 }
@@ -35,13 +41,17 @@ final class ResamplePassTests: XCTestCase {
 
     /// ImagingResampleVertical_8bpc.
     static func referenceVertical(_ image: Plane, _ k: Coefficients) -> [UInt8] {
-        let rowLength = image.width * image.channels, half: Int32 = 1 << (k.precision - 1)
+        let rowLength = image.width * image.channels
+        let half: Int32 = 1 << (k.precision - 1)
         var out: [UInt8] = []
         for yy in 0..<k.bounds.count / 2 {
-            let ymin = Int(k.bounds[2 * yy]), count = Int(k.bounds[2 * yy + 1])
+            let ymin = Int(k.bounds[2 * yy])
+            let count = Int(k.bounds[2 * yy + 1])
             for i in 0..<rowLength {
                 var sum = half
-                for y in 0..<count { sum &+= Int32(image.pixels[(ymin + y) * rowLength + i]) &* k.weights[yy * k.ksize + y] }
+                for y in 0..<count {
+                    sum &+= Int32(image.pixels[(ymin + y) * rowLength + i]) &* k.weights[yy * k.ksize + y]
+                }
                 out.append(clip8(sum, k.precision))
             }
         }
@@ -61,12 +71,14 @@ final class ResamplePassTests: XCTestCase {
         let filter = [ResampleFilter.bilinear, .bicubic, .lanczos, .box, .hamming].randomElement(using: &rng)!
         let arithmetic: ResampleArithmetic = Bool.random(using: &rng) ? .pillow : .torch
         // A quarter of the cases read a box inside the image (the `box` of Image.resize), as resizeCore allows.
-        var in0: Float = 0, in1 = Float(inSize)
+        var in0: Float = 0
+        var in1 = Float(inSize)
         if inSize > 2 && Int.random(in: 0..<4, using: &rng) == 0 {
             in0 = Float.random(in: 0..<Float(inSize) / 2, using: &rng)
             in1 = Float.random(in: (in0 + 1)...Float(inSize), using: &rng)
         }
-        var k = Coefficients(inSize: inSize, in0: in0, in1: in1, outSize: outSize, filter: filter, arithmetic: arithmetic)
+        var k = Coefficients(
+            inSize: inSize, in0: in0, in1: in1, outSize: outSize, filter: filter, arithmetic: arithmetic)
         var name = "\(filter) \(arithmetic) box \(in0)..<\(in1)"
         // A quarter get random 22-bit weights instead: sums of either sign and far outside 0...255.
         if Int.random(in: 0..<4, using: &rng) == 0 {
@@ -96,18 +108,23 @@ final class ResamplePassTests: XCTestCase {
             let last = Bool.random(using: &rng) ? height : Int.random(in: (first + 1)...height, using: &rng)
             let expectedH = Self.referenceHorizontal(image, rows: first..<last, horizontal)
             for kernel in [PillowResampler.Kernel.best, .portable] {
-                let got = PillowResampler.horizontalPass(image, rows: first..<last, coefficients: horizontal, kernel: kernel)
-                XCTAssertEqual(got.pixels, expectedH,
-                               "horizontal \(kernel) seed \(seed): \(width)x\(height)x\(channels) rows \(first)..<\(last) → \(toWidth), \(hName)")
+                let got = PillowResampler.horizontalPass(
+                    image, rows: first..<last, coefficients: horizontal, kernel: kernel)
+                XCTAssertEqual(
+                    got.pixels, expectedH,
+                    "horizontal \(kernel) seed \(seed): \(width)x\(height)x\(channels) rows \(first)..<\(last) → \(toWidth), \(hName)"
+                )
                 compared += 1
             }
 
             let (vertical, vName) = Self.randomCoefficients(inSize: height, outSize: toHeight, using: &rng)
             let expectedV = Self.referenceVertical(image, vertical)
             for kernel in [PillowResampler.Kernel.best, .portable] {
-                let got = PillowResampler.verticalPass(image, outHeight: toHeight, coefficients: vertical, kernel: kernel)
-                XCTAssertEqual(got.pixels, expectedV,
-                               "vertical \(kernel) seed \(seed): \(width)x\(height)x\(channels) → \(toHeight) rows, \(vName)")
+                let got = PillowResampler.verticalPass(
+                    image, outHeight: toHeight, coefficients: vertical, kernel: kernel)
+                XCTAssertEqual(
+                    got.pixels, expectedV,
+                    "vertical \(kernel) seed \(seed): \(width)x\(height)x\(channels) → \(toHeight) rows, \(vName)")
                 compared += 1
             }
         }
@@ -120,14 +137,18 @@ final class ResamplePassTests: XCTestCase {
         var rng = SplitMix64(seed: 0xB16_5EED)
         for channels in [1, 3] {
             let image = Self.randomPlane(width: 1001, height: 600, channels: channels, using: &rng)
-            let horizontal = Coefficients(inSize: 1001, in0: 0, in1: 1001, outSize: 211, filter: .bicubic, arithmetic: .pillow)
+            let horizontal = Coefficients(
+                inSize: 1001, in0: 0, in1: 1001, outSize: 211, filter: .bicubic, arithmetic: .pillow)
             XCTAssertGreaterThan(598 * 211 * horizontal.ksize * channels, 2_000_000)
-            XCTAssertEqual(PillowResampler.horizontalPass(image, rows: 1..<599, coefficients: horizontal).pixels,
-                           Self.referenceHorizontal(image, rows: 1..<599, horizontal), "horizontal, \(channels) channels")
-            let vertical = Coefficients(inSize: 600, in0: 0, in1: 600, outSize: 71, filter: .lanczos, arithmetic: .torch)
+            XCTAssertEqual(
+                PillowResampler.horizontalPass(image, rows: 1..<599, coefficients: horizontal).pixels,
+                Self.referenceHorizontal(image, rows: 1..<599, horizontal), "horizontal, \(channels) channels")
+            let vertical = Coefficients(
+                inSize: 600, in0: 0, in1: 600, outSize: 71, filter: .lanczos, arithmetic: .torch)
             XCTAssertGreaterThan(71 * 1001 * channels * vertical.ksize, 2_000_000)
-            XCTAssertEqual(PillowResampler.verticalPass(image, outHeight: 71, coefficients: vertical).pixels,
-                           Self.referenceVertical(image, vertical), "vertical, \(channels) channels")
+            XCTAssertEqual(
+                PillowResampler.verticalPass(image, outHeight: 71, coefficients: vertical).pixels,
+                Self.referenceVertical(image, vertical), "vertical, \(channels) channels")
         }
     }
 }

@@ -1,8 +1,9 @@
 import CkptCore
 import CkptImage
 import FuzzSupport
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 // libFuzzer target over image files: the PNG/JPEG decoders (libpng and libjpeg-turbo behind the C shim)
@@ -31,7 +32,8 @@ func refused(_ body: () throws -> Void) -> ImageProblem? {
 func outcome(_ bytes: UnsafeRawBufferPointer, _ path: ImageDecoder.PNGPath) -> String {
     do {
         let image = try ImageDecoder.decode(bytes: bytes, path: "fuzz", maxPixels: maxPixels, pngPath: path)
-        return "\(image.width)x\(image.height) \(image.mode) \(image.convertedToRGB().pixels) \(image.gray16Values ?? [])"
+        return
+            "\(image.width)x\(image.height) \(image.mode) \(image.convertedToRGB().pixels) \(image.gray16Values ?? [])"
     } catch {
         return "\(error)"
     }
@@ -65,15 +67,19 @@ public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     let input = UnsafeRawBufferPointer(start: data, count: size)
     checkPNGPaths(input)
     var decoded: DecodedImage? = nil
-    if refused({ decoded = try ImageDecoder.decode(bytes: input, path: "fuzz", maxPixels: maxPixels) }) != nil { return 0 }
+    if refused({ decoded = try ImageDecoder.decode(bytes: input, path: "fuzz", maxPixels: maxPixels) }) != nil {
+        return 0
+    }
     guard let image = decoded else { fatalError("decode returned nothing and threw nothing") }
     let pixels = image.width * image.height
-    precondition(image.width >= 1 && image.height >= 1 && pixels <= maxPixels, "accepted \(image.width)×\(image.height)")
+    precondition(
+        image.width >= 1 && image.height >= 1 && pixels <= maxPixels, "accepted \(image.width)×\(image.height)")
     if let gray16 = image.gray16Values {
         precondition(gray16.count == pixels, "I;16 samples \(gray16.count) for \(pixels) pixels")
     } else if let native = image.nativeSamples {
         let perPixel = ["1": 1, "L": 1, "P": 1, "LA": 2, "RGB": 3, "RGBA": 4, "CMYK": 4][image.mode.rawValue]!
-        precondition(native.count == pixels * perPixel, "\(image.mode.rawValue) samples \(native.count) for \(pixels) pixels")
+        precondition(
+            native.count == pixels * perPixel, "\(image.mode.rawValue) samples \(native.count) for \(pixels) pixels")
     }
     switch refused({ _ = try ImageDecoder.decode(bytes: input, path: "fuzz", maxPixels: pixels - 1) }) {
     case .tooManyPixels?: break
@@ -90,7 +96,9 @@ public func fuzzImage(_ data: UnsafePointer<UInt8>?, _ size: Int) -> Int32 {
     config.resample = ResampleFilter(rawValue: pixels % 4)!
     for backend in ImageBackend.allCases {
         var out: PixelValues? = nil
-        if let problem = refused({ out = try ImageProcessor(config: config, backend: backend).process(image, path: "fuzz") }) {
+        if let problem = refused({
+            out = try ImageProcessor(config: config, backend: backend).process(image, path: "fuzz")
+        }) {
             fatalError("\(backend) refused a decoded image: \(problem)")
         }
         let values = out!.values

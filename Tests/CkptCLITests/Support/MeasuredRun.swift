@@ -21,7 +21,8 @@ struct MeasuredRun {
         let stdoutPath = scratch.file("stdout.txt"), stderrPath = scratch.file("stderr.txt")
         let sanitized = [".build-asan", ".build-tsan"].contains { CkptProcess.executable.contains($0) }
         let limit = addressSpaceMiB.map { sanitized ? [] : ["--address-space-mib", String($0)] } ?? []
-        let run = try CkptProcess.run(arguments, wrapper: [measure] + limit + [stdoutPath, stderrPath], timeout: timeout)
+        let wrapper = [measure] + limit + [stdoutPath, stderrPath]
+        let run = try CkptProcess.run(arguments, wrapper: wrapper, timeout: timeout)
         let fields = run.stdout.split(separator: " ").map { String($0).trimmingCharacters(in: .whitespacesAndNewlines) }
         guard run.status == 0, fields.count == 3, let rss = Int(fields[1]), let code = Int32(fields[2]) else {
             XCTFail("ckpt-measure failed: \(run.summary) \(run.stderr)")
