@@ -27,7 +27,8 @@ final class HostileImageTests: XCTestCase {
                 let scratch = try TemporaryDirectory("ckpt-hostile-image")
                 let input = corpus.folder + "/" + c.path
                 let output = scratch.file("out.safetensors")
-                let run = try MeasuredRun.run(arguments(input, output), in: scratch, addressSpaceMiB: 1024)
+                let run = try MeasuredRun.run(
+                    arguments(input, output), in: scratch, addressSpaceMiB: HostileFileCorpus.addressSpaceLimitMiB)
                 let name = "\(label) on \(c.path) (\(c.why))"
                 XCTAssertEqual(run.code, 2, "\(name): exit \(run.code); stderr: \(run.stderr)")
                 XCTAssertTrue(run.stderr.contains("ckpt: error: ") && run.stderr.contains(input),

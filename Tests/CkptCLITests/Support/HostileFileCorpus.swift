@@ -15,6 +15,9 @@ struct HostileFileCorpus {
 
     /// No output is legitimate for these cases, so the bound is the issues' 64 MiB alone.
     static let peakRSSLimitKiB = 64 * 1024
+    /// The address space the image and DICOM cases run in: a length a file claims is never allocated on
+    /// trust, even untouched (where overcommit would hand it out unseen by the peak RSS).
+    static let addressSpaceLimitMiB = 1024
 
     let folder: String
     let cases: [Case]
