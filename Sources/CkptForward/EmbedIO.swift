@@ -61,7 +61,7 @@ public enum EmbedIO {
     public static func write(_ out: EmbedOutput, to path: String, overwrite: Bool = false, protecting: [FileIdentity] = []) throws {
         let entries = tensors(out).map { name, shape, values in
             OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape,
-                                     segments: [.memory(values.withUnsafeBytes { Array($0) })], sourcePath: path))
+                                     segments: [.floats(values)], sourcePath: path))
         }
         try SafetensorsWriter.write(entries, to: path, overwrite: overwrite, protecting: protecting)
     }

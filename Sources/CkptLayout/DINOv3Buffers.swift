@@ -9,7 +9,7 @@ enum DINOv3Buffers {
     /// Meta's `rope_embed.periods` for `a`, float32 (the released `pos_embed_rope_dtype`).
     static func periods(_ a: Architecture, name: String) -> TensorEntry {
         let values = a.ropePeriods
-        return TensorEntry(name: name, dtype: .f32, shape: [values.count], segments: [.memory(bytes(values))], sourcePath: "(rope_theta)")
+        return TensorEntry(name: name, dtype: .f32, shape: [values.count], segments: [.floats(values)], sourcePath: "(rope_theta)")
     }
 
     /// `bias_mask` for a qkv bias of `dtype` and 3·D rows: ones, zeros over the key third, ones, as
@@ -17,9 +17,8 @@ enum DINOv3Buffers {
     static func biasMask(_ a: Architecture, name: String, dtype: DType) -> TensorEntry {
         let d = a.width
         let values = (0..<(3 * d)).map { $0 >= d && $0 < 2 * d ? Float(0) : Float(1) }
-        let f32 = bytes(values)
-        var out = [UInt8](repeating: 0, count: dtype.byteCount(for: [3 * d]) ?? f32.count)
-        f32.withUnsafeBytes { src in out.withUnsafeMutableBytes { FloatCast.convert(src, from: .f32, to: dtype, into: $0) } }
+        var out = [UInt8](repeating: 0, count: dtype.byteCount(for: [3 * d]) ?? 4 * values.count)
+        values.withUnsafeBytes { src in out.withUnsafeMutableBytes { FloatCast.convert(src, from: .f32, to: dtype, into: $0) } }
         return TensorEntry(name: name, dtype: dtype, shape: [3 * d], segments: [.memory(out)], sourcePath: "(mask_k_bias)")
     }
 
@@ -67,7 +66,7 @@ enum DINOv3Buffers {
             if b[d..<(2 * d)].contains(where: { $0 != 0 }) {
                 for j in d..<(2 * d) { b[j] = 0 }
                 var out = [UInt8](repeating: 0, count: bias.byteCount)
-                bytes(b).withUnsafeBytes { src in out.withUnsafeMutableBytes { FloatCast.convert(src, from: .f32, to: bias.dtype, into: $0) } }
+                b.withUnsafeBytes { src in out.withUnsafeMutableBytes { FloatCast.convert(src, from: .f32, to: bias.dtype, into: $0) } }
                 canonical[biasName] = TensorEntry(name: biasName, dtype: bias.dtype, shape: bias.shape, segments: [.memory(out)], sourcePath: bias.sourcePath)
                 zeroed += 1
             }
@@ -92,9 +91,5 @@ enum DINOv3Buffers {
         guard t.dtype.isCastableFloat else { throw CkptError.notFloat(path: t.sourcePath, tensor: t.name, dtype: t.dtype.rawValue) }
         let raw = try t.contiguousBytes()
         return raw.withUnsafeBytes { FloatCast.toFloat32($0, from: t.dtype) }
-    }
-
-    static func bytes(_ values: [Float]) -> [UInt8] {
-        values.withUnsafeBytes { Array($0) }  // little-endian: the platforms ckpt builds for
     }
 }

@@ -82,6 +82,25 @@ final class SafetensorsWriterTests: XCTestCase {
         XCTAssertEqual(try back.withBytes(of: back.info("joined")!) { Array($0) }, Array(bytes[6..<12] + bytes[0..<6]))
     }
 
+    /// F32 values held as floats are written, cast, hashed, sliced and lent exactly as their little-endian bytes.
+    func testFloatSegmentsAreTheirLittleEndianBytes() throws {
+        let values: [Float] = [1.5, -2.25, .pi, 0, -0.0, .infinity, 1e-40, 65504, -7e5, .nan]
+        let bytes = values.withUnsafeBytes { Array($0) }
+        let floats = TensorEntry(name: "t", dtype: .f32, shape: [2, 5], segments: [.floats(values)], sourcePath: "<memory>")
+        let raw = TensorEntry(name: "t", dtype: .f32, shape: [2, 5], segments: [.memory(bytes)], sourcePath: "<memory>")
+        XCTAssertEqual(try floats.contiguousBytes(), bytes)
+        XCTAssertEqual(try Hashing.sha256(of: floats), try Hashing.sha256(of: raw))
+        XCTAssertEqual(floats.segments[0].count, 40)
+        XCTAssertEqual(floats.segments[0].slice(8, 12).withMemoryBytes { Array($0) }, Array(bytes[8..<20]))
+        try floats.withFloat32 { lent in XCTAssertEqual(lent.map(\.bitPattern), values.map(\.bitPattern)) }
+        for dtype in [DType.f32, .f16, .bf16] {
+            let a = dir.file("floats-\(dtype.rawValue).safetensors"), b = dir.file("bytes-\(dtype.rawValue).safetensors")
+            try SafetensorsWriter.write([OutputTensor(floats, dtype: dtype)], to: a)
+            try SafetensorsWriter.write([OutputTensor(raw, dtype: dtype)], to: b)
+            XCTAssertEqual(try sha256Hex(file: a), try sha256Hex(file: b), dtype.rawValue)
+        }
+    }
+
     func testStreamsFromFileSegmentsLargerThanTheBuffer() throws {
         // 3 MiB of F32 read back from a mapped file: exercises copy_file_range / pread across buffer boundaries.
         let big = entry("big", .f32, [786_432])

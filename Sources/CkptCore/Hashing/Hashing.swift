@@ -61,9 +61,9 @@ public enum Hashing {
             switch segment {
             case let .file(file, offset, count):
                 try feed(&hasher, file: file, offset: offset, count: count, progress: progress)
-            case let .memory(bytes):
-                hasher.update(bytes)
-                progress?.add(bytes.count)
+            case .memory, .floats:
+                segment.withMemoryBytes { hasher.update($0) }
+                progress?.add(segment.count)
             }
         }
         return hasher.finalizeHex()

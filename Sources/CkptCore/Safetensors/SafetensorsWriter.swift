@@ -132,8 +132,8 @@ public enum SafetensorsWriter {
     private static func copy(_ segment: ByteSegment, to output: AtomicOutput, buffer: UnsafeMutableRawBufferPointer,
                              method: inout CopyMethod) throws {
         switch segment {
-        case let .memory(bytes):
-            try output.write(bytes)
+        case .memory, .floats:
+            try segment.withMemoryBytes { try output.write($0) }
         case let .file(file, offset, count):
             var position = offset
             var remaining = count
@@ -179,8 +179,8 @@ public enum SafetensorsWriter {
             let chunk = UnsafeMutableRawBufferPointer(rebasing: buffer[0..<n * inWidth])
             switch segment {
             case let .file(file, offset, _): try file.read(into: chunk, at: offset + done * inWidth)
-            case let .memory(bytes):
-                bytes.withUnsafeBytes { chunk.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[done * inWidth..<(done + n) * inWidth])) }
+            case .memory, .floats:
+                segment.withMemoryBytes { chunk.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[done * inWidth..<(done + n) * inWidth])) }
             }
             let out = UnsafeMutableRawBufferPointer(rebasing: castBuffer[0..<n * outWidth])
             FloatCast.convert(UnsafeRawBufferPointer(chunk), from: from, to: to, into: out)

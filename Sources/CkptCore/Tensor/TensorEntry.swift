@@ -4,11 +4,24 @@ package enum ByteSegment: Sendable {
     case file(MappedFile, offset: Int, count: Int)
     /// Bytes held in memory (small generated tensors such as a zero `mask_token`).
     case memory([UInt8])
+    /// F32 values held in memory (pixel batches, embeddings, generated tensors): their bytes are lent as they
+    /// are, little-endian on every platform ckpt builds for, without a copy.
+    case floats([Float])
 
     package var count: Int {
         switch self {
         case let .file(_, _, count): return count
         case let .memory(bytes): return bytes.count
+        case let .floats(values): return values.count * MemoryLayout<Float>.size
+        }
+    }
+
+    /// Lends the bytes of a segment held in memory; nil for a range of a file.
+    package func withMemoryBytes<R>(_ body: (UnsafeRawBufferPointer) throws -> R) rethrows -> R? {
+        switch self {
+        case .file: return nil
+        case let .memory(bytes): return try bytes.withUnsafeBytes(body)
+        case let .floats(values): return try values.withUnsafeBytes(body)
         }
     }
 
@@ -16,7 +29,7 @@ package enum ByteSegment: Sendable {
     package func slice(_ start: Int, _ length: Int) -> ByteSegment {
         switch self {
         case let .file(file, offset, _): return .file(file, offset: offset + start, count: length)
-        case let .memory(bytes): return .memory(Array(bytes[start..<start + length]))
+        case .memory, .floats: return .memory(withMemoryBytes { Array($0[start..<start + length]) }!)
         }
     }
 }
@@ -77,7 +90,7 @@ public struct TensorEntry: Sendable {
         for segment in segments {
             switch segment {
             case let .file(file, offset, count): try file.withBytes(offset: offset, count: count) { out.append(contentsOf: $0) }
-            case let .memory(bytes): out.append(contentsOf: bytes)
+            case .memory, .floats: segment.withMemoryBytes { out.append(contentsOf: $0) }
             }
         }
         return out
@@ -88,6 +101,9 @@ public struct TensorEntry: Sendable {
     public func withFloat32<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) throws -> R {
         if dtype == .f32, segments.count == 1, case let .file(file, offset, _) = segments[0] {
             return try file.withElements(of: Float.self, offset: offset, count: elementCount, body)
+        }
+        if dtype == .f32, segments.count == 1, case let .floats(values) = segments[0] {
+            return try values.withUnsafeBufferPointer(body)
         }
         return try floatValues().withUnsafeBufferPointer(body)
     }
