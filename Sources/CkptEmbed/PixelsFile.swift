@@ -9,8 +9,7 @@ public enum PixelsFile {
     /// Writes `batch` to `path` atomically; `protecting` lists files the output must not replace (the images).
     public static func write(_ batch: ImageBatcher.Batch, to path: String, overwrite: Bool = false,
                              protecting: [FileIdentity] = []) throws {
-        let entry = TensorEntry(name: tensorName, dtype: .f32, shape: batch.shape, segments: [.floats(batch.values)],
-                                sourcePath: path)
+        let entry = TensorEntry(name: tensorName, shape: batch.shape, floats: batch.values, sourcePath: path)
         try SafetensorsWriter.write([OutputTensor(entry)], to: path, metadata: ImageInputs.metadata(batch.sources),
                                     overwrite: overwrite, protecting: protecting)
     }

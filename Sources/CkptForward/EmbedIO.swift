@@ -60,8 +60,7 @@ public enum EmbedIO {
     /// Writes the outputs as F32 safetensors, atomically.
     public static func write(_ out: EmbedOutput, to path: String, overwrite: Bool = false, protecting: [FileIdentity] = []) throws {
         let entries = tensors(out).map { name, shape, values in
-            OutputTensor(TensorEntry(name: name, dtype: .f32, shape: shape,
-                                     segments: [.floats(values)], sourcePath: path))
+            OutputTensor(TensorEntry(name: name, shape: shape, floats: values, sourcePath: path))
         }
         try SafetensorsWriter.write(entries, to: path, overwrite: overwrite, protecting: protecting)
     }

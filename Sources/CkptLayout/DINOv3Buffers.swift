@@ -9,7 +9,7 @@ enum DINOv3Buffers {
     /// Meta's `rope_embed.periods` for `a`, float32 (the released `pos_embed_rope_dtype`).
     static func periods(_ a: Architecture, name: String) -> TensorEntry {
         let values = a.ropePeriods
-        return TensorEntry(name: name, dtype: .f32, shape: [values.count], segments: [.floats(values)], sourcePath: "(rope_theta)")
+        return TensorEntry(name: name, shape: [values.count], floats: values, sourcePath: "(rope_theta)")
     }
 
     /// `bias_mask` for a qkv bias of `dtype` and 3·D rows: ones, zeros over the key third, ones, as

@@ -84,9 +84,9 @@ final class SafetensorsWriterTests: XCTestCase {
 
     /// F32 values held as floats are written, cast, hashed, sliced and lent exactly as their little-endian bytes.
     func testFloatSegmentsAreTheirLittleEndianBytes() throws {
-        let values: [Float] = [1.5, -2.25, .pi, 0, -0.0, .infinity, 1e-40, 65504, -7e5, .nan]
+        let values: [Float] = [1.5, -2.25, .pi, 0, -0.0, .infinity, .leastNonzeroMagnitude, 65504, -7e5, .nan]
         let bytes = values.withUnsafeBytes { Array($0) }
-        let floats = TensorEntry(name: "t", dtype: .f32, shape: [2, 5], segments: [.floats(values)], sourcePath: "<memory>")
+        let floats = TensorEntry(name: "t", shape: [2, 5], floats: values, sourcePath: "<memory>")
         let raw = TensorEntry(name: "t", dtype: .f32, shape: [2, 5], segments: [.memory(bytes)], sourcePath: "<memory>")
         XCTAssertEqual(try floats.contiguousBytes(), bytes)
         XCTAssertEqual(try Hashing.sha256(of: floats), try Hashing.sha256(of: raw))

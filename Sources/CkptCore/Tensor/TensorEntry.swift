@@ -65,6 +65,13 @@ public struct TensorEntry: Sendable {
         self.init(name: name, dtype: dtype, shape: shape, segments: [.memory(bytes)], sourcePath: "(memory)")
     }
 
+    /// An F32 tensor of `values` held in memory, written without a copy; `values` are its elements in C order,
+    /// exactly as many as `shape` has (a precondition).
+    package init(name: String, shape: [Int], floats values: [Float], sourcePath: String) {
+        precondition(CkptCore.elementCount(shape) == values.count, "tensor \"\(name)\": \(values.count) values for \(shape)")
+        self.init(name: name, dtype: .f32, shape: shape, segments: [.floats(values)], sourcePath: sourcePath)
+    }
+
     /// Bytes of data over all segments.
     public var byteCount: Int { segments.reduce(0) { $0 + $1.count } }
     /// Product of the shape (1 for a scalar).

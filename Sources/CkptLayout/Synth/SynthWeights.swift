@@ -115,7 +115,7 @@ public enum SynthWeights {
         let shape = key.shape(a)
         var values = [Float](repeating: 0, count: shape.reduce(1, *))
         values.withUnsafeMutableBufferPointer { fill(name: key.name, shape: shape, seed: seed, first: 0, into: $0) }
-        return TensorEntry(name: key.name, dtype: .f32, shape: shape, segments: [.floats(values)], sourcePath: "(synth)")
+        return TensorEntry(name: key.name, shape: shape, floats: values, sourcePath: "(synth)")
     }
 
     /// A DINOHead of `head`'s shape, legacy spelling (the names SYNTH.md draws from), renamed to `weightNorm`.
