@@ -28,14 +28,19 @@ func refused(_ body: () throws -> Void) -> ImageProblem? {
     return nil
 }
 
-/// What a decode through `path` gave: the pixels, or the error's text.
-func outcome(_ bytes: UnsafeRawBufferPointer, _ path: ImageDecoder.PNGPath) -> String {
+/// What a decode gave: the image's size, mode and samples, or the error's text. Compared as arrays: the text of
+/// a megapixel's samples would cost more than its decode.
+struct Outcome: Equatable {
+    var size: [Int] = [], mode = "", rgb: [UInt8] = [], gray16: [UInt16] = [], error = ""
+}
+
+func outcome(_ bytes: UnsafeRawBufferPointer, _ path: ImageDecoder.PNGPath) -> Outcome {
     do {
         let image = try ImageDecoder.decode(bytes: bytes, path: "fuzz", maxPixels: maxPixels, pngPath: path)
-        return
-            "\(image.width)x\(image.height) \(image.mode) \(image.convertedToRGB().pixels) \(image.gray16Values ?? [])"
+        return Outcome(size: [image.width, image.height], mode: image.mode.rawValue, rgb: image.convertedToRGB().pixels,
+                       gray16: image.gray16Values ?? [])
     } catch {
-        return "\(error)"
+        return Outcome(error: "\(error)")
     }
 }
 
